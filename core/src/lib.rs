@@ -1,0 +1,14 @@
+//! govstore-core: the logic that the server and the CLI share.
+//!
+//! This crate does no IO: no files, no network, no database. It parses and validates
+//! the values that cross govstore's edges (repository names, tags, digests, package
+//! manifests, OCI documents) into types that the rest of the code can trust.
+
+pub mod digest;
+pub mod manifest;
+pub mod oci;
+pub mod package;
+pub mod reference;
+
+pub use digest::{Digest, DigestError};
+pub use reference::{NameError, Reference, RepoName, Tag};

@@ -1,0 +1,18 @@
+//! govstore's database schema, as sea-orm migrations.
+//!
+//! The same migrations run on SQLite (the embedded default) and PostgreSQL
+//! (production). One migration per file; never edit a migration that has shipped,
+//! add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_oci_registry;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_oci_registry::Migration)]
+    }
+}

@@ -1,0 +1,9 @@
+//! sea-orm entities, one per table (see the migrations crate for the schema).
+
+pub mod blobs;
+pub mod manifest_references;
+pub mod manifests;
+pub mod repositories;
+pub mod repository_blobs;
+pub mod tags;
+pub mod uploads;

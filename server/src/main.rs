@@ -1,0 +1,120 @@
+//! `govstore-server`: the registry binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use govstore_server::config::{Config, FileConfig, Limits, default_listen};
+
+#[derive(Debug, Parser)]
+#[command(name = "govstore-server", version, about = "The govstore registry: an OCI registry for signed digital-government building blocks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the registry.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// A TOML file with any of the settings below (keys as the long flags, with `_`).
+    /// Flags and environment variables override it.
+    #[arg(long, env = "GOVSTORE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:5000].
+    #[arg(long, env = "GOVSTORE_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory for the SQLite database, blobs and upload sessions [default: ./data].
+    #[arg(long, env = "GOVSTORE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: `postgres://user@host/db` for PostgreSQL, or `sqlite://PATH?mode=rwc`
+    /// [default: SQLite at DATA_DIR/govstore.db].
+    #[arg(long, env = "GOVSTORE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Accept pushes without credentials. For local experiments only: anyone who can
+    /// reach the server can write to it.
+    #[arg(long, env = "GOVSTORE_INSECURE_ANONYMOUS_PUSH")]
+    insecure_anonymous_push: bool,
+    /// Allow DELETE of manifests, tags and blobs.
+    #[arg(long, env = "GOVSTORE_ALLOW_DELETE")]
+    allow_delete: bool,
+    /// Largest manifest accepted, in bytes [default: 4194304].
+    #[arg(long, env = "GOVSTORE_MAX_MANIFEST_BYTES")]
+    max_manifest_bytes: Option<u64>,
+    /// Largest blob accepted, in bytes [default: 17179869184].
+    #[arg(long, env = "GOVSTORE_MAX_BLOB_BYTES")]
+    max_blob_bytes: Option<u64>,
+    /// Most upload sessions open at once [default: 1000].
+    #[arg(long, env = "GOVSTORE_MAX_UPLOAD_SESSIONS")]
+    max_upload_sessions: Option<u64>,
+    /// Seconds an idle upload session lives before it is removed [default: 86400].
+    #[arg(long, env = "GOVSTORE_UPLOAD_TTL_SECS")]
+    upload_ttl_secs: Option<u64>,
+}
+
+impl ServeArgs {
+    fn resolve(self) -> anyhow::Result<Config> {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let d = Limits::default();
+        Ok(Config {
+            listen: self.listen.or(file.listen).unwrap_or_else(default_listen),
+            data_dir: self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
+            database_url: self.database_url.or(file.database_url),
+            insecure_anonymous_push: self.insecure_anonymous_push || file.insecure_anonymous_push.unwrap_or(false),
+            allow_delete: self.allow_delete || file.allow_delete.unwrap_or(false),
+            limits: Limits {
+                max_manifest_bytes: self.max_manifest_bytes.or(file.max_manifest_bytes).unwrap_or(d.max_manifest_bytes),
+                max_blob_bytes: self.max_blob_bytes.or(file.max_blob_bytes).unwrap_or(d.max_blob_bytes),
+                max_upload_sessions: self.max_upload_sessions.or(file.max_upload_sessions).unwrap_or(d.max_upload_sessions),
+                upload_ttl: self
+                    .upload_ttl_secs
+                    .or(file.upload_ttl_secs)
+                    .map(std::time::Duration::from_secs)
+                    .unwrap_or(d.upload_ttl),
+                max_page: d.max_page,
+            },
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_ansi(std::env::var_os("NO_COLOR").is_none())
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args.resolve()?).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    if config.insecure_anonymous_push {
+        tracing::warn!("--insecure-anonymous-push is on: anyone who can reach {listen} can push");
+    }
+    let state = govstore_server::app::state(config).await?;
+    if let Err(e) = govstore_server::oci::expire_uploads(&state).await {
+        tracing::warn!(status = %e.status(), "could not clean upload sessions at start");
+    }
+    govstore_server::app::spawn_janitor(state.clone());
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!("govstore-server listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, govstore_server::app::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

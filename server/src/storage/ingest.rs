@@ -1,0 +1,103 @@
+//! Streaming a request body into a file while hashing it.
+//!
+//! The async side receives body frames and hands them over a bounded channel to one
+//! blocking thread that hashes and writes them, so receiving, hashing and writing
+//! overlap and no more than a few frames are ever held in memory.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+
+use axum::body::Body;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use sha2::{Digest as _, Sha256};
+
+/// Frames in flight between the network and the writer thread.
+const CHANNEL_FRAMES: usize = 64;
+/// Write buffer of the writer thread.
+const WRITE_BUFFER: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("the request body is larger than the {limit} bytes allowed")]
+    TooLarge { limit: u64 },
+    #[error("the request body ended early: {0}")]
+    Body(String),
+    #[error("writing the upload: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// The outcome of a successful ingest.
+#[derive(Debug)]
+pub struct Ingested {
+    pub file: File,
+    pub hasher: Sha256,
+    /// Bytes of this body (not of the whole file).
+    pub written: u64,
+}
+
+/// Append `body` to `file` (positioned where the bytes go), feeding `hasher`, and
+/// accept at most `limit` bytes. On error the caller must truncate the file back.
+pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> Result<Ingested, IngestError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
+    let writer = tokio::task::spawn_blocking(move || -> io::Result<(File, Sha256, u64)> {
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut written = 0u64;
+        while let Some(chunk) = rx.blocking_recv() {
+            hasher.update(&chunk);
+            out.write_all(&chunk)?;
+            written += chunk.len() as u64;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        Ok((file, hasher, written))
+    });
+
+    let mut stream = body.into_data_stream();
+    let mut received = 0u64;
+    let mut failure = None;
+    while let Some(frame) = stream.next().await {
+        match frame {
+            Ok(bytes) => {
+                received += bytes.len() as u64;
+                if received > limit {
+                    failure = Some(IngestError::TooLarge { limit });
+                    break;
+                }
+                if tx.send(bytes).await.is_err() {
+                    break; // the writer failed; its error is reported below
+                }
+            }
+            Err(e) => {
+                failure = Some(IngestError::Body(e.to_string()));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let (file, hasher, written) = writer.await.map_err(io::Error::other)??;
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    Ok(Ingested { file, hasher, written })
+}
+
+/// Hash the first `len` bytes of a file (used when an upload session's in-memory hash
+/// state was lost, e.g. after a restart).
+pub async fn hash_file_prefix(path: std::path::PathBuf, len: u64) -> io::Result<Sha256> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut f = File::open(path)?.take(len);
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; WRITE_BUFFER];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        Ok(h)
+    })
+    .await
+    .map_err(io::Error::other)?
+}

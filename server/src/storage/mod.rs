@@ -1,0 +1,90 @@
+//! Blob bytes on the filesystem, content-addressed under the data directory:
+//!
+//! ```text
+//! DATA/blobs/sha256/ab/abcdef...   committed blobs (immutable)
+//! DATA/uploads/<uuid>              bytes of open upload sessions
+//! ```
+//!
+//! A blob becomes visible only by `rename` of a fully written, fsynced, digest-checked
+//! upload file into `blobs/`, so a crash never leaves a partial blob under a digest.
+
+pub mod ingest;
+pub mod sessions;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use govstore_core::Digest;
+
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    blobs: PathBuf,
+    uploads: PathBuf,
+}
+
+impl BlobStore {
+    /// Open (creating if needed) the store under `data_dir`.
+    pub fn open(data_dir: &Path) -> io::Result<Self> {
+        let blobs = data_dir.join("blobs").join("sha256");
+        let uploads = data_dir.join("uploads");
+        std::fs::create_dir_all(&blobs)?;
+        std::fs::create_dir_all(&uploads)?;
+        Ok(Self { blobs, uploads })
+    }
+
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.blobs.join(&digest.hex()[..2]).join(digest.hex())
+    }
+
+    /// Where an upload session's bytes live. `id` must be a UUID the server made.
+    pub fn upload_path(&self, id: &uuid::Uuid) -> PathBuf {
+        self.uploads.join(id.hyphenated().to_string())
+    }
+
+    pub fn uploads_dir(&self) -> &Path {
+        &self.uploads
+    }
+
+    /// Open a committed blob for reading, with its length.
+    pub async fn open_blob(&self, digest: &Digest) -> io::Result<Option<(tokio::fs::File, u64)>> {
+        match tokio::fs::File::open(self.blob_path(digest)).await {
+            Ok(f) => {
+                let len = f.metadata().await?.len();
+                Ok(Some((f, len)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Move a complete, verified upload file into the store under its digest:
+    /// fsync the file, rename it into place, fsync the directory. If the blob is
+    /// already stored the upload file is simply removed (content-addressed: same bytes).
+    pub async fn commit(&self, upload_file: PathBuf, digest: &Digest) -> io::Result<()> {
+        let dest = self.blob_path(digest);
+        tokio::task::spawn_blocking(move || commit_blocking(&upload_file, &dest))
+            .await
+            .map_err(io::Error::other)?
+    }
+
+    /// Remove an upload file if it exists.
+    pub async fn remove_upload(&self, id: &uuid::Uuid) -> io::Result<()> {
+        match tokio::fs::remove_file(self.upload_path(id)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn commit_blocking(upload_file: &Path, dest: &Path) -> io::Result<()> {
+    if dest.exists() {
+        std::fs::remove_file(upload_file)?;
+        return Ok(());
+    }
+    std::fs::File::open(upload_file)?.sync_all()?;
+    let dir = dest.parent().ok_or_else(|| io::Error::other("blob path has no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::rename(upload_file, dest)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
