@@ -90,6 +90,9 @@ pub async fn delete(db: &impl ConnectionTrait, repository_id: i64, digest: &str)
     Ok(true)
 }
 
+/// id, digest, media type, artifact type, size, annotations.
+type ReferrerRow = (i64, String, String, Option<String>, i64, Option<String>);
+
 /// Descriptors of the manifests whose subject is `subject`, oldest first, optionally
 /// only those of one artifact type.
 pub async fn referrers(
@@ -114,7 +117,7 @@ pub async fn referrers(
     if let Some(t) = artifact_type {
         q = q.filter(manifests::Column::ArtifactType.eq(t));
     }
-    let rows: Vec<(i64, String, String, Option<String>, i64, Option<String>)> =
+    let rows: Vec<ReferrerRow> =
         q.order_by_asc(manifests::Column::Id).limit(limit).into_tuple().all(db).await?;
     rows.into_iter()
         .map(|(_, digest, media_type, artifact_type, size, annotations)| {

@@ -40,12 +40,12 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
     let mut extra = Vec::new();
     let (start, count) = match headers.get(header::RANGE).map(|v| v.to_str().unwrap_or("")) {
         Some(r) => match parse_range(r, len) {
-            Ok(range) => {
+            Some(range) => {
                 status = StatusCode::PARTIAL_CONTENT;
                 extra.push((header::CONTENT_RANGE, hv(format!("bytes {}-{}/{len}", range.start, range.end))));
                 (range.start, range.len())
             }
-            Err(()) => {
+            None => {
                 return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, Code::BlobUnknown, "requested range not satisfiable")
                     .header(header::CONTENT_RANGE, hv(format!("bytes */{len}"))));
             }

@@ -18,30 +18,30 @@ impl ByteRange {
 }
 
 /// Parse a `Range: bytes=...` header against a blob of `len` bytes. Only a single
-/// range is served; `Err` means the range cannot be satisfied (answer 416).
-pub fn parse_range(header: &str, len: u64) -> Result<ByteRange, ()> {
-    let spec = header.trim().strip_prefix("bytes=").ok_or(())?;
+/// range is served; `None` means the range cannot be satisfied (answer 416).
+pub fn parse_range(header: &str, len: u64) -> Option<ByteRange> {
+    let spec = header.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
-        return Err(());
+        return None;
     }
-    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (a, b) = spec.split_once('-')?;
     let (a, b) = (a.trim(), b.trim());
     let range = if a.is_empty() {
         // suffix: the last b bytes
-        let n: u64 = b.parse().map_err(|_| ())?;
+        let n: u64 = b.parse().ok()?;
         if n == 0 || len == 0 {
-            return Err(());
+            return None;
         }
         ByteRange { start: len.saturating_sub(n), end: len - 1 }
     } else {
-        let start: u64 = a.parse().map_err(|_| ())?;
-        let end = if b.is_empty() { len.saturating_sub(1) } else { b.parse::<u64>().map_err(|_| ())?.min(len.saturating_sub(1)) };
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() { len.saturating_sub(1) } else { b.parse::<u64>().ok()?.min(len.saturating_sub(1)) };
         ByteRange { start, end }
     };
     if range.start >= len || range.start > range.end {
-        return Err(());
+        return None;
     }
-    Ok(range)
+    Some(range)
 }
 
 /// Parse an upload `Content-Range: <start>-<end>` (a `bytes ` prefix is tolerated).
@@ -60,12 +60,12 @@ mod tests {
 
     #[test]
     fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100), Ok(ByteRange { start: 0, end: 9 }));
-        assert_eq!(parse_range("bytes=90-", 100), Ok(ByteRange { start: 90, end: 99 }));
-        assert_eq!(parse_range("bytes=-10", 100), Ok(ByteRange { start: 90, end: 99 }));
-        assert_eq!(parse_range("bytes=50-500", 100), Ok(ByteRange { start: 50, end: 99 }));
+        assert_eq!(parse_range("bytes=0-9", 100), Some(ByteRange { start: 0, end: 9 }));
+        assert_eq!(parse_range("bytes=90-", 100), Some(ByteRange { start: 90, end: 99 }));
+        assert_eq!(parse_range("bytes=-10", 100), Some(ByteRange { start: 90, end: 99 }));
+        assert_eq!(parse_range("bytes=50-500", 100), Some(ByteRange { start: 50, end: 99 }));
         for bad in ["bytes=100-", "bytes=5-2", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=-0"] {
-            assert_eq!(parse_range(bad, 100), Err(()), "{bad}");
+            assert_eq!(parse_range(bad, 100), None, "{bad}");
         }
         assert_eq!(parse_content_range("0-99"), Some(ByteRange { start: 0, end: 99 }));
         assert_eq!(parse_content_range("bytes 100-199/*"), Some(ByteRange { start: 100, end: 199 }));

@@ -100,7 +100,6 @@ async fn open_session(st: &AppState, name: &RepoName) -> ApiResult<Response> {
 
 /// POST with `?digest=`: the whole blob in one request.
 async fn monolithic(st: &AppState, name: &RepoName, digest: &Digest, body: Body) -> ApiResult<Response> {
-    let repo = db::repositories::ensure(&st.db.write, name).await?;
     let id = Uuid::new_v4();
     let path = st.blobs.upload_path(&id);
     let file = std::fs::File::create(&path)?;
@@ -120,6 +119,8 @@ async fn monolithic(st: &AppState, name: &RepoName, digest: &Digest, body: Body)
             .detail(serde_json::json!({ "expected": digest.to_string(), "actual": actual.to_string() })));
     }
     st.blobs.commit(path, digest).await?;
+    // The repository comes into being only once it has content.
+    let repo = db::repositories::ensure(&st.db.write, name).await?;
     db::blobs::record_and_link(&st.db.write, repo, digest, done.written).await?;
     Ok(created(name, digest))
 }

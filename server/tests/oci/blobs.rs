@@ -63,6 +63,7 @@ async fn wrong_digest_stores_nothing(b: Backend) {
     });
     assert_eq!(app.get(&format!("/v2/a/blobs/{claimed}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&format!("/v2/a/blobs/{}", digest_of(b"actual bytes"))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/v2/a/tags/list").await.code(), "NAME_UNKNOWN", "a refused upload creates no repository");
     assert_eq!(app.blob_files(), 0);
     assert_eq!(app.upload_files(), 0);
 }

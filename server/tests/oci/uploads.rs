@@ -196,6 +196,7 @@ async fn put_with_wrong_digest_stores_nothing(b: Backend) {
     assert_eq!(app.blob_files(), 0);
     assert_eq!(app.upload_files(), 0);
     assert_eq!(app.get(&format!("/v2/w/blobs/{}", digest_of(b"hello"))).await.status, StatusCode::NOT_FOUND);
-    let missing = app.req(Method::PUT, &format!("{}", open(&app, "w").await), &[], Body::empty()).await;
+    let loc = open(&app, "w").await;
+    let missing = app.req(Method::PUT, &loc, &[], Body::empty()).await;
     assert_eq!(missing.code(), "DIGEST_INVALID");
 }
