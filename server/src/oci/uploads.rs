@@ -103,6 +103,7 @@ async fn monolithic(st: &AppState, name: &RepoName, digest: &Digest, body: Body)
     let id = Uuid::new_v4();
     let path = st.blobs.upload_path(&id);
     let file = std::fs::File::create(&path)?;
+    let started = std::time::Instant::now();
     let result = ingest(file, Sha256::new(), body, st.config.limits.max_blob_bytes).await;
     let done = match result {
         Ok(done) => done,
@@ -118,7 +119,10 @@ async fn monolithic(st: &AppState, name: &RepoName, digest: &Digest, body: Body)
         return Err(ApiError::digest_invalid("the uploaded content does not match the digest")
             .detail(serde_json::json!({ "expected": digest.to_string(), "actual": actual.to_string() })));
     }
+    let ingested = started.elapsed();
     st.blobs.commit(path, digest).await?;
+    tracing::debug!(%digest, bytes = done.written, ingest_ms = ingested.as_millis() as u64,
+        commit_ms = (started.elapsed() - ingested).as_millis() as u64, "blob committed");
     // The repository comes into being only once it has content.
     let repo = db::repositories::ensure(&st.db.write, name).await?;
     db::blobs::record_and_link(&st.db.write, repo, digest, done.written).await?;
@@ -143,9 +147,17 @@ pub async fn status(st: &AppState, name: &RepoName, id: &str) -> ApiResult<Respo
     Ok(session_response(StatusCode::NO_CONTENT, name, &uuid.to_string(), received))
 }
 
+/// Whether an appended chunk must be durable on its own (a PATCH, which a client may
+/// resume after), or is the last one and is made durable by the commit that follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    Chunk,
+    Final,
+}
+
 /// Append a request body to a session, honouring `Content-Range`. Holds the session's
 /// lock; returns the new received count and the hash of everything received.
-async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, body: Body) -> ApiResult<(u64, Sha256)> {
+async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, body: Body, durability: Durability) -> ApiResult<(u64, Sha256)> {
     let id = uuid.to_string();
     let lock = st.sessions.get(&id);
     let mut state = lock.lock().await;
@@ -211,7 +223,7 @@ async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, 
         return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, Code::BlobUploadInvalid, "the chunk's length does not match its Content-Range"));
     }
     let total = received + done.written;
-    if done.written > 0 {
+    if done.written > 0 && durability == Durability::Chunk {
         let file = done.file;
         tokio::task::spawn_blocking(move || file.sync_data()).await.map_err(ApiError::internal)??;
         db::uploads::set_received(&st.db.write, &id, total).await?;
@@ -223,7 +235,7 @@ async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, 
 /// PATCH `/v2/<name>/blobs/uploads/<id>`: one chunk.
 pub async fn patch(st: &AppState, name: &RepoName, id: &str, headers: &HeaderMap, body: Body) -> ApiResult<Response> {
     let (uuid, received) = session(st, name, id).await?;
-    let (total, _) = append(st, &uuid, received, headers, body).await?;
+    let (total, _) = append(st, &uuid, received, headers, body, Durability::Chunk).await?;
     Ok(session_response(StatusCode::ACCEPTED, name, &uuid.to_string(), total))
 }
 
@@ -234,7 +246,7 @@ pub async fn finish(st: &AppState, name: &RepoName, id: &str, query: &QueryMap, 
         None => return Err(ApiError::digest_invalid("closing an upload needs `?digest=`")),
     };
     let (uuid, received) = session(st, name, id).await?;
-    let (total, hasher) = append(st, &uuid, received, headers, body).await?;
+    let (total, hasher) = append(st, &uuid, received, headers, body, Durability::Final).await?;
     let lock = st.sessions.get(&uuid.to_string());
     let _guard = lock.lock().await;
     let actual = Digest::from_sha256(hasher.finalize().into());

@@ -1,8 +1,9 @@
 //! Streaming a request body into a file while hashing it.
 //!
-//! The async side receives body frames and hands them over a bounded channel to one
-//! blocking thread that hashes and writes them, so receiving, hashing and writing
-//! overlap and no more than a few frames are ever held in memory.
+//! The async side receives body frames and hands each one (a cheap reference-counted
+//! `Bytes`) over bounded channels to two blocking threads: one hashes, one writes. So
+//! receiving, hashing and writing overlap on separate cores, and no more than a few
+//! frames are ever held in memory.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -12,7 +13,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 
-/// Frames in flight between the network and the writer thread.
+/// Frames in flight between the network and each worker thread.
 const CHANNEL_FRAMES: usize = 64;
 /// Write buffer of the writer thread.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -39,17 +40,23 @@ pub struct Ingested {
 /// Append `body` to `file` (positioned where the bytes go), feeding `hasher`, and
 /// accept at most `limit` bytes. On error the caller must truncate the file back.
 pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> Result<Ingested, IngestError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
-    let writer = tokio::task::spawn_blocking(move || -> io::Result<(File, Sha256, u64)> {
+    let (write_tx, mut write_rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
+    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
+    let writer = tokio::task::spawn_blocking(move || -> io::Result<(File, u64)> {
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
         let mut written = 0u64;
-        while let Some(chunk) = rx.blocking_recv() {
-            hasher.update(&chunk);
+        while let Some(chunk) = write_rx.blocking_recv() {
             out.write_all(&chunk)?;
             written += chunk.len() as u64;
         }
         let file = out.into_inner().map_err(|e| e.into_error())?;
-        Ok((file, hasher, written))
+        Ok((file, written))
+    });
+    let hashing = tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = hash_rx.blocking_recv() {
+            hasher.update(&chunk);
+        }
+        hasher
     });
 
     let mut stream = body.into_data_stream();
@@ -63,8 +70,8 @@ pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> R
                     failure = Some(IngestError::TooLarge { limit });
                     break;
                 }
-                if tx.send(bytes).await.is_err() {
-                    break; // the writer failed; its error is reported below
+                if hash_tx.send(bytes.clone()).await.is_err() || write_tx.send(bytes).await.is_err() {
+                    break; // a worker failed; its error is reported below
                 }
             }
             Err(e) => {
@@ -73,8 +80,9 @@ pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> R
             }
         }
     }
-    drop(tx);
-    let (file, hasher, written) = writer.await.map_err(io::Error::other)??;
+    drop((write_tx, hash_tx));
+    let (file, written) = writer.await.map_err(io::Error::other)??;
+    let hasher = hashing.await.map_err(io::Error::other)?;
     if let Some(f) = failure {
         return Err(f);
     }
