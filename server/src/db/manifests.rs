@@ -94,14 +94,16 @@ pub async fn delete(db: &impl ConnectionTrait, repository_id: i64, digest: &str)
 type ReferrerRow = (i64, String, String, Option<String>, i64, Option<String>);
 
 /// Descriptors of the manifests whose subject is `subject`, oldest first, optionally
-/// only those of one artifact type.
+/// only those of one artifact type, starting after the row id `after`. Each comes with
+/// its row id, the cursor for the next page.
 pub async fn referrers(
     db: &impl ConnectionTrait,
     repository_id: i64,
     subject: &Digest,
     artifact_type: Option<&str>,
+    after: Option<i64>,
     limit: u64,
-) -> Result<Vec<Descriptor>, DbErr> {
+) -> Result<Vec<(i64, Descriptor)>, DbErr> {
     let mut q = Manifests::find()
         .select_only()
         .columns([
@@ -117,16 +119,19 @@ pub async fn referrers(
     if let Some(t) = artifact_type {
         q = q.filter(manifests::Column::ArtifactType.eq(t));
     }
+    if let Some(after) = after {
+        q = q.filter(manifests::Column::Id.gt(after));
+    }
     let rows: Vec<ReferrerRow> =
         q.order_by_asc(manifests::Column::Id).limit(limit).into_tuple().all(db).await?;
     rows.into_iter()
-        .map(|(_, digest, media_type, artifact_type, size, annotations)| {
+        .map(|(id, digest, media_type, artifact_type, size, annotations)| {
             let annotations = annotations
                 .map(|a| serde_json::from_str::<BTreeMap<String, String>>(&a))
                 .transpose()
                 .map_err(|e| DbErr::Custom(format!("stored annotations: {e}")))?;
             let digest = digest.parse().map_err(|e| DbErr::Custom(format!("stored digest: {e}")))?;
-            Ok(Descriptor { media_type, digest, size: size as u64, artifact_type, annotations })
+            Ok((id, Descriptor { media_type, digest, size: size as u64, artifact_type, annotations }))
         })
         .collect()
 }
