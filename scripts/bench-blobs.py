@@ -11,7 +11,8 @@ again as one PATCH with chunked transfer encoding, the way skopeo uploads) and d
 sampling the server's VmRSS every 50 ms. Exit status 1 when the peak grows more than
 --max-growth-mib (default 128) over the RSS before.
 
-Everything listens on 127.0.0.1 and lives in a temp dir under /tmp, removed at the end.
+Everything listens on 127.0.0.1 and lives in a temp dir under /tmp (or /dev/shm with
+--storage tmpfs), removed at the end.
 
 Environment: GOVSTORE_SERVER_BIN (default ${CARGO_TARGET_DIR:-target}/release/govstore-server,
 relative to the repository root).
@@ -340,6 +341,14 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="small and quick (16 MiB x 1 run, 256 MiB memory check), for CI")
     ap.add_argument("--no-reference", action="store_true", help="skip docker-registry")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory check")
+    ap.add_argument(
+        "--storage",
+        choices=["disk", "tmpfs"],
+        default="disk",
+        help="where both registries keep blobs: disk (/tmp) or tmpfs (/dev/shm). On tmpfs fsync is free, "
+        "so the comparison is of the registries' CPU cost alone; on disk govstore pays an fsync per blob "
+        "that docker-registry never makes",
+    )
     ap.add_argument("--binary", type=Path, default=None, help="govstore-server binary (default: GOVSTORE_SERVER_BIN or target/release)")
     args = ap.parse_args()
     if args.smoke:
@@ -362,7 +371,8 @@ def main() -> int:
             return 2
 
     size = args.size_mib * MIB
-    work = Path(tempfile.mkdtemp(prefix="govstore-bench-", dir="/tmp"))
+    parent = "/dev/shm" if args.storage == "tmpfs" else "/tmp"
+    work = Path(tempfile.mkdtemp(prefix="govstore-bench-", dir=parent))
     servers: list[Server] = []
     ok = True
     try:
@@ -371,7 +381,7 @@ def main() -> int:
         log(
             "fairness: every push run uploads a fresh random blob that neither registry has seen "
             "(the same bytes to each), so no registry can answer from an existing digest; each pull "
-            "reads the blob just pushed. Both store blobs on the same filesystem under /tmp, both are "
+            f"reads the blob just pushed. Both store blobs on the same filesystem ({args.storage}, {parent}), both are "
             "driven by the same curl commands (monolithic PUT streamed from a file with -T, GET to "
             "/dev/null), and the order alternates between runs, and dirty pages are synced before each push. govstore also records metadata "
             "(SQLite); docker-registry has none. Page cache is warm for both. Median of the runs."

@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod oci;
 pub mod package;
 pub mod reference;
+pub mod spec;
 
 pub use digest::{Digest, DigestError};
 pub use reference::{NameError, Reference, RepoName, Tag};

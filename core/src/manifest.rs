@@ -60,7 +60,8 @@
 
 pub mod canonical;
 mod countries;
-mod error;
+pub(crate) mod document;
+pub(crate) mod error;
 pub mod limits;
 mod model;
 mod parse;
@@ -118,6 +119,17 @@ impl Manifest {
     pub fn digest(&self) -> Digest {
         Digest::of(self.canonical_json().as_bytes())
     }
+}
+
+/// Sets the line and column of each error from the TOML `text` it is about, then sorts
+/// the errors in document order.
+///
+/// For errors found after a manifest was parsed, such as those of
+/// [`crate::spec::check_spec_references`], so that a command can point into the
+/// `govstore.toml` the user wrote. Errors whose path the text does not have keep no
+/// location and go last; if `text` is not TOML, nothing changes.
+pub fn locate_in_toml(text: &str, errors: &mut [FieldError]) {
+    document::locate(text, errors);
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use super::document::Failure;
 use super::limits::MAX_MANIFEST_BYTES;
 
 /// One step of a [`FieldPath`].
@@ -191,14 +192,34 @@ impl ManifestError {
     }
 }
 
-fn syntax_message(format: &str, message: &str, location: &Option<Location>) -> String {
+impl From<Failure> for ManifestError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::TooLarge { size } => ManifestError::TooLarge { size },
+            Failure::Syntax {
+                format,
+                message,
+                location,
+            } => ManifestError::Syntax {
+                format,
+                message,
+                location,
+            },
+            Failure::Invalid(errors) => ManifestError::Invalid(errors),
+        }
+    }
+}
+
+/// `invalid TOML at line L, column C: message`.
+pub(crate) fn syntax_message(format: &str, message: &str, location: &Option<Location>) -> String {
     match location {
         Some(loc) => format!("invalid {format} at {loc}: {message}"),
         None => format!("invalid {format}: {message}"),
     }
 }
 
-fn join(errors: &[FieldError]) -> String {
+/// One error a line.
+pub(crate) fn join(errors: &[FieldError]) -> String {
     errors
         .iter()
         .map(ToString::to_string)

@@ -4,16 +4,13 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use govstore_core::{Digest, RepoName};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::hv;
 use super::range::parse_range;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
-
-const READ_CHUNK: usize = 256 * 1024;
+use crate::storage::egress::stream_file;
 
 pub(crate) fn parse_digest(s: &str) -> ApiResult<Digest> {
     s.parse().map_err(|e: govstore_core::DigestError| ApiError::digest_invalid(e.to_string()))
@@ -32,7 +29,7 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
     if db::blobs::linked_size(&st.db.read, repo, &digest).await?.is_none() {
         return Err(ApiError::blob_unknown(&digest));
     }
-    let Some((mut file, len)) = st.blobs.open_blob(&digest).await? else {
+    let Some((file, len)) = st.blobs.open_blob(&digest).await? else {
         tracing::error!(%digest, "blob is recorded but missing from the store");
         return Err(ApiError::blob_unknown(&digest));
     };
@@ -55,10 +52,7 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
     let mut res = if head {
         Body::empty().into_response()
     } else {
-        if start > 0 {
-            file.seek(std::io::SeekFrom::Start(start)).await?;
-        }
-        Body::from_stream(ReaderStream::with_capacity(file.take(count), READ_CHUNK)).into_response()
+        Body::from_stream(stream_file(file, start, count)).into_response()
     };
     *res.status_mut() = status;
     let h = res.headers_mut();

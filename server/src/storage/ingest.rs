@@ -15,8 +15,9 @@ use sha2::{Digest as _, Sha256};
 
 /// Frames in flight between the network and each worker thread.
 const CHANNEL_FRAMES: usize = 64;
-/// Write buffer of the writer thread.
-const WRITE_BUFFER: usize = 1 << 20;
+/// Write buffer of the writer thread. Frames at least this large skip the buffer and
+/// go to `write` directly, saving a copy; smaller ones are gathered.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -96,7 +97,7 @@ pub async fn hash_file_prefix(path: std::path::PathBuf, len: u64) -> io::Result<
         use std::io::Read;
         let mut f = File::open(path)?.take(len);
         let mut h = Sha256::new();
-        let mut buf = vec![0u8; WRITE_BUFFER];
+        let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = f.read(&mut buf)?;
             if n == 0 {

@@ -8,6 +8,7 @@
 //! A blob becomes visible only by `rename` of a fully written, fsynced, digest-checked
 //! upload file into `blobs/`, so a crash never leaves a partial blob under a digest.
 
+pub mod egress;
 pub mod ingest;
 pub mod sessions;
 
@@ -46,15 +47,18 @@ impl BlobStore {
     }
 
     /// Open a committed blob for reading, with its length.
-    pub async fn open_blob(&self, digest: &Digest) -> io::Result<Option<(tokio::fs::File, u64)>> {
-        match tokio::fs::File::open(self.blob_path(digest)).await {
+    pub async fn open_blob(&self, digest: &Digest) -> io::Result<Option<(std::fs::File, u64)>> {
+        let path = self.blob_path(digest);
+        tokio::task::spawn_blocking(move || match std::fs::File::open(path) {
             Ok(f) => {
-                let len = f.metadata().await?.len();
+                let len = f.metadata()?.len();
                 Ok(Some((f, len)))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
-        }
+        })
+        .await
+        .map_err(io::Error::other)?
     }
 
     /// Move a complete, verified upload file into the store under its digest:
