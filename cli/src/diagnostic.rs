@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use govstore_client::registry::ClientError;
+
 /// One problem to show the user.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
@@ -51,15 +53,45 @@ impl From<Diagnostic> for Diagnostics {
     }
 }
 
+/// An error made of one diagnostic.
+pub fn fail(d: Diagnostic) -> anyhow::Error {
+    Diagnostics::from(d).into()
+}
+
+/// A registry error, with the next step where there is one.
+pub fn client_error(err: &ClientError, registry: &str) -> anyhow::Error {
+    let d = Diagnostic::new(err.to_string());
+    let d = match err {
+        ClientError::Connect { .. } => d.hint("check the URL and that the registry is running, or pass --registry URL"),
+        ClientError::Api { code, .. } => match code.as_str() {
+            "UNAUTHORIZED" => d.hint(format!("run `govstore login --registry {registry}`")),
+            "DENIED" => d.hint(
+                "your role or your token's scopes do not allow this; see them with `govstore login`, or ask an owner of the namespace",
+            ),
+            _ => d,
+        },
+        _ => d,
+    };
+    fail(d)
+}
+
+/// Messages from elsewhere (the registry, libraries) may end with a period; ours do not.
+fn trim_period(s: &str) -> &str {
+    match s.strip_suffix('.') {
+        Some(rest) if !rest.ends_with('.') => rest,
+        _ => s,
+    }
+}
+
 /// The text to print on stderr for `err`.
 pub fn render(err: &anyhow::Error) -> String {
     let Some(Diagnostics(list)) = err.downcast_ref::<Diagnostics>() else {
         // An unexpected error: its message and its causes, on one line.
-        return format!("error: {err:#}\n");
+        return format!("error: {}\n", trim_period(&format!("{err:#}")));
     };
     let mut out = String::new();
     for d in list {
-        out.push_str(&format!("error: {}\n", d.message));
+        out.push_str(&format!("error: {}\n", trim_period(&d.message)));
         if let Some(location) = &d.location {
             out.push_str(&format!("  --> {location}\n"));
         }

@@ -1,15 +1,21 @@
 //! `govstore`: the command line for publishers and operators of a govstore registry.
 //!
-//! Output is plain text without colour. Results go to stdout; errors go to stderr as
-//! `error: ...` lines, each followed by a `hint: ...` line where there is a next step,
-//! and the exit code is 1.
+//! Results go to stdout (as JSON with `--json`); progress and errors go to stderr,
+//! errors as `error: ...` lines, each followed by a `hint: ...` line where there is a
+//! next step, and the exit code is 1. Colour only in progress bars on a terminal, and
+//! never with `NO_COLOR` set.
 
 mod commands;
+mod context;
 mod diagnostic;
+mod output;
+mod progress;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::context::Ctx;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,6 +24,12 @@ use clap::{Parser, Subcommand};
     about = "Publish, find and install digital-government building blocks"
 )]
 struct Cli {
+    /// The registry URL (default: the one you last logged in to)
+    #[arg(long, global = true, env = "GOVSTORE_REGISTRY", value_name = "URL")]
+    registry: Option<String>,
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -27,12 +39,42 @@ enum Command {
     /// Work with a package manifest (govstore.toml)
     #[command(subcommand)]
     Manifest(commands::manifest::ManifestCommand),
+    /// Make a signing key pair (cosign format)
+    Keygen(commands::keygen::KeygenArgs),
+    /// Store an API token for a registry and check it
+    Login(commands::login::LoginArgs),
+    /// Manage a namespace's signing keys
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
+    /// Sign and publish the package in a directory
+    Publish(commands::publish::PublishArgs),
+    /// Yank a published version (or take a yank back with --undo)
+    Yank(commands::yank::YankArgs),
+    /// Verify a published version: digests, content and signature
+    Verify(commands::verify::VerifyArgs),
+    /// Show a package and its versions, or one version
+    Info(commands::info::InfoArgs),
+    /// Search the catalogue
+    Search(commands::search::SearchArgs),
+    /// Work with building-block specifications
+    #[command(subcommand)]
+    Spec(commands::spec::SpecCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ctx = Ctx::new(cli.registry, cli.json);
     let result = match cli.command {
-        Command::Manifest(cmd) => commands::manifest::run(cmd),
+        Command::Manifest(cmd) => commands::manifest::run(&ctx, cmd),
+        Command::Keygen(args) => commands::keygen::run(&ctx, args),
+        Command::Login(args) => commands::login::run(&ctx, args),
+        Command::Key(cmd) => commands::key::run(&ctx, cmd),
+        Command::Publish(args) => commands::publish::run(&ctx, args),
+        Command::Yank(args) => commands::yank::run(&ctx, args),
+        Command::Verify(args) => commands::verify::run(&ctx, args),
+        Command::Info(args) => commands::info::run(&ctx, args),
+        Command::Search(args) => commands::search::run(&ctx, args),
+        Command::Spec(cmd) => commands::spec::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

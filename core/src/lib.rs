@@ -4,12 +4,15 @@
 //! the values that cross govstore's edges (repository names, tags, digests, package
 //! manifests, OCI documents) into types that the rest of the code can trust.
 
+pub mod artifact;
 pub mod digest;
 pub mod manifest;
 pub mod oci;
 pub mod package;
 pub mod reference;
+pub mod scope;
 pub mod spec;
+pub mod tarball;
 
 pub use digest::{Digest, DigestError};
 pub use reference::{NameError, Reference, RepoName, Tag};

@@ -101,6 +101,12 @@ fn check_part(part: &str) -> Result<(), NameRule> {
     Ok(())
 }
 
+/// Checks a namespace (an organisation's name) or a user name by the grammar of one
+/// part of a package name.
+pub fn check_namespace(s: &str, kind: &'static str) -> Result<(), QualifiedNameError> {
+    check_part(s).map_err(|rule| QualifiedNameError { kind, input: truncate(s), rule })
+}
+
 /// Parses `namespace/name` and returns the index of the `/`.
 fn parse_qualified(s: &str, kind: &'static str) -> Result<usize, QualifiedNameError> {
     let fail = |rule| QualifiedNameError {

@@ -7,12 +7,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_oci_registry;
+mod m20261121_000002_accounts_and_packages;
 
 #[derive(Debug)]
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261121_000001_oci_registry::Migration)]
+        vec![
+            Box::new(m20261121_000001_oci_registry::Migration),
+            Box::new(m20261121_000002_accounts_and_packages::Migration),
+        ]
     }
 }

@@ -32,7 +32,7 @@ pub async fn state(config: Config) -> Result<AppState, StartupError> {
 
 /// The production router. Tests drive exactly this with `tower::ServiceExt::oneshot`.
 pub fn router(state: AppState) -> Router {
-    crate::oci::router().layer(middleware::from_fn(log_request)).with_state(state)
+    crate::oci::router().merge(crate::api::router()).layer(middleware::from_fn(log_request)).with_state(state)
 }
 
 async fn log_request(req: Request, next: Next) -> Response {

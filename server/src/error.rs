@@ -1,7 +1,7 @@
 //! The server's one error type and its JSON envelope.
 //!
 //! Every error answers `{"errors":[{"code","message","detail"}]}` with the OCI
-//! Distribution Spec's codes. A 5xx is logged in full and answered with a bare message:
+//! Distribution Spec's codes under `/v2`, and a few more for the JSON API. A 5xx is logged in full and answered with a bare message:
 //! internal error text never reaches a client.
 
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -26,6 +26,12 @@ pub enum Code {
     Unsupported,
     TooManyRequests,
     Unknown,
+    // The JSON API's codes, beside the OCI ones.
+    NotFound,
+    Invalid,
+    VersionExists,
+    SignatureInvalid,
+    Conflict,
 }
 
 impl Code {
@@ -46,6 +52,11 @@ impl Code {
             Code::Unsupported => "UNSUPPORTED",
             Code::TooManyRequests => "TOOMANYREQUESTS",
             Code::Unknown => "UNKNOWN",
+            Code::NotFound => "NOT_FOUND",
+            Code::Invalid => "INVALID",
+            Code::VersionExists => "VERSION_EXISTS",
+            Code::SignatureInvalid => "SIGNATURE_INVALID",
+            Code::Conflict => "CONFLICT",
         }
     }
 }
@@ -75,6 +86,19 @@ impl ApiError {
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, Code::NotFound, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Code::Invalid, message)
     }
 
     pub fn status(&self) -> StatusCode {

@@ -5,7 +5,10 @@
 //! - [`db`] (metadata through sea-orm) and [`storage`] (blob bytes on the filesystem).
 //! - `govstore_core`: validation of every name, digest and document, with no IO.
 
+pub mod admin;
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;

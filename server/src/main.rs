@@ -19,24 +19,83 @@ struct Cli {
 enum Command {
     /// Run the registry.
     Serve(ServeArgs),
+    /// Manage accounts without the web UI: users, organisations, tokens.
+    Admin(AdminArgs),
+}
+
+/// Where the registry keeps its data; shared by every command.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// A TOML file with any of the settings below (keys as the long flags, with `_`).
+    /// Flags and environment variables override it.
+    #[arg(long, env = "GOVSTORE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database, blobs and upload sessions [default: ./data].
+    #[arg(long, env = "GOVSTORE_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: `postgres://user@host/db` for PostgreSQL, or `sqlite://PATH?mode=rwc`
+    /// [default: SQLite at DATA_DIR/govstore.db].
+    #[arg(long, env = "GOVSTORE_DATABASE_URL", hide_env_values = true, global = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct AdminArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a user.
+    CreateUser {
+        name: String,
+        /// Registry administrator: may hold tokens with the `admin` scope.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Create an organisation; it owns the namespace of its name.
+    CreateOrg {
+        name: String,
+        /// Its first owner, an existing user.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Give a user a role in an organisation.
+    AddMember {
+        org: String,
+        user: String,
+        /// `owner` (publish, yank, manage keys) or `publisher` (publish, yank).
+        #[arg(long)]
+        role: String,
+    },
+    /// Create an API token and print it. It is shown only this once.
+    CreateToken {
+        #[arg(long)]
+        user: String,
+        /// `publish:NS`, `yank:NS`, `keys:NS` (NS may be a glob like `mosip-*`), `specs`, `admin`.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Days until the token expires [default: 90].
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: u32,
+    },
+    /// Revoke a token by its visible prefix (`gvs_xxxxxxxx`).
+    RevokeToken { prefix: String },
 }
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// A TOML file with any of the settings below (keys as the long flags, with `_`).
-    /// Flags and environment variables override it.
-    #[arg(long, env = "GOVSTORE_CONFIG")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Address to listen on [default: 127.0.0.1:5000].
     #[arg(long, env = "GOVSTORE_LISTEN")]
     listen: Option<SocketAddr>,
-    /// Directory for the SQLite database, blobs and upload sessions [default: ./data].
-    #[arg(long, env = "GOVSTORE_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Database URL: `postgres://user@host/db` for PostgreSQL, or `sqlite://PATH?mode=rwc`
-    /// [default: SQLite at DATA_DIR/govstore.db].
-    #[arg(long, env = "GOVSTORE_DATABASE_URL", hide_env_values = true)]
-    database_url: Option<String>,
     /// Accept pushes without credentials. For local experiments only: anyone who can
     /// reach the server can write to it.
     #[arg(long, env = "GOVSTORE_INSECURE_ANONYMOUS_PUSH")]
@@ -60,15 +119,15 @@ struct ServeArgs {
 
 impl ServeArgs {
     fn resolve(self) -> anyhow::Result<Config> {
-        let file = match &self.config {
+        let file = match &self.store.config {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
         let d = Limits::default();
         Ok(Config {
             listen: self.listen.or(file.listen).unwrap_or_else(default_listen),
-            data_dir: self.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
-            database_url: self.database_url.or(file.database_url),
+            data_dir: self.store.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
+            database_url: self.store.database_url.or(file.database_url),
             insecure_anonymous_push: self.insecure_anonymous_push || file.insecure_anonymous_push.unwrap_or(false),
             allow_delete: self.allow_delete || file.allow_delete.unwrap_or(false),
             limits: Limits {
@@ -87,17 +146,66 @@ impl ServeArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm_migration=warn".into()),
         )
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Serve(args) => serve(args.resolve()?).await,
+    let result = match Cli::parse().command {
+        Command::Serve(args) => match args.resolve() {
+            Ok(config) => serve(config).await,
+            Err(e) => Err(e),
+        },
+        Command::Admin(args) => admin(args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the cause chain on one line; no backtrace for users.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
+}
+
+async fn admin(args: AdminArgs) -> anyhow::Result<()> {
+    use govstore_server::admin;
+    let file = match &args.store.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let mut config = Config::for_data_dir(args.store.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")));
+    config.database_url = args.store.database_url.or(file.database_url);
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let db = govstore_server::db::Db::connect(&config.effective_database_url()).await.context("cannot open the database")?;
+    match args.command {
+        AdminCommand::CreateUser { name, admin: is_admin } => {
+            admin::create_user(&db, &name, is_admin).await?;
+            eprintln!("created user {name}{}", if is_admin { " (admin)" } else { "" });
+        }
+        AdminCommand::CreateOrg { name, owner } => {
+            admin::create_org(&db, &name, &owner).await?;
+            eprintln!("created organisation {name}, owned by {owner}");
+        }
+        AdminCommand::AddMember { org, user, role } => {
+            admin::add_member(&db, &org, &user, &role).await?;
+            eprintln!("{user} is now {role} of {org}");
+        }
+        AdminCommand::CreateToken { user, scopes, name, expires_in_days } => {
+            let token = admin::create_token(&db, &user, &name, &scopes, Some(expires_in_days)).await?;
+            println!("{token}");
+            eprintln!("token for {user} with scopes {}; expires in {expires_in_days} days; it is not shown again", scopes.join(" "));
+        }
+        AdminCommand::RevokeToken { prefix } => {
+            admin::revoke_token(&db, &prefix).await?;
+            eprintln!("revoked {prefix}");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use govstore_core::manifest::{Manifest, ManifestError};
 
+use crate::context::Ctx;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
-/// The manifest's file name inside a package directory.
-pub const MANIFEST_FILE: &str = "govstore.toml";
+pub use govstore_client::publish::MANIFEST_FILE;
 
 #[derive(Debug, Subcommand)]
 pub enum ManifestCommand {
@@ -19,15 +19,13 @@ pub enum ManifestCommand {
         /// The package directory
         #[arg(default_value = ".")]
         dir: PathBuf,
-        /// Print the canonical JSON instead of the summary
-        #[arg(long)]
-        json: bool,
     },
 }
 
-pub fn run(cmd: ManifestCommand) -> anyhow::Result<()> {
+/// With `--json`, `check` prints the canonical JSON instead of the summary.
+pub fn run(ctx: &Ctx, cmd: ManifestCommand) -> anyhow::Result<()> {
     match cmd {
-        ManifestCommand::Check { dir, json } => check(&dir, json),
+        ManifestCommand::Check { dir } => check(&dir, ctx.json),
     }
 }
 
@@ -66,7 +64,7 @@ fn read_manifest(dir: &Path, path: &Path) -> anyhow::Result<String> {
 }
 
 /// Turns a manifest error into one diagnostic per problem, located in `path`.
-fn diagnostics(path: &Path, err: ManifestError) -> anyhow::Error {
+pub(crate) fn diagnostics(path: &Path, err: ManifestError) -> anyhow::Error {
     let here = |loc: Option<govstore_core::manifest::Location>| {
         loc.map(|l| format!("{}:{}:{}", path.display(), l.line, l.column))
     };
@@ -94,7 +92,7 @@ fn diagnostics(path: &Path, err: ManifestError) -> anyhow::Error {
 }
 
 /// The files the manifest names must exist (core does no IO, so this is checked here).
-fn check_files(dir: &Path, path: &Path, m: &Manifest) -> anyhow::Result<()> {
+pub(crate) fn check_files(dir: &Path, path: &Path, m: &Manifest) -> anyhow::Result<()> {
     let named = [
         ("package.readme", &m.package.readme),
         ("package.sbom", &m.package.sbom),

@@ -5,10 +5,15 @@
 //! writers would only trade waiting for `SQLITE_BUSY`) and a small pool of readers,
 //! in WAL mode so readers never block the writer. PostgreSQL gets one pool for both.
 
+pub mod accounts;
+pub mod audit;
 pub mod blobs;
 pub mod entities;
+pub mod keys;
 pub mod manifests;
+pub mod packages;
 pub mod repositories;
+pub mod specs;
 pub mod tags;
 pub mod uploads;
 

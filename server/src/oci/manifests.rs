@@ -58,6 +58,13 @@ pub async fn put(st: &AppState, name: &RepoName, reference: &str, headers: &Head
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let info = parse_manifest(content_type, &bytes)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestInvalid, e.to_string()))?;
+    if info.artifact_type.as_deref() == Some(govstore_core::artifact::ARTIFACT_TYPE) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::Denied,
+            "govstore packages are published with `govstore publish`, which checks their signature",
+        ));
+    }
     let digest = Digest::of(&bytes);
     if let Reference::Digest(d) = &reference
         && d != &digest

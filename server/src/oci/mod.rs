@@ -4,7 +4,7 @@
 //! the endpoint's handler. Handlers validate input with `govstore_core`, then call
 //! `db` and `storage`; they never touch SQL or paths themselves.
 
-mod auth;
+pub(crate) mod auth;
 mod blobs;
 mod manifests;
 pub mod range;
@@ -62,35 +62,38 @@ async fn handle(st: AppState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             manifests::get(&st, &name, &reference, head).await
         }
         (Route::Manifest { name, reference }, Method::PUT) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
+            auth::require_not_package(&st, &name).await?;
             manifests::put(&st, &name, &reference, headers, body).await
         }
         (Route::Manifest { name, reference }, Method::DELETE) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
+            auth::require_not_package(&st, &name).await?;
             manifests::delete(&st, &name, &reference).await
         }
         (Route::Blob { name, digest }, Method::GET | Method::HEAD) => {
             blobs::get(&st, &name, &digest, headers, head).await
         }
         (Route::Blob { name, digest }, Method::DELETE) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
+            auth::require_not_package(&st, &name).await?;
             blobs::delete(&st, &name, &digest).await
         }
         (Route::UploadStart { name }, Method::POST) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
             uploads::start(&st, &name, &query, body).await
         }
         (Route::Upload { name, id }, Method::GET) => uploads::status(&st, &name, &id).await,
         (Route::Upload { name, id }, Method::PATCH) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
             uploads::patch(&st, &name, &id, headers, body).await
         }
         (Route::Upload { name, id }, Method::PUT) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
             uploads::finish(&st, &name, &id, &query, headers, body).await
         }
         (Route::Upload { name, id }, Method::DELETE) => {
-            auth::require_push(&st, headers)?;
+            auth::require_push(&st, headers, &name).await?;
             uploads::cancel(&st, &name, &id).await
         }
         (Route::Referrers { name, digest }, Method::GET) => referrers::list(&st, &name, &digest, &query).await,

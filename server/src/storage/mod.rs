@@ -71,6 +71,46 @@ impl BlobStore {
             .map_err(io::Error::other)?
     }
 
+    /// Store a small document held in memory (a signature payload, an empty config)
+    /// under its digest, with the same write-fsync-rename as uploads.
+    pub async fn put_small(&self, bytes: Vec<u8>) -> io::Result<Digest> {
+        let digest = Digest::of(&bytes);
+        let dest = self.blob_path(&digest);
+        let tmp = self.upload_path(&uuid::Uuid::new_v4());
+        tokio::task::spawn_blocking(move || {
+            if dest.exists() {
+                return Ok(());
+            }
+            std::fs::write(&tmp, &bytes)?;
+            commit_blocking(&tmp, &dest)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        Ok(digest)
+    }
+
+    /// Read a stored blob of at most `limit` bytes whole; `Ok(None)` if it is missing,
+    /// an `InvalidData` error if it is larger.
+    pub async fn read_small(&self, digest: &Digest, limit: u64) -> io::Result<Option<Vec<u8>>> {
+        let path = self.blob_path(digest);
+        tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let f = match std::fs::File::open(path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let mut buf = Vec::new();
+            f.take(limit + 1).read_to_end(&mut buf)?;
+            if buf.len() as u64 > limit {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "blob larger than allowed"));
+            }
+            Ok(Some(buf))
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
     /// Remove an upload file if it exists.
     pub async fn remove_upload(&self, id: &uuid::Uuid) -> io::Result<()> {
         match tokio::fs::remove_file(self.upload_path(id)).await {

@@ -1,0 +1,44 @@
+//! `govstore search QUERY`.
+
+use clap::Args;
+
+use crate::context::{Ctx, block_on};
+use crate::diagnostic::client_error;
+use crate::output::print_json;
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to look for in names, keywords, descriptions and READMEs
+    query: String,
+    /// The most results to show
+    #[arg(long, default_value_t = 20)]
+    limit: u32,
+}
+
+pub fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<()> {
+    let client = ctx.client(false)?;
+    let url = client.base_url().to_owned();
+    let found = block_on(client.search(&args.query, args.limit))?.map_err(|e| client_error(&e, &url))?;
+    if ctx.json {
+        return print_json(&found);
+    }
+    if found.results.is_empty() {
+        println!("no packages match `{}`", args.query);
+        return Ok(());
+    }
+    for hit in &found.results {
+        let yanked = if hit.yanked { " (yanked)" } else { "" };
+        println!("{} {}{yanked}", hit.name, hit.version);
+        if let Some(d) = &hit.description {
+            println!("    {d}");
+        }
+        if !hit.implements.is_empty() {
+            println!("    implements {}", hit.implements.join(", "));
+        }
+    }
+    let shown = found.results.len() as u64;
+    if found.total > shown {
+        println!("{shown} of {} results; pass --limit to see more", found.total);
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! The OpenAPI 3.1 document of the JSON API, served at `/api/v1/openapi.json`. Written
+//! by hand next to the router; a test checks that every route is documented.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// Every documented (path, method) pair; the router test compares against this.
+pub const OPERATIONS: &[(&str, &str)] = &[
+    ("/api/v1/me", "get"),
+    ("/api/v1/namespaces/{ns}/keys", "get"),
+    ("/api/v1/namespaces/{ns}/keys", "post"),
+    ("/api/v1/namespaces/{ns}/keys/{key_id}/revoke", "post"),
+    ("/api/v1/packages", "get"),
+    ("/api/v1/packages/{ns}/{name}", "get"),
+    ("/api/v1/packages/{ns}/{name}/versions", "post"),
+    ("/api/v1/packages/{ns}/{name}/versions/{version}", "get"),
+    ("/api/v1/packages/{ns}/{name}/versions/{version}/yank", "post"),
+    ("/api/v1/packages/{ns}/{name}/versions/{version}/unyank", "post"),
+    ("/api/v1/search", "get"),
+    ("/api/v1/specs", "get"),
+    ("/api/v1/specs", "post"),
+    ("/api/v1/specs/{ns}/{name}", "get"),
+    ("/api/v1/audit", "get"),
+    ("/api/v1/openapi.json", "get"),
+];
+
+fn param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn query(name: &str, description: &str, ty: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": ty } })
+}
+
+fn body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+fn ok(description: &str, schema: Option<&str>) -> Value {
+    let mut r = json!({ "description": description });
+    if let Some(s) = schema {
+        r["content"] = json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{s}") } } });
+    }
+    r
+}
+
+fn errors(codes: &[&str]) -> Value {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        m.insert((*c).to_owned(), json!({ "$ref": "#/components/responses/Error" }));
+    }
+    Value::Object(m)
+}
+
+fn op(summary: &str, secured: bool, params: Vec<Value>, request: Option<Value>, success: (&str, Value), errs: &[&str]) -> Value {
+    let mut responses = errors(errs);
+    responses[success.0] = success.1;
+    let mut o = json!({ "summary": summary, "parameters": params, "responses": responses });
+    if let Some(r) = request {
+        o["requestBody"] = r;
+    }
+    if secured {
+        o["security"] = json!([{ "token": [] }]);
+    }
+    o
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+/// The document itself.
+pub fn spec() -> Value {
+    let ns = || param("ns", "namespace (organisation)");
+    let name = || param("name", "package name within the namespace");
+    let version = || param("version", "SemVer version");
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "govstore API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Registry of signed digital-government building blocks. Package bytes move over the OCI Distribution API under /v2; this API publishes, describes and manages them. Errors: {\"errors\":[{\"code\",\"message\",\"detail\"}]}.",
+        },
+        "paths": {
+            "/api/v1/me": { "get": op("The token's user, organisations and scopes", true, vec![], None, ("200", ok("the caller", Some("Me"))), &["401"]) },
+            "/api/v1/namespaces/{ns}/keys": {
+                "get": op("Signing keys of a namespace, revoked ones included", false, vec![ns()], None, ("200", ok("keys", Some("KeyList"))), &["404"]),
+                "post": op("Register a public key (owners; scope keys:NS)", true, vec![ns()], Some(body("RegisterKey")), ("201", ok("registered", Some("Key"))), &["400", "401", "403", "409"]),
+            },
+            "/api/v1/namespaces/{ns}/keys/{key_id}/revoke": {
+                "post": op("Revoke a key with a reason (owners; scope keys:NS)", true, vec![ns(), param("key_id", "sha256:<hex> of the key's SPKI DER")], Some(body("Reason")), ("200", ok("revoked", Some("Key"))), &["400", "401", "403", "404", "409"]),
+            },
+            "/api/v1/packages": { "get": op("All packages by name", false, vec![query("limit", "at most 1000", "integer")], None, ("200", ok("packages", None)), &[]) },
+            "/api/v1/packages/{ns}/{name}": { "get": op("A package and its versions, newest first", false, vec![ns(), name()], None, ("200", ok("package", Some("Package"))), &["404"]) },
+            "/api/v1/packages/{ns}/{name}/versions": {
+                "post": op("Publish a signed version (scope publish:NS, owner or publisher). Upload the blobs first.", true, vec![ns(), name()], Some(body("Publish")), ("201", ok("published", Some("Published"))), &["400", "401", "403", "409", "413"]),
+            },
+            "/api/v1/packages/{ns}/{name}/versions/{version}": { "get": op("One version with its package manifest", false, vec![ns(), name(), version()], None, ("200", ok("version", Some("Version"))), &["404"]) },
+            "/api/v1/packages/{ns}/{name}/versions/{version}/yank": {
+                "post": op("Yank a version with a reason (scope yank:NS); it stays pullable by digest", true, vec![ns(), name(), version()], Some(body("Reason")), ("200", ok("yanked", Some("Version"))), &["400", "401", "403", "404", "409"]),
+            },
+            "/api/v1/packages/{ns}/{name}/versions/{version}/unyank": {
+                "post": op("Undo a yank (scope yank:NS)", true, vec![ns(), name(), version()], None, ("200", ok("restored", Some("Version"))), &["401", "403", "404", "409"]),
+            },
+            "/api/v1/search": { "get": op("Search packages by name and description", false, vec![
+                json!({ "name": "q", "in": "query", "required": true, "schema": { "type": "string" } }), query("limit", "1 to 100", "integer")
+            ], None, ("200", ok("results", Some("SearchResults"))), &["400"]) },
+            "/api/v1/specs": {
+                "get": op("All specs", false, vec![], None, ("200", ok("specs", None)), &[]),
+                "post": op("Publish or replace a spec document (scope specs)", true, vec![], Some(body("PublishSpec")), ("201", ok("published", None)), &["400", "401", "403"]),
+            },
+            "/api/v1/specs/{ns}/{name}": { "get": op("One spec document", false, vec![ns(), name()], None, ("200", ok("spec", None)), &["404"]) },
+            "/api/v1/audit": { "get": op("The audit log, newest first (admins)", true, vec![query("limit", "1 to 1000", "integer"), query("before", "event id to page from", "integer")], None, ("200", ok("events", None)), &["401", "403"]) },
+            "/api/v1/openapi.json": { "get": op("This document", false, vec![], None, ("200", ok("OpenAPI 3.1", None)), &[]) },
+        },
+        "components": {
+            "securitySchemes": { "token": { "type": "http", "scheme": "bearer", "description": "an API token, gvs_..." } },
+            "responses": { "Error": { "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Errors" } } } } },
+            "schemas": {
+                "Errors": { "type": "object", "required": ["errors"], "properties": { "errors": { "type": "array", "items": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "detail": {} } } } } },
+                "Me": { "type": "object", "properties": { "user": { "type": "string" }, "admin": { "type": "boolean" },
+                    "orgs": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" }, "role": { "enum": ["owner", "publisher"] } } } },
+                    "token": { "type": "object", "properties": { "prefix": { "type": "string" }, "scopes": { "type": "array", "items": { "type": "string" } }, "expires_at": { "type": ["string", "null"] } } } } },
+                "RegisterKey": { "type": "object", "required": ["public_key"], "additionalProperties": false,
+                    "properties": { "public_key": { "type": "string", "description": "PEM, PUBLIC KEY (P-256)" }, "name": { "type": "string" } } },
+                "Key": { "type": "object", "properties": { "key_id": { "type": "string" }, "name": { "type": "string" }, "public_key": { "type": "string" },
+                    "created_at": { "type": "string" }, "revoked_at": { "type": ["string", "null"] }, "revoke_reason": { "type": ["string", "null"] } } },
+                "KeyList": { "type": "object", "properties": { "namespace": { "type": "string" }, "keys": { "type": "array", "items": { "$ref": "#/components/schemas/Key" } } } },
+                "Reason": { "type": "object", "required": ["reason"], "additionalProperties": false, "properties": { "reason": { "type": "string" } } },
+                "Publish": { "type": "object", "required": ["manifest", "payload", "signature"], "additionalProperties": false, "properties": {
+                    "manifest": { "type": "string", "description": "the OCI image manifest's exact bytes" },
+                    "payload": { "type": "string", "description": "base64 cosign simple-signing payload over the manifest digest" },
+                    "signature": { "type": "string", "description": "base64 DER ECDSA P-256 SHA-256 signature of the payload" } } },
+                "Published": { "type": "object", "properties": { "name": { "type": "string" }, "version": { "type": "string" }, "digest": { "type": "string" },
+                    "signature_digest": { "type": "string" }, "key_id": { "type": "string" } } },
+                "Version": { "type": "object", "properties": { "version": { "type": "string" }, "digest": { "type": "string" }, "published_at": { "type": "string" },
+                    "yanked": { "type": "boolean" }, "yank_reason": { "type": ["string", "null"] }, "key_id": { "type": "string" }, "signature_digest": { "type": "string" },
+                    "manifest": { "type": "object", "description": "govstore.toml as canonical JSON (single-version responses)" } } },
+                "Package": { "type": "object", "properties": { "name": { "type": "string" }, "namespace": { "type": "string" }, "description": { "type": "string" },
+                    "license": { "type": "string" }, "latest": { "type": ["string", "null"] }, "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } } } },
+                "SearchResults": { "type": "object", "properties": { "total": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
+                    "name": { "type": "string" }, "version": { "type": "string" }, "description": { "type": "string" }, "license": { "type": "string" },
+                    "implements": { "type": "array", "items": { "type": "string" } }, "yanked": { "type": "boolean" } } } } } },
+                "PublishSpec": { "type": "object", "required": ["toml"], "additionalProperties": false, "properties": { "toml": { "type": "string", "description": "the spec file's TOML text" } } },
+            },
+        },
+    })
+}

@@ -1,0 +1,85 @@
+//! Packages and their published versions.
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+use super::entities::package_versions::{self, Entity as Versions};
+use super::entities::packages::{self, Entity as Packages};
+
+pub async fn find(db: &impl ConnectionTrait, name: &str) -> Result<Option<packages::Model>, DbErr> {
+    Packages::find().filter(packages::Column::Name.eq(name)).one(db).await
+}
+
+/// The package's id, creating it (owned by `organisation_id`) if new; its description
+/// and licence follow the newest publish.
+pub async fn upsert(db: &impl ConnectionTrait, organisation_id: i64, name: &str, description: &str, license: &str) -> Result<i64, DbErr> {
+    if let Some(p) = find(db, name).await? {
+        Packages::update_many()
+            .col_expr(packages::Column::Description, description.into())
+            .col_expr(packages::Column::License, license.into())
+            .filter(packages::Column::Id.eq(p.id))
+            .exec(db)
+            .await?;
+        return Ok(p.id);
+    }
+    let res = Packages::insert(packages::ActiveModel {
+        organisation_id: Set(organisation_id),
+        name: Set(name.to_owned()),
+        description: Set(description.to_owned()),
+        license: Set(license.to_owned()),
+        created_at: Set(crate::now_ms()),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(res.last_insert_id)
+}
+
+/// A new version row. The unique index on (package, version) makes a second publish of
+/// the same version fail here, whatever the race.
+pub async fn insert_version(db: &impl ConnectionTrait, v: package_versions::ActiveModel) -> Result<(), DbErr> {
+    Versions::insert(v).exec_without_returning(db).await?;
+    Ok(())
+}
+
+pub async fn versions(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<package_versions::Model>, DbErr> {
+    Versions::find().filter(package_versions::Column::PackageId.eq(package_id)).all(db).await
+}
+
+pub async fn version(db: &impl ConnectionTrait, package_id: i64, version: &str) -> Result<Option<package_versions::Model>, DbErr> {
+    Versions::find()
+        .filter(package_versions::Column::PackageId.eq(package_id))
+        .filter(package_versions::Column::Version.eq(version))
+        .one(db)
+        .await
+}
+
+pub async fn set_yanked(db: &impl ConnectionTrait, id: i64, reason: Option<&str>) -> Result<(), DbErr> {
+    Versions::update_many()
+        .col_expr(package_versions::Column::Yanked, reason.is_some().into())
+        .col_expr(package_versions::Column::YankReason, reason.map(str::to_owned).into())
+        .filter(package_versions::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Packages whose name or description contains `term` (case-insensitive), up to `limit`.
+pub async fn search(db: &impl ConnectionTrait, term: &str, limit: u64) -> Result<Vec<packages::Model>, DbErr> {
+    let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    Packages::find()
+        .filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(packages::Column::Name))).like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(packages::Column::Description))).like(&pattern)),
+        )
+        .order_by_asc(packages::Column::Name)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Every package, by name (for the spec check's and the catalogue's listings).
+pub async fn all(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<packages::Model>, DbErr> {
+    Packages::find().order_by_asc(packages::Column::Name).limit(limit).all(db).await
+}
