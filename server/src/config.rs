@@ -14,6 +14,8 @@ pub struct Limits {
     pub max_manifest_bytes: u64,
     /// The largest blob accepted, in bytes.
     pub max_blob_bytes: u64,
+    /// The largest package version (all its layers together) accepted, in bytes.
+    pub max_package_bytes: u64,
     /// The most upload sessions open at once.
     pub max_upload_sessions: u64,
     /// How long an idle upload session lives.
@@ -27,6 +29,7 @@ impl Default for Limits {
         Self {
             max_manifest_bytes: 4 * 1024 * 1024,
             max_blob_bytes: 16 * 1024 * 1024 * 1024,
+            max_package_bytes: 1024 * 1024 * 1024,
             max_upload_sessions: 1_000,
             upload_ttl: Duration::from_secs(24 * 3600),
             max_page: 10_000,
@@ -85,6 +88,7 @@ pub struct FileConfig {
     pub allow_delete: Option<bool>,
     pub max_manifest_bytes: Option<u64>,
     pub max_blob_bytes: Option<u64>,
+    pub max_package_bytes: Option<u64>,
     pub max_upload_sessions: Option<u64>,
     pub upload_ttl_secs: Option<u64>,
 }

@@ -93,6 +93,14 @@ enum AdminCommand {
 struct ServeArgs {
     #[command(flatten)]
     store: StoreArgs,
+    /// Publish the example catalogue at start, signed, with a demo admin and one demo key
+    /// per namespace (written to DATA_DIR/demo-keys, password `demo`). For trying
+    /// govstore out; prints an admin token valid for one day.
+    #[arg(long)]
+    demo: bool,
+    /// The catalogue `--demo` publishes [default: ./catalog-examples].
+    #[arg(long, default_value = "catalog-examples")]
+    demo_catalog: PathBuf,
     /// Address to listen on [default: 127.0.0.1:5000].
     #[arg(long, env = "GOVSTORE_LISTEN")]
     listen: Option<SocketAddr>,
@@ -109,6 +117,9 @@ struct ServeArgs {
     /// Largest blob accepted, in bytes [default: 17179869184].
     #[arg(long, env = "GOVSTORE_MAX_BLOB_BYTES")]
     max_blob_bytes: Option<u64>,
+    /// Largest package version (all layers together) accepted, in bytes [default: 1073741824].
+    #[arg(long, env = "GOVSTORE_MAX_PACKAGE_BYTES")]
+    max_package_bytes: Option<u64>,
     /// Most upload sessions open at once [default: 1000].
     #[arg(long, env = "GOVSTORE_MAX_UPLOAD_SESSIONS")]
     max_upload_sessions: Option<u64>,
@@ -133,6 +144,7 @@ impl ServeArgs {
             limits: Limits {
                 max_manifest_bytes: self.max_manifest_bytes.or(file.max_manifest_bytes).unwrap_or(d.max_manifest_bytes),
                 max_blob_bytes: self.max_blob_bytes.or(file.max_blob_bytes).unwrap_or(d.max_blob_bytes),
+                max_package_bytes: self.max_package_bytes.or(file.max_package_bytes).unwrap_or(d.max_package_bytes),
                 max_upload_sessions: self.max_upload_sessions.or(file.max_upload_sessions).unwrap_or(d.max_upload_sessions),
                 upload_ttl: self
                     .upload_ttl_secs
@@ -156,10 +168,13 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match Cli::parse().command {
-        Command::Serve(args) => match args.resolve() {
-            Ok(config) => serve(config).await,
-            Err(e) => Err(e),
-        },
+        Command::Serve(args) => {
+            let demo = args.demo.then(|| args.demo_catalog.clone());
+            match args.resolve() {
+                Ok(config) => serve(config, demo).await,
+                Err(e) => Err(e),
+            }
+        }
         Command::Admin(args) => admin(args).await,
     };
     match result {
@@ -208,7 +223,7 @@ async fn admin(args: AdminArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
     let listen = config.listen;
     if config.insecure_anonymous_push {
         tracing::warn!("--insecure-anonymous-push is on: anyone who can reach {listen} can push");
@@ -219,11 +234,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     govstore_server::app::spawn_janitor(state.clone());
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    tracing::info!("govstore-server listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, govstore_server::app::router(state))
-        .with_graceful_shutdown(async {
+    let addr = listener.local_addr()?;
+    tracing::info!("govstore-server listening on http://{addr}");
+    let server = tokio::spawn(
+        axum::serve(listener, govstore_server::app::router(state.clone())).with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        }).into_future(),
+    );
+    if let Some(catalogue) = demo {
+        let report = govstore_server::demo::run(&state, &format!("http://{addr}"), &catalogue)
+            .await
+            .context("the demo catalogue could not be published")?;
+        tracing::info!(specs = report.specs, published = report.published, already_there = report.already_there, "demo catalogue ready");
+        println!("govstore demo on http://{addr}: {} specs, {} packages published, {} already there", report.specs, report.published, report.already_there);
+        println!("demo admin token (valid one day): {}", report.token);
+        println!("demo signing keys (password `{}`): {}", govstore_server::demo::DEMO_KEY_PASSWORD, state.config.data_dir.join("demo-keys").display());
+    }
+    server.await.context("server task")??;
     Ok(())
 }

@@ -83,6 +83,12 @@ pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String,
         .ok_or_else(|| ApiError::invalid(format!("manifest: annotation `{}` is missing", artifact::VERSION_ANNOTATION)))?;
     let layers = artifact::package_layers(&info, package.as_str(), &version).map_err(|e| ApiError::invalid(format!("manifest: {e}")))?;
     let digest = Digest::of(&manifest_bytes);
+    let total: u64 = info.blobs.iter().map(|d| d.size).sum();
+    let max_package = st.config.limits.max_package_bytes;
+    if total > max_package {
+        return Err(ApiError::too_large(format!("the package is {total} bytes; this registry accepts at most {max_package}"))
+            .detail(json!({ "hint": "exclude build output and large assets with package.exclude in govstore.toml" })));
+    }
 
     // The signature covers exactly this manifest, for this repository.
     let payload = b64("payload", &req.payload, simple_signing::MAX_PAYLOAD_LEN)?;

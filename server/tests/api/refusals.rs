@@ -8,7 +8,7 @@ use crate::common::{Backend, OCI_MANIFEST, Res, TestApp};
 use crate::fixture::{Publisher, build, build_simple, post, publisher, tarball, toml, upload};
 use crate::on_both_backends;
 
-on_both_backends!(signature_refusals, permission_refusals, manifest_and_content_refusals, version_exists, oci_cannot_bypass_publish);
+on_both_backends!(signature_refusals, permission_refusals, manifest_and_content_refusals, version_exists, oci_cannot_bypass_publish, package_over_the_size_limit);
 
 async fn assert_refused(app: &TestApp, res: &Res, status: StatusCode, code: &str, name: &str, version: &str) {
     assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
@@ -181,4 +181,27 @@ async fn oci_cannot_bypass_publish(b: Backend) {
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/v2/mosip/h/manifests/1.0.0").await.body, built.manifest);
+}
+
+async fn package_over_the_size_limit(b: Backend) {
+    let app = TestApp::with(b, |c| {
+        c.insecure_anonymous_push = false;
+        c.limits.max_package_bytes = 4096;
+    })
+    .await;
+    let p = publisher(&app, "alice", "mosip").await;
+    // Random bytes do not compress: the content layer alone passes the limit.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..8192)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let built = build(&app, &p, &p.key, &toml("mosip/big", "1.0.0", ""), &tarball(&[("blob.bin", &noise)])).await;
+    let res = built.publish(&app, &p.auth()).await;
+    assert_refused(&app, &res, StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", "mosip/big", "1.0.0").await;
+    insta::assert_json_snapshot!("package_too_large", res.json(), { ".errors[0].message" => "[size]" });
 }
