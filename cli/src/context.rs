@@ -25,7 +25,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(registry: Option<String>, json: bool) -> Self {
-        Self { registry: registry.filter(|r| !r.is_empty()), json }
+        Self {
+            registry: registry.filter(|r| !r.is_empty()),
+            json,
+        }
     }
 
     pub fn config_path(&self) -> anyhow::Result<PathBuf> {
@@ -35,7 +38,10 @@ impl Ctx {
     pub fn load_config(&self) -> anyhow::Result<(PathBuf, Config)> {
         let path = self.config_path()?;
         let config = Config::load(&path).map_err(|e| {
-            fail(Diagnostic::new(e.to_string()).hint("fix or remove the file, then run `govstore login` again"))
+            fail(
+                Diagnostic::new(e.to_string())
+                    .hint("fix or remove the file, then run `govstore login` again"),
+            )
         })?;
         Ok((path, config))
     }
@@ -49,7 +55,11 @@ impl Ctx {
                     .hint("pass --registry URL, set GOVSTORE_REGISTRY, or run `govstore login --registry URL`"),
             ));
         };
-        normalize_registry_url(&raw).map_err(|e| fail(Diagnostic::new(e.to_string())))
+        normalize_registry_url(&raw).map_err(|e| {
+            fail(Diagnostic::new(e.to_string()).hint(
+                "give the whole URL, such as https://registry.example.gov or http://localhost:8080",
+            ))
+        })
     }
 
     /// A client of the registry, with the token from `GOVSTORE_TOKEN` or the
@@ -63,8 +73,9 @@ impl Ctx {
             .or_else(|| config.token_for(&url).map(str::to_owned));
         if need_token && token.is_none() {
             return Err(fail(
-                Diagnostic::new(format!("not logged in to {url}"))
-                    .hint(format!("run `govstore login --registry {url}`, or set {TOKEN_ENV}")),
+                Diagnostic::new(format!("not logged in to {url}")).hint(format!(
+                    "run `govstore login --registry {url}`, or set {TOKEN_ENV}"
+                )),
             ));
         }
         RegistryClient::new(&url, token).map_err(|e| fail(Diagnostic::new(e.to_string())))
@@ -73,7 +84,9 @@ impl Ctx {
 
 /// Runs a future to completion on a single-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     Ok(runtime.block_on(future))
 }
 
@@ -85,8 +98,9 @@ pub fn password(prompt: &str, confirm: bool) -> anyhow::Result<String> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(fail(
-            Diagnostic::new("no password for the private key")
-                .hint(format!("set {PASSWORD_ENV}, or run the command in a terminal to be asked")),
+            Diagnostic::new("no password for the private key").hint(format!(
+                "set {PASSWORD_ENV}, or run the command in a terminal to be asked"
+            )),
         ));
     }
     let first = rpassword::prompt_password(format!("{prompt}: "))?;
@@ -103,16 +117,20 @@ pub fn password(prompt: &str, confirm: bool) -> anyhow::Result<String> {
 pub fn parse_name_version(input: &str) -> anyhow::Result<(PackageName, semver::Version)> {
     let example = "write NAME@VERSION, such as mosip/esignet@1.8.0";
     let Some((name, version)) = input.rsplit_once('@') else {
-        return Err(fail(Diagnostic::new(format!("`{input}` names no version")).hint(example)));
+        return Err(fail(
+            Diagnostic::new(format!("`{input}` names no version")).hint(example),
+        ));
     };
     let name = parse_name(name)?;
-    let version = version
-        .parse::<semver::Version>()
-        .map_err(|e| fail(Diagnostic::new(format!("`{version}` is not a version: {e}")).hint(example)))?;
+    let version = version.parse::<semver::Version>().map_err(|e| {
+        fail(Diagnostic::new(format!("`{version}` is not a version: {e}")).hint(example))
+    })?;
     Ok((name, version))
 }
 
 /// `namespace/name`.
 pub fn parse_name(input: &str) -> anyhow::Result<PackageName> {
-    input.parse::<PackageName>().map_err(|e| fail(Diagnostic::new(e.to_string())))
+    input
+        .parse::<PackageName>()
+        .map_err(|e| fail(Diagnostic::new(e.to_string())))
 }

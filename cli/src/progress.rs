@@ -31,11 +31,17 @@ impl CliProgress {
         let mode = if json {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
-            Mode::Bar { colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+            Mode::Bar {
+                colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            }
         } else {
             Mode::Lines
         };
-        Arc::new(Self { mode, verb, bar: Mutex::new(None) })
+        Arc::new(Self {
+            mode,
+            verb,
+            bar: Mutex::new(None),
+        })
     }
 
     fn with_bar(&self, f: impl FnOnce(&mut Option<ProgressBar>)) {

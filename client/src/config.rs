@@ -57,15 +57,29 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => return Err(ConfigError::Read { path: path.to_owned(), source }),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         };
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.message().to_owned() })
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.message().to_owned(),
+        })
     }
 
     /// Writes the file at `path` with mode 0600, atomically.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        let text = toml::to_string(self).map_err(|e| ConfigError::Write { path: path.to_owned(), source: io::Error::other(e) })?;
-        write_private(path, text.as_bytes()).map_err(|source| ConfigError::Write { path: path.to_owned(), source })
+        let text = toml::to_string(self).map_err(|e| ConfigError::Write {
+            path: path.to_owned(),
+            source: io::Error::other(e),
+        })?;
+        write_private(path, text.as_bytes()).map_err(|source| ConfigError::Write {
+            path: path.to_owned(),
+            source,
+        })
     }
 
     /// The token stored for `registry` (a normalised URL).
@@ -104,8 +118,12 @@ pub fn config_path_from(env: impl Fn(&str) -> Option<OsString>) -> Result<PathBu
 /// spelling. Only `http` and `https` are accepted, without credentials, query or
 /// fragment.
 pub fn normalize_registry_url(input: &str) -> Result<String, ConfigError> {
-    let bad = |reason| ConfigError::BadUrl { url: input.to_owned(), reason };
-    let url = reqwest::Url::parse(input.trim()).map_err(|_| bad("expected a URL such as https://registry.example.gov"))?;
+    let bad = |reason| ConfigError::BadUrl {
+        url: input.to_owned(),
+        reason,
+    };
+    let url = reqwest::Url::parse(input.trim())
+        .map_err(|_| bad("expected a URL such as https://registry.example.gov"))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(bad("expected an http:// or https:// URL"));
     }
@@ -113,7 +131,9 @@ pub fn normalize_registry_url(input: &str) -> Result<String, ConfigError> {
         return Err(bad("the URL has no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("the URL must not contain credentials; use `govstore login --token`"));
+        return Err(bad(
+            "the URL must not contain credentials; use `govstore login --token`",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("the URL must not have a query or fragment"));
@@ -170,16 +190,27 @@ mod tests {
         c.save(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let parent = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
+        let parent = std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(parent & 0o777, 0o700);
         assert_eq!(Config::load(&path).unwrap(), c);
-        assert_eq!(Config::load(&path).unwrap().token_for("http://127.0.0.1:8080"), Some("gvs_secret"));
+        assert_eq!(
+            Config::load(&path)
+                .unwrap()
+                .token_for("http://127.0.0.1:8080"),
+            Some("gvs_secret")
+        );
 
         // Saving over a file that was world-readable leaves a 0600 file.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         c.set_login("https://other.example", "gvs_other");
         c.save(&path).unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
@@ -190,7 +221,10 @@ mod tests {
     #[test]
     fn missing_file_is_empty_and_bad_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Config::load(&dir.path().join("none.toml")).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")).unwrap(),
+            Config::default()
+        );
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "registri = 1\n").unwrap();
         assert!(matches!(Config::load(&bad), Err(ConfigError::Parse { .. })));
@@ -199,10 +233,20 @@ mod tests {
     #[test]
     fn path_follows_the_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| OsString::from(v))
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| OsString::from(v))
+            }
         };
         assert_eq!(
-            config_path_from(env(&[("GOVSTORE_CONFIG_DIR", "/c"), ("XDG_CONFIG_HOME", "/x"), ("HOME", "/h")])).unwrap(),
+            config_path_from(env(&[
+                ("GOVSTORE_CONFIG_DIR", "/c"),
+                ("XDG_CONFIG_HOME", "/x"),
+                ("HOME", "/h")
+            ]))
+            .unwrap(),
             PathBuf::from("/c/config.toml")
         );
         assert_eq!(
@@ -213,15 +257,33 @@ mod tests {
             config_path_from(env(&[("XDG_CONFIG_HOME", "relative"), ("HOME", "/h")])).unwrap(),
             PathBuf::from("/h/.config/govstore/config.toml")
         );
-        assert!(matches!(config_path_from(env(&[])), Err(ConfigError::NoConfigDir)));
+        assert!(matches!(
+            config_path_from(env(&[])),
+            Err(ConfigError::NoConfigDir)
+        ));
     }
 
     #[test]
     fn registry_urls_are_normalised() {
-        assert_eq!(normalize_registry_url("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(normalize_registry_url("HTTPS://Registry.Example.gov").unwrap(), "https://registry.example.gov");
-        assert_eq!(normalize_registry_url("https://r.example/govstore/").unwrap(), "https://r.example/govstore");
-        for bad in ["localhost:8080", "ftp://x", "https://u:p@x", "https://x/?a=1", "not a url"] {
+        assert_eq!(
+            normalize_registry_url("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_registry_url("HTTPS://Registry.Example.gov").unwrap(),
+            "https://registry.example.gov"
+        );
+        assert_eq!(
+            normalize_registry_url("https://r.example/govstore/").unwrap(),
+            "https://r.example/govstore"
+        );
+        for bad in [
+            "localhost:8080",
+            "ftp://x",
+            "https://u:p@x",
+            "https://x/?a=1",
+            "not a url",
+        ] {
             assert!(normalize_registry_url(bad).is_err(), "{bad}");
         }
     }

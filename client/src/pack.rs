@@ -51,7 +51,11 @@ pub enum PackError {
     #[error("`{path}` has a name that is not UTF-8")]
     NotUtf8 { path: PathBuf },
     #[error("package.{field} pattern `{pattern}` is not a valid glob: {message}")]
-    BadGlob { field: &'static str, pattern: String, message: String },
+    BadGlob {
+        field: &'static str,
+        pattern: String,
+        message: String,
+    },
     #[error("`{path}` is longer than {max} bytes")]
     PathTooLong { path: String, max: usize },
     #[error("the package has more than {max} files")]
@@ -98,7 +102,10 @@ impl Packed {
 
     /// Moves the archive to `to` (on the same file system as the temporary directory).
     pub fn persist(self, to: &Path) -> Result<(), PackError> {
-        self.file.persist(to).map(|_| ()).map_err(|e| PackError::Write(e.error))
+        self.file
+            .persist(to)
+            .map(|_| ())
+            .map_err(|e| PackError::Write(e.error))
     }
 }
 
@@ -111,8 +118,15 @@ pub struct Filter {
 
 impl Filter {
     pub fn new(include: &[String], exclude: &[String]) -> Result<Self, PackError> {
-        let include = if include.is_empty() { None } else { Some(globs("include", include)?) };
-        Ok(Self { include, exclude: globs("exclude", exclude)? })
+        let include = if include.is_empty() {
+            None
+        } else {
+            Some(globs("include", include)?)
+        };
+        Ok(Self {
+            include,
+            exclude: globs("exclude", exclude)?,
+        })
     }
 
     fn excluded(&self, path: &str) -> bool {
@@ -130,15 +144,26 @@ fn globs(field: &'static str, patterns: &[String]) -> Result<GlobSet, PackError>
         let glob: Glob = GlobBuilder::new(p.trim_end_matches('/'))
             .literal_separator(true)
             .build()
-            .map_err(|e| PackError::BadGlob { field, pattern: p.clone(), message: e.kind().to_string() })?;
+            .map_err(|e| PackError::BadGlob {
+                field,
+                pattern: p.clone(),
+                message: e.kind().to_string(),
+            })?;
         set.add(glob);
     }
-    set.build().map_err(|e| PackError::BadGlob { field, pattern: patterns.join(", "), message: e.to_string() })
+    set.build().map_err(|e| PackError::BadGlob {
+        field,
+        pattern: patterns.join(", "),
+        message: e.to_string(),
+    })
 }
 
 /// Lists what [`pack`] would put in the archive, in archive order.
 pub fn list(dir: &Path, filter: &Filter, limits: &TarLimits) -> Result<Vec<PackEntry>, PackError> {
-    let root = fs::canonicalize(dir).map_err(|source| PackError::Io { path: dir.to_owned(), source })?;
+    let root = fs::canonicalize(dir).map_err(|source| PackError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let mut out = Vec::new();
     walk(&root, &root, "", false, filter, &mut out)?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -146,17 +171,25 @@ pub fn list(dir: &Path, filter: &Filter, limits: &TarLimits) -> Result<Vec<PackE
         return Err(PackError::Empty);
     }
     if out.len() as u64 > limits.max_entries {
-        return Err(PackError::TooManyFiles { max: limits.max_entries });
+        return Err(PackError::TooManyFiles {
+            max: limits.max_entries,
+        });
     }
     let mut total = 0u64;
     for e in &out {
         if e.path.len() > limits.max_path_bytes {
-            return Err(PackError::PathTooLong { path: e.path.clone(), max: limits.max_path_bytes });
+            return Err(PackError::PathTooLong {
+                path: e.path.clone(),
+                max: limits.max_path_bytes,
+            });
         }
         if let EntryKind::File { size, .. } = e.kind {
             total = total.saturating_add(size);
             if total > limits.max_unpacked_bytes {
-                return Err(PackError::TooLarge { path: e.path.clone(), max: limits.max_unpacked_bytes });
+                return Err(PackError::TooLarge {
+                    path: e.path.clone(),
+                    max: limits.max_unpacked_bytes,
+                });
             }
         }
     }
@@ -185,7 +218,11 @@ fn walk(
         if name == ".git" {
             continue;
         }
-        let path = if rel.is_empty() { name.to_owned() } else { format!("{rel}/{name}") };
+        let path = if rel.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{rel}/{name}")
+        };
         if filter.excluded(&path) {
             continue;
         }
@@ -201,11 +238,23 @@ fn walk(
         }
         if ft.is_symlink() {
             let target = symlink_target(root, &full, &path)?;
-            out.push(PackEntry { path, kind: EntryKind::Symlink { target } });
+            out.push(PackEntry {
+                path,
+                kind: EntryKind::Symlink { target },
+            });
         } else if ft.is_file() {
-            out.push(PackEntry { path, kind: EntryKind::File { size: meta.len(), executable: is_executable(&meta) } });
+            out.push(PackEntry {
+                path,
+                kind: EntryKind::File {
+                    size: meta.len(),
+                    executable: is_executable(&meta),
+                },
+            });
         } else {
-            return Err(PackError::SpecialFile { path, kind: special_kind(&ft) });
+            return Err(PackError::SpecialFile {
+                path,
+                kind: special_kind(&ft),
+            });
         }
     }
     Ok(())
@@ -213,11 +262,19 @@ fn walk(
 
 /// The link's target, if it stays inside the package directory.
 fn symlink_target(root: &Path, full: &Path, path: &str) -> Result<String, PackError> {
-    let raw = fs::read_link(full).map_err(|source| PackError::Io { path: full.to_owned(), source })?;
+    let raw = fs::read_link(full).map_err(|source| PackError::Io {
+        path: full.to_owned(),
+        source,
+    })?;
     let Some(target) = raw.to_str().map(str::to_owned) else {
-        return Err(PackError::NotUtf8 { path: full.to_owned() });
+        return Err(PackError::NotUtf8 {
+            path: full.to_owned(),
+        });
     };
-    let outside = || PackError::SymlinkOutside { path: path.to_owned(), target: target.clone() };
+    let outside = || PackError::SymlinkOutside {
+        path: path.to_owned(),
+        target: target.clone(),
+    };
     if raw.is_absolute() {
         return Err(outside());
     }
@@ -225,9 +282,17 @@ fn symlink_target(root: &Path, full: &Path, path: &str) -> Result<String, PackEr
         Ok(resolved) if resolved.starts_with(root) => {}
         Ok(_) => return Err(outside()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(PackError::SymlinkDangling { path: path.to_owned(), target });
+            return Err(PackError::SymlinkDangling {
+                path: path.to_owned(),
+                target,
+            });
         }
-        Err(source) => return Err(PackError::Io { path: full.to_owned(), source }),
+        Err(source) => {
+            return Err(PackError::Io {
+                path: full.to_owned(),
+                source,
+            });
+        }
     }
     // The file system says the link stays inside; the archive must say so too, even
     // where the resolution went through a link outside what is packed.
@@ -279,9 +344,17 @@ fn special_kind(_: &fs::FileType) -> &'static str {
 }
 
 /// Packs `dir` into a temporary file in `temp_dir` (the system's if `None`).
-pub fn pack(dir: &Path, filter: &Filter, limits: &TarLimits, temp_dir: Option<&Path>) -> Result<Packed, PackError> {
+pub fn pack(
+    dir: &Path,
+    filter: &Filter,
+    limits: &TarLimits,
+    temp_dir: Option<&Path>,
+) -> Result<Packed, PackError> {
     let entries = list(dir, filter, limits)?;
-    let root = fs::canonicalize(dir).map_err(|source| PackError::Io { path: dir.to_owned(), source })?;
+    let root = fs::canonicalize(dir).map_err(|source| PackError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let temp = match temp_dir {
         Some(d) => NamedTempFile::new_in(d),
         None => NamedTempFile::new(),
@@ -289,8 +362,14 @@ pub fn pack(dir: &Path, filter: &Filter, limits: &TarLimits, temp_dir: Option<&P
     .map_err(PackError::Write)?;
     let file = temp.as_file().try_clone().map_err(PackError::Write)?;
 
-    let hashing = HashingWriter { inner: BufWriter::new(file), hasher: Sha256::new(), written: 0 };
-    let gz = GzBuilder::new().mtime(0).write(hashing, Compression::new(6));
+    let hashing = HashingWriter {
+        inner: BufWriter::new(file),
+        hasher: Sha256::new(),
+        written: 0,
+    };
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .write(hashing, Compression::new(6));
     let mut tar = tar::Builder::new(gz);
     for entry in &entries {
         append(&mut tar, &root, entry)?;
@@ -298,17 +377,30 @@ pub fn pack(dir: &Path, filter: &Filter, limits: &TarLimits, temp_dir: Option<&P
     let gz = tar.into_inner().map_err(PackError::Write)?;
     let mut hashing = gz.finish().map_err(PackError::Write)?;
     hashing.inner.flush().map_err(PackError::Write)?;
-    let file = hashing.inner.into_inner().map_err(|e| PackError::Write(e.into_error()))?;
+    let file = hashing
+        .inner
+        .into_inner()
+        .map_err(|e| PackError::Write(e.into_error()))?;
     file.sync_all().map_err(PackError::Write)?;
     let digest = Digest::from_sha256(hashing.hasher.finalize().into());
     let size = hashing.written;
 
     let reread = File::open(temp.path()).map_err(PackError::Write)?;
     let summary = check_tarball(io::BufReader::new(reread), limits)?;
-    Ok(Packed { file: temp, digest, size, entries, summary })
+    Ok(Packed {
+        file: temp,
+        digest,
+        size,
+        entries,
+        summary,
+    })
 }
 
-fn append<W: Write>(tar: &mut tar::Builder<W>, root: &Path, entry: &PackEntry) -> Result<(), PackError> {
+fn append<W: Write>(
+    tar: &mut tar::Builder<W>,
+    root: &Path,
+    entry: &PackEntry,
+) -> Result<(), PackError> {
     let mut header = tar::Header::new_gnu();
     header.set_mtime(0);
     header.set_uid(0);
@@ -316,28 +408,46 @@ fn append<W: Write>(tar: &mut tar::Builder<W>, root: &Path, entry: &PackEntry) -
     match &entry.kind {
         EntryKind::File { size, executable } => {
             let full = root.join(&entry.path);
-            let file = File::open(&full).map_err(|source| PackError::Io { path: full.clone(), source })?;
-            let meta = file.metadata().map_err(|source| PackError::Io { path: full.clone(), source })?;
+            let file = File::open(&full).map_err(|source| PackError::Io {
+                path: full.clone(),
+                source,
+            })?;
+            let meta = file.metadata().map_err(|source| PackError::Io {
+                path: full.clone(),
+                source,
+            })?;
             if !meta.is_file() || meta.len() != *size {
-                return Err(PackError::Changed { path: entry.path.clone() });
+                return Err(PackError::Changed {
+                    path: entry.path.clone(),
+                });
             }
             header.set_entry_type(tar::EntryType::Regular);
             header.set_mode(if *executable { 0o755 } else { 0o644 });
             header.set_size(*size);
-            let mut reader = Exact { inner: file.take(*size), left: *size };
-            tar.append_data(&mut header, &entry.path, &mut reader).map_err(|e| {
-                if e.kind() == io::ErrorKind::UnexpectedEof {
-                    PackError::Changed { path: entry.path.clone() }
-                } else {
-                    PackError::Io { path: full.clone(), source: e }
-                }
-            })?;
+            let mut reader = Exact {
+                inner: file.take(*size),
+                left: *size,
+            };
+            tar.append_data(&mut header, &entry.path, &mut reader)
+                .map_err(|e| {
+                    if e.kind() == io::ErrorKind::UnexpectedEof {
+                        PackError::Changed {
+                            path: entry.path.clone(),
+                        }
+                    } else {
+                        PackError::Io {
+                            path: full.clone(),
+                            source: e,
+                        }
+                    }
+                })?;
         }
         EntryKind::Symlink { target } => {
             header.set_entry_type(tar::EntryType::Symlink);
             header.set_mode(0o777);
             header.set_size(0);
-            tar.append_link(&mut header, &entry.path, target).map_err(PackError::Write)?;
+            tar.append_link(&mut header, &entry.path, target)
+                .map_err(PackError::Write)?;
         }
     }
     Ok(())
@@ -386,7 +496,10 @@ impl<W: Write> Write for HashingWriter<W> {
 
 /// The SHA-256 digest and size of a file, read as a stream.
 pub fn digest_file(path: &Path) -> Result<(Digest, u64), PackError> {
-    let mut file = File::open(path).map_err(|source| PackError::Io { path: path.to_owned(), source })?;
+    let mut file = File::open(path).map_err(|source| PackError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -395,7 +508,12 @@ pub fn digest_file(path: &Path) -> Result<(Digest, u64), PackError> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => return Err(PackError::Io { path: path.to_owned(), source }),
+            Err(source) => {
+                return Err(PackError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         };
         hasher.update(&buf[..n]);
         size += n as u64;
@@ -422,7 +540,11 @@ mod tests {
         write(d.path(), "charts/app/values.yaml", "replicas: 1\n");
         write(d.path(), "charts/app/test/smoke.yaml", "test\n");
         write(d.path(), "bin/run.sh", "#!/bin/sh\necho hi\n");
-        fs::set_permissions(d.path().join("bin/run.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+        fs::set_permissions(
+            d.path().join("bin/run.sh"),
+            fs::Permissions::from_mode(0o750),
+        )
+        .unwrap();
         write(d.path(), ".git/HEAD", "ref: refs/heads/main\n");
         write(d.path(), "sub/.git", "gitdir: ../.git/modules/sub\n");
         symlink("../README.md", d.path().join("charts/readme")).unwrap();
@@ -445,7 +567,12 @@ mod tests {
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
         for e in &a.entries {
             if let EntryKind::File { .. } = e.kind {
-                File::options().write(true).open(d.path().join(&e.path)).unwrap().set_modified(later).unwrap();
+                File::options()
+                    .write(true)
+                    .open(d.path().join(&e.path))
+                    .unwrap()
+                    .set_modified(later)
+                    .unwrap();
             }
         }
         let b = pack(d.path(), &none(), &TarLimits::default(), None).unwrap();
@@ -457,11 +584,21 @@ mod tests {
         let copy = tempfile::tempdir().unwrap();
         for e in &a.entries {
             match &e.kind {
-                EntryKind::File { .. } => write(copy.path(), &e.path, &fs::read_to_string(d.path().join(&e.path)).unwrap()),
-                EntryKind::Symlink { target } => symlink(target, copy.path().join(&e.path)).unwrap(),
+                EntryKind::File { .. } => write(
+                    copy.path(),
+                    &e.path,
+                    &fs::read_to_string(d.path().join(&e.path)).unwrap(),
+                ),
+                EntryKind::Symlink { target } => {
+                    symlink(target, copy.path().join(&e.path)).unwrap()
+                }
             }
         }
-        fs::set_permissions(copy.path().join("bin/run.sh"), fs::Permissions::from_mode(0o700)).unwrap();
+        fs::set_permissions(
+            copy.path().join("bin/run.sh"),
+            fs::Permissions::from_mode(0o700),
+        )
+        .unwrap();
         let c = pack(copy.path(), &none(), &TarLimits::default(), None).unwrap();
         assert_eq!(c.digest, a.digest);
     }
@@ -472,16 +609,29 @@ mod tests {
         let p = pack(d.path(), &none(), &TarLimits::default(), None).unwrap();
         assert_eq!(
             paths(&p.entries),
-            ["README.md", "bin/run.sh", "charts/app/test/smoke.yaml", "charts/app/values.yaml", "charts/readme", "govstore.toml"]
+            [
+                "README.md",
+                "bin/run.sh",
+                "charts/app/test/smoke.yaml",
+                "charts/app/values.yaml",
+                "charts/readme",
+                "govstore.toml"
+            ]
         );
         assert_eq!((p.summary.files, p.summary.symlinks), (5, 1));
         let gz = flate2::read::GzDecoder::new(File::open(p.path()).unwrap());
-        assert_eq!(gz.header().map(|h| (h.filename().is_none(), h.mtime())), Some((true, 0)));
+        assert_eq!(
+            gz.header().map(|h| (h.filename().is_none(), h.mtime())),
+            Some((true, 0))
+        );
         let mut archive = tar::Archive::new(gz);
         for entry in archive.entries().unwrap() {
             let entry = entry.unwrap();
             let h = entry.header();
-            assert_eq!((h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()), (0, 0, 0));
+            assert_eq!(
+                (h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()),
+                (0, 0, 0)
+            );
             assert_eq!(h.username_bytes(), Some(&b""[..]));
             assert_eq!(h.groupname_bytes(), Some(&b""[..]));
             let path = entry.path().unwrap().to_string_lossy().into_owned();
@@ -497,20 +647,45 @@ mod tests {
     #[test]
     fn include_and_exclude_globs() {
         let d = sample();
-        let f = Filter::new(&["charts/**".into(), "README.md".into()], &["charts/**/test/**".into()]).unwrap();
+        let f = Filter::new(
+            &["charts/**".into(), "README.md".into()],
+            &["charts/**/test/**".into()],
+        )
+        .unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
-        assert_eq!(paths(&l), ["README.md", "charts/app/values.yaml", "charts/readme"]);
+        assert_eq!(
+            paths(&l),
+            ["README.md", "charts/app/values.yaml", "charts/readme"]
+        );
         // A directory pattern covers what is inside it; `*` stays in one component.
-        let f = Filter::new(&["charts".into(), "*.md".into()], &["charts/app/test".into()]).unwrap();
+        let f = Filter::new(
+            &["charts".into(), "*.md".into()],
+            &["charts/app/test".into()],
+        )
+        .unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
-        assert_eq!(paths(&l), ["README.md", "charts/app/values.yaml", "charts/readme"]);
+        assert_eq!(
+            paths(&l),
+            ["README.md", "charts/app/values.yaml", "charts/readme"]
+        );
         let f = Filter::new(&[], &["*.sh".into(), "charts".into()]).unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
-        assert_eq!(paths(&l), ["README.md", "bin/run.sh", "govstore.toml"], "`*.sh` matches at the top only");
+        assert_eq!(
+            paths(&l),
+            ["README.md", "bin/run.sh", "govstore.toml"],
+            "`*.sh` matches at the top only"
+        );
         let f = Filter::new(&["nothing/**".into()], &[]).unwrap();
-        assert!(matches!(list(d.path(), &f, &TarLimits::default()), Err(PackError::Empty)));
+        assert!(matches!(
+            list(d.path(), &f, &TarLimits::default()),
+            Err(PackError::Empty)
+        ));
         let bad = Filter::new(&["charts/[".into()], &[]).unwrap_err();
-        assert!(bad.to_string().starts_with("package.include pattern `charts/[` is not a valid glob"), "{bad}");
+        assert!(
+            bad.to_string()
+                .starts_with("package.include pattern `charts/[` is not a valid glob"),
+            "{bad}"
+        );
     }
 
     #[test]
@@ -518,7 +693,11 @@ mod tests {
         let d = sample();
         let f = Filter::new(&["**".into()], &[]).unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
-        assert!(l.iter().all(|e| !e.path.split('/').any(|c| c == ".git")), "{:?}", paths(&l));
+        assert!(
+            l.iter().all(|e| !e.path.split('/').any(|c| c == ".git")),
+            "{:?}",
+            paths(&l)
+        );
     }
 
     #[test]
@@ -526,23 +705,39 @@ mod tests {
         let d = sample();
         symlink("/etc/passwd", d.path().join("charts/passwd")).unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
-        assert_eq!(err.to_string(), "`charts/passwd` is a symbolic link to `/etc/passwd`, outside the package directory");
+        assert_eq!(
+            err.to_string(),
+            "`charts/passwd` is a symbolic link to `/etc/passwd`, outside the package directory"
+        );
 
         let d = sample();
         let outside = tempfile::tempdir().unwrap();
         symlink(outside.path(), d.path().join("escape")).unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
-        assert!(matches!(err, PackError::SymlinkOutside { ref path, .. } if path == "escape"), "{err}");
+        assert!(
+            matches!(err, PackError::SymlinkOutside { ref path, .. } if path == "escape"),
+            "{err}"
+        );
 
         let d = sample();
-        symlink("../../../../../../../../../../etc", d.path().join("charts/app/up")).unwrap();
+        symlink(
+            "../../../../../../../../../../etc",
+            d.path().join("charts/app/up"),
+        )
+        .unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
-        assert!(matches!(err, PackError::SymlinkOutside { ref path, .. } if path == "charts/app/up"), "{err}");
+        assert!(
+            matches!(err, PackError::SymlinkOutside { ref path, .. } if path == "charts/app/up"),
+            "{err}"
+        );
 
         let d = sample();
         symlink("missing.txt", d.path().join("dangling")).unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
-        assert_eq!(err.to_string(), "`dangling` is a symbolic link to `missing.txt`, which does not exist");
+        assert_eq!(
+            err.to_string(),
+            "`dangling` is a symbolic link to `missing.txt`, which does not exist"
+        );
 
         // An excluded link is not looked at.
         let f = Filter::new(&[], &["dangling".into()]).unwrap();
@@ -553,7 +748,10 @@ mod tests {
     fn refuses_fifos_and_sockets() {
         let d = sample();
         let fifo = d.path().join("charts/pipe");
-        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         assert!(status.success());
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
         assert_eq!(
@@ -564,7 +762,10 @@ mod tests {
 
         let _socket = std::os::unix::net::UnixListener::bind(d.path().join("agent.sock")).unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
-        assert!(matches!(err, PackError::SpecialFile { kind: "socket", .. }), "{err}");
+        assert!(
+            matches!(err, PackError::SpecialFile { kind: "socket", .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -593,11 +794,23 @@ mod tests {
     #[test]
     fn limits_name_the_file() {
         let d = sample();
-        let small = TarLimits { max_unpacked_bytes: 20, ..TarLimits::default() };
+        let small = TarLimits {
+            max_unpacked_bytes: 20,
+            ..TarLimits::default()
+        };
         let err = list(d.path(), &none(), &small).unwrap_err();
-        assert!(matches!(err, PackError::TooLarge { ref path, max: 20 } if path == "bin/run.sh"), "{err}");
-        let few = TarLimits { max_entries: 2, ..TarLimits::default() };
-        assert!(matches!(list(d.path(), &none(), &few), Err(PackError::TooManyFiles { max: 2 })));
+        assert!(
+            matches!(err, PackError::TooLarge { ref path, max: 20 } if path == "bin/run.sh"),
+            "{err}"
+        );
+        let few = TarLimits {
+            max_entries: 2,
+            ..TarLimits::default()
+        };
+        assert!(matches!(
+            list(d.path(), &none(), &few),
+            Err(PackError::TooManyFiles { max: 2 })
+        ));
     }
 
     #[test]

@@ -41,10 +41,20 @@ pub enum PublishError {
     /// `govstore.toml` does not parse or validate; `text` is what was read, so that a
     /// caller can point into it.
     #[error("`{path}` is not a valid package manifest: {error}")]
-    Manifest { path: PathBuf, text: String, error: ManifestError },
+    Manifest {
+        path: PathBuf,
+        text: String,
+        error: ManifestError,
+    },
     #[error("{field}: `{file}` does not exist in `{dir}`")]
-    MissingFile { field: &'static str, file: String, dir: PathBuf },
-    #[error("package.sbom: `{file}` is neither SPDX JSON (`spdxVersion`) nor CycloneDX JSON (`bomFormat`)")]
+    MissingFile {
+        field: &'static str,
+        file: String,
+        dir: PathBuf,
+    },
+    #[error(
+        "package.sbom: `{file}` is neither SPDX JSON (`spdxVersion`) nor CycloneDX JSON (`bomFormat`)"
+    )]
     SbomFormat { file: String },
     #[error(transparent)]
     Pack(#[from] PackError),
@@ -132,18 +142,36 @@ pub fn prepare(dir: &Path, options: &PublishOptions) -> Result<PreparedPackage, 
         if path.is_file() {
             Ok(path)
         } else {
-            Err(PublishError::MissingFile { field, file: file.to_owned(), dir: dir.to_owned() })
+            Err(PublishError::MissingFile {
+                field,
+                file: file.to_owned(),
+                dir: dir.to_owned(),
+            })
         }
     };
-    let readme = p.readme.as_ref().map(|f| named("package.readme", f.as_str())).transpose()?;
-    let sbom = p.sbom.as_ref().map(|f| named("package.sbom", f.as_str())).transpose()?;
+    let readme = p
+        .readme
+        .as_ref()
+        .map(|f| named("package.readme", f.as_str()))
+        .transpose()?;
+    let sbom = p
+        .sbom
+        .as_ref()
+        .map(|f| named("package.sbom", f.as_str()))
+        .transpose()?;
 
     let filter = Filter::new(&p.include, &p.exclude)?;
     let content = pack::pack(dir, &filter, &options.limits, options.temp_dir.as_deref())?;
 
     let config = Bytes::from(manifest.canonical_json().into_bytes());
-    let config_blob = Blob { digest: Digest::of(&config), size: config.len() as u64 };
-    let content_blob = Blob { digest: content.digest.clone(), size: content.size };
+    let config_blob = Blob {
+        digest: Digest::of(&config),
+        size: config.len() as u64,
+    };
+    let content_blob = Blob {
+        digest: content.digest.clone(),
+        size: content.size,
+    };
     let mut blobs = vec![
         BlobUpload {
             label: "config".into(),
@@ -160,13 +188,21 @@ pub fn prepare(dir: &Path, options: &PublishOptions) -> Result<PreparedPackage, 
     ];
     let mut file_blob = |label: &str, path: PathBuf| -> Result<Blob, PublishError> {
         let (digest, size) = pack::digest_file(&path)?;
-        blobs.push(BlobUpload { label: label.into(), digest: digest.clone(), size, source: BlobSource::File(path) });
+        blobs.push(BlobUpload {
+            label: label.into(),
+            digest: digest.clone(),
+            size,
+            source: BlobSource::File(path),
+        });
         Ok(Blob { digest, size })
     };
     let readme_blob = readme.map(|path| file_blob("README", path)).transpose()?;
     let sbom_blob = match sbom {
         Some(path) => {
-            let media_type = sbom_media_type(&path, p.sbom.as_ref().map(|s| s.as_str()).unwrap_or_default())?;
+            let media_type = sbom_media_type(
+                &path,
+                p.sbom.as_ref().map(|s| s.as_str()).unwrap_or_default(),
+            )?;
             Some((file_blob("SBOM", path)?, media_type))
         }
         None => None,
@@ -180,7 +216,13 @@ pub fn prepare(dir: &Path, options: &PublishOptions) -> Result<PreparedPackage, 
         readme: readme_blob,
         sbom: sbom_blob,
     };
-    Ok(PreparedPackage { dir: dir.to_owned(), manifest, artifact, content, blobs })
+    Ok(PreparedPackage {
+        dir: dir.to_owned(),
+        manifest,
+        artifact,
+        content,
+        blobs,
+    })
 }
 
 /// SPDX or CycloneDX, from the document's own marker field, read as a stream.
@@ -192,8 +234,13 @@ fn sbom_media_type(path: &Path, file: &str) -> Result<&'static str, PublishError
         #[serde(rename = "bomFormat")]
         bom_format: Option<String>,
     }
-    let reader = File::open(path).map_err(|source| PublishError::Read { path: path.to_owned(), source })?;
-    let unknown = || PublishError::SbomFormat { file: file.to_owned() };
+    let reader = File::open(path).map_err(|source| PublishError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let unknown = || PublishError::SbomFormat {
+        file: file.to_owned(),
+    };
     let marker: Marker = serde_json::from_reader(BufReader::new(reader)).map_err(|_| unknown())?;
     match (marker.spdx, marker.bom_format.as_deref()) {
         (Some(_), _) => Ok(artifact::SBOM_SPDX_MEDIA_TYPE),
@@ -204,7 +251,11 @@ fn sbom_media_type(path: &Path, file: &str) -> Result<&'static str, PublishError
 
 /// Builds the OCI manifest and signs its digest for `docker_reference`
 /// (`host[:port]/<ns>/<name>`).
-pub fn sign(prepared: &PreparedPackage, docker_reference: &str, key: &KeyPair) -> Result<SignedPackage, PublishError> {
+pub fn sign(
+    prepared: &PreparedPackage,
+    docker_reference: &str,
+    key: &KeyPair,
+) -> Result<SignedPackage, PublishError> {
     let manifest_bytes = prepared.artifact.manifest_bytes();
     let digest = Digest::of(&manifest_bytes);
     let payload = simple_signing::payload(docker_reference, &digest);
@@ -239,7 +290,9 @@ pub async fn push(
         payload: BASE64.encode(&signed.payload),
         signature: BASE64.encode(&signed.signature),
     };
-    let published = client.publish_version(name.namespace(), name.name(), &request).await?;
+    let published = client
+        .publish_version(name.namespace(), name.name(), &request)
+        .await?;
     Ok(PublishOutcome {
         published,
         uploads,
@@ -286,11 +339,21 @@ mod tests {
     fn prepares_the_artifact_the_registry_expects() {
         let d = package("readme = \"README.md\"\nsbom = \"sbom.json\"\n");
         std::fs::write(d.path().join("README.md"), "# Registry\n").unwrap();
-        std::fs::write(d.path().join("sbom.json"), r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#).unwrap();
+        std::fs::write(
+            d.path().join("sbom.json"),
+            r#"{"bomFormat":"CycloneDX","specVersion":"1.5"}"#,
+        )
+        .unwrap();
         let p = prepare(d.path(), &PublishOptions::default()).unwrap();
-        assert_eq!(p.blobs.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(), ["config", "content.tar.gz", "README", "SBOM"]);
+        assert_eq!(
+            p.blobs.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(),
+            ["config", "content.tar.gz", "README", "SBOM"]
+        );
         assert_eq!(p.artifact.config.digest, p.manifest.digest());
-        assert_eq!(p.artifact.sbom.as_ref().map(|s| s.1), Some(artifact::SBOM_CYCLONEDX_MEDIA_TYPE));
+        assert_eq!(
+            p.artifact.sbom.as_ref().map(|s| s.1),
+            Some(artifact::SBOM_CYCLONEDX_MEDIA_TYPE)
+        );
         let bytes = p.artifact.manifest_bytes();
         let info = govstore_core::oci::parse_manifest(None, &bytes).unwrap();
         let layers = artifact::package_layers(&info, "acme/registry", "1.2.3").unwrap();
@@ -298,24 +361,49 @@ mod tests {
         assert_eq!(layers.readme.map(|r| r.size), Some(11));
         // Prepared twice, the same manifest digest.
         let again = prepare(d.path(), &PublishOptions::default()).unwrap();
-        assert_eq!(Digest::of(&again.artifact.manifest_bytes()), Digest::of(&bytes));
+        assert_eq!(
+            Digest::of(&again.artifact.manifest_bytes()),
+            Digest::of(&bytes)
+        );
     }
 
     #[test]
     fn names_missing_files_and_unknown_sboms() {
         let d = package("readme = \"README.md\"\n");
         let err = prepare(d.path(), &PublishOptions::default()).unwrap_err();
-        assert!(matches!(err, PublishError::MissingFile { field: "package.readme", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                PublishError::MissingFile {
+                    field: "package.readme",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let d = package("sbom = \"sbom.json\"\n");
         std::fs::write(d.path().join("sbom.json"), r#"{"name":"x"}"#).unwrap();
         let err = prepare(d.path(), &PublishOptions::default()).unwrap_err();
         assert!(matches!(err, PublishError::SbomFormat { .. }), "{err}");
-        std::fs::write(d.path().join("sbom.json"), r#"{"SPDXID":"SPDXRef-DOCUMENT","spdxVersion":"SPDX-2.3"}"#).unwrap();
+        std::fs::write(
+            d.path().join("sbom.json"),
+            r#"{"SPDXID":"SPDXRef-DOCUMENT","spdxVersion":"SPDX-2.3"}"#,
+        )
+        .unwrap();
         let p = prepare(d.path(), &PublishOptions::default()).unwrap();
-        assert_eq!(p.artifact.sbom.map(|s| s.1), Some(artifact::SBOM_SPDX_MEDIA_TYPE));
+        assert_eq!(
+            p.artifact.sbom.map(|s| s.1),
+            Some(artifact::SBOM_SPDX_MEDIA_TYPE)
+        );
         let empty = tempfile::tempdir().unwrap();
-        assert!(matches!(read_manifest(empty.path()), Err(PublishError::NoManifest(_))));
-        assert!(matches!(read_manifest(&empty.path().join("nope")), Err(PublishError::NoDirectory(_))));
+        assert!(matches!(
+            read_manifest(empty.path()),
+            Err(PublishError::NoManifest(_))
+        ));
+        assert!(matches!(
+            read_manifest(&empty.path().join("nope")),
+            Err(PublishError::NoDirectory(_))
+        ));
     }
 
     #[test]

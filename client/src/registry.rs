@@ -23,8 +23,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::api::{
-    ErrorEnvelope, KeyInfo, KeyList, Me, PackageInfo, PublishRequest, PublishedVersion, RegisterKey, RegisteredKey,
-    SearchResults, SpecPublished, VersionDetail, VersionInfo,
+    ErrorEnvelope, KeyInfo, KeyList, Me, PackageInfo, PublishRequest, PublishedVersion,
+    RegisterKey, RegisteredKey, SearchResults, SpecPublished, VersionDetail, VersionInfo,
 };
 use crate::config::normalize_registry_url;
 use crate::progress::Progress;
@@ -45,16 +45,36 @@ pub enum ClientError {
     Connect { url: String, message: String },
     /// The registry refused the call with its error envelope.
     #[error("{code}: {message}")]
-    Api { status: u16, code: String, message: String, detail: Option<Value> },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        detail: Option<Value>,
+    },
     /// The registry failed without an error envelope.
     #[error("the registry answered {status} to {method} {path}{}", body_suffix(.body))]
-    Status { status: u16, method: String, path: String, body: String },
+    Status {
+        status: u16,
+        method: String,
+        path: String,
+        body: String,
+    },
     #[error("the registry sent an invalid {what}: {message}")]
     InvalidResponse { what: String, message: String },
-    #[error("{what} should have digest {expected} but the registry sent content with digest {actual}")]
-    DigestMismatch { what: String, expected: Digest, actual: Digest },
+    #[error(
+        "{what} should have digest {expected} but the registry sent content with digest {actual}"
+    )]
+    DigestMismatch {
+        what: String,
+        expected: Digest,
+        actual: Digest,
+    },
     #[error("{what} should be {expected} bytes but the registry sent {actual}")]
-    SizeMismatch { what: String, expected: u64, actual: u64 },
+    SizeMismatch {
+        what: String,
+        expected: u64,
+        actual: u64,
+    },
     #[error("{what} is larger than the {max} bytes allowed")]
     TooLarge { what: String, max: usize },
     #[error("cannot read `{path}`: {source}")]
@@ -64,7 +84,11 @@ pub enum ClientError {
 }
 
 fn body_suffix(body: &str) -> String {
-    if body.is_empty() { String::new() } else { format!(": {body}") }
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
 }
 
 impl ClientError {
@@ -144,15 +168,23 @@ impl std::fmt::Debug for RegistryClient {
 impl RegistryClient {
     /// A client of the registry at `base_url` (`https://host[:port][/path]`).
     pub fn new(base_url: &str, token: Option<String>) -> Result<Self, ClientError> {
-        let normalized = normalize_registry_url(base_url).map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
+        let normalized = normalize_registry_url(base_url)
+            .map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
         let base = Url::parse(&normalized).map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("govstore/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(30))
             .read_timeout(Duration::from_secs(300))
             .build()
-            .map_err(|e| ClientError::Connect { url: normalized.clone(), message: chain(&e) })?;
-        Ok(Self { http, base, token: token.filter(|t| !t.is_empty()) })
+            .map_err(|e| ClientError::Connect {
+                url: normalized.clone(),
+                message: chain(&e),
+            })?;
+        Ok(Self {
+            http,
+            base,
+            token: token.filter(|t| !t.is_empty()),
+        })
     }
 
     /// The registry URL, normalised (no trailing `/`).
@@ -209,7 +241,10 @@ impl RegistryClient {
         let request = request.map_err(|e| ClientError::BadUrl(chain(&e)))?;
         let method = request.method().to_string();
         let path = request.url().path().to_owned();
-        let response = client.execute(request).await.map_err(|e| self.transport(&e))?;
+        let response = client
+            .execute(request)
+            .await
+            .map_err(|e| self.transport(&e))?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -217,13 +252,22 @@ impl RegistryClient {
     }
 
     fn transport(&self, e: &reqwest::Error) -> ClientError {
-        let message = if e.is_timeout() { "the request timed out".to_owned() } else { innermost(e) };
-        ClientError::Connect { url: self.base_url().to_owned(), message }
+        let message = if e.is_timeout() {
+            "the request timed out".to_owned()
+        } else {
+            innermost(e)
+        };
+        ClientError::Connect {
+            url: self.base_url().to_owned(),
+            message,
+        }
     }
 
     async fn failure(&self, response: Response, method: String, path: String) -> ClientError {
         let status = response.status();
-        let body = read_limited(response, MAX_ERROR_BODY).await.unwrap_or_default();
+        let body = read_limited(response, MAX_ERROR_BODY)
+            .await
+            .unwrap_or_default();
         if let Ok(envelope) = serde_json::from_slice::<ErrorEnvelope>(&body)
             && let Some(first) = envelope.errors.into_iter().next()
         {
@@ -251,17 +295,34 @@ impl RegistryClient {
         }
         let text = String::from_utf8_lossy(&body);
         let text: String = text.trim().chars().take(200).collect();
-        ClientError::Status { status: status.as_u16(), method, path, body: text }
+        ClientError::Status {
+            status: status.as_u16(),
+            method,
+            path,
+            body: text,
+        }
     }
 
-    async fn json<T: DeserializeOwned>(&self, builder: RequestBuilder, what: &str) -> Result<T, ClientError> {
-        let response = self.send(builder.header(ACCEPT, "application/json")).await?;
+    async fn json<T: DeserializeOwned>(
+        &self,
+        builder: RequestBuilder,
+        what: &str,
+    ) -> Result<T, ClientError> {
+        let response = self
+            .send(builder.header(ACCEPT, "application/json"))
+            .await?;
         let body = read_limited(response, MAX_JSON_BYTES).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| ClientError::InvalidResponse { what: what.to_owned(), message: e.to_string() })
+        serde_json::from_slice(&body).map_err(|e| ClientError::InvalidResponse {
+            what: what.to_owned(),
+            message: e.to_string(),
+        })
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, segments: &[&str], what: &str) -> Result<T, ClientError> {
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        what: &str,
+    ) -> Result<T, ClientError> {
         let url = self.url(segments)?;
         self.json(self.request(Method::GET, url), what).await
     }
@@ -273,14 +334,16 @@ impl RegistryClient {
         what: &str,
     ) -> Result<T, ClientError> {
         let url = self.url(segments)?;
-        self.json(self.request(Method::POST, url).json(body), what).await
+        self.json(self.request(Method::POST, url).json(body), what)
+            .await
     }
 
     // ---- JSON API ----
 
     /// `GET /api/v1/me`: who the token belongs to.
     pub async fn me(&self) -> Result<Me, ClientError> {
-        self.get_json(&["api", "v1", "me"], "account description").await
+        self.get_json(&["api", "v1", "me"], "account description")
+            .await
     }
 
     /// Registers a public key (PEM) for a namespace.
@@ -290,21 +353,48 @@ impl RegistryClient {
         public_key_pem: &str,
         name: Option<&str>,
     ) -> Result<RegisteredKey, ClientError> {
-        let body = RegisterKey { public_key: public_key_pem, name };
-        self.post_json(&["api", "v1", "namespaces", namespace, "keys"], &body, "key registration").await
+        let body = RegisterKey {
+            public_key: public_key_pem,
+            name,
+        };
+        self.post_json(
+            &["api", "v1", "namespaces", namespace, "keys"],
+            &body,
+            "key registration",
+        )
+        .await
     }
 
     /// The keys of a namespace, revoked ones included.
     pub async fn list_keys(&self, namespace: &str) -> Result<Vec<KeyInfo>, ClientError> {
-        let list: KeyList = self.get_json(&["api", "v1", "namespaces", namespace, "keys"], "key list").await?;
+        let list: KeyList = self
+            .get_json(&["api", "v1", "namespaces", namespace, "keys"], "key list")
+            .await?;
         Ok(list.keys)
     }
 
     /// Revokes a key of a namespace.
-    pub async fn revoke_key(&self, namespace: &str, key_id: &str, reason: &str) -> Result<Value, ClientError> {
+    pub async fn revoke_key(
+        &self,
+        namespace: &str,
+        key_id: &str,
+        reason: &str,
+    ) -> Result<Value, ClientError> {
         let body = serde_json::json!({ "reason": reason });
-        self.post_json(&["api", "v1", "namespaces", namespace, "keys", key_id, "revoke"], &body, "key revocation")
-            .await
+        self.post_json(
+            &[
+                "api",
+                "v1",
+                "namespaces",
+                namespace,
+                "keys",
+                key_id,
+                "revoke",
+            ],
+            &body,
+            "key revocation",
+        )
+        .await
     }
 
     /// Publishes a version whose blobs are uploaded already.
@@ -314,43 +404,90 @@ impl RegistryClient {
         name: &str,
         request: &PublishRequest,
     ) -> Result<PublishedVersion, ClientError> {
-        self.post_json(&["api", "v1", "packages", namespace, name, "versions"], request, "publish answer").await
+        self.post_json(
+            &["api", "v1", "packages", namespace, name, "versions"],
+            request,
+            "publish answer",
+        )
+        .await
     }
 
     /// Yanks a version.
-    pub async fn yank(&self, namespace: &str, name: &str, version: &str, reason: &str) -> Result<VersionInfo, ClientError> {
+    pub async fn yank(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: &str,
+        reason: &str,
+    ) -> Result<VersionInfo, ClientError> {
         let body = serde_json::json!({ "reason": reason });
-        self.post_json(&["api", "v1", "packages", namespace, name, "versions", version, "yank"], &body, "version").await
+        self.post_json(
+            &[
+                "api", "v1", "packages", namespace, name, "versions", version, "yank",
+            ],
+            &body,
+            "version",
+        )
+        .await
     }
 
     /// Takes a yank back.
-    pub async fn unyank(&self, namespace: &str, name: &str, version: &str) -> Result<VersionInfo, ClientError> {
+    pub async fn unyank(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<VersionInfo, ClientError> {
         let body = serde_json::json!({});
-        self.post_json(&["api", "v1", "packages", namespace, name, "versions", version, "unyank"], &body, "version")
-            .await
+        self.post_json(
+            &[
+                "api", "v1", "packages", namespace, name, "versions", version, "unyank",
+            ],
+            &body,
+            "version",
+        )
+        .await
     }
 
     /// A package and its versions, newest first.
     pub async fn package(&self, namespace: &str, name: &str) -> Result<PackageInfo, ClientError> {
-        self.get_json(&["api", "v1", "packages", namespace, name], "package description").await
+        self.get_json(
+            &["api", "v1", "packages", namespace, name],
+            "package description",
+        )
+        .await
     }
 
     /// One version with its manifest.
-    pub async fn version(&self, namespace: &str, name: &str, version: &str) -> Result<VersionDetail, ClientError> {
-        self.get_json(&["api", "v1", "packages", namespace, name, "versions", version], "version description").await
+    pub async fn version(
+        &self,
+        namespace: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<VersionDetail, ClientError> {
+        self.get_json(
+            &[
+                "api", "v1", "packages", namespace, name, "versions", version,
+            ],
+            "version description",
+        )
+        .await
     }
 
     /// Searches the catalogue.
     pub async fn search(&self, query: &str, limit: u32) -> Result<SearchResults, ClientError> {
         let url = self.url(&["api", "v1", "search"])?;
-        let builder = self.request(Method::GET, url).query(&[("q", query), ("limit", &limit.to_string())]);
+        let builder = self
+            .request(Method::GET, url)
+            .query(&[("q", query), ("limit", &limit.to_string())]);
         self.json(builder, "search result").await
     }
 
     /// Publishes a spec document (its TOML text).
     pub async fn publish_spec(&self, toml_text: &str) -> Result<SpecPublished, ClientError> {
         let body = serde_json::json!({ "toml": toml_text });
-        self.post_json(&["api", "v1", "specs"], &body, "spec answer").await
+        self.post_json(&["api", "v1", "specs"], &body, "spec answer")
+            .await
     }
 
     /// Every spec, as the registry lists them.
@@ -360,7 +497,8 @@ impl RegistryClient {
 
     /// One spec, as the registry describes it.
     pub async fn spec(&self, namespace: &str, name: &str) -> Result<Value, ClientError> {
-        self.get_json(&["api", "v1", "specs", namespace, name], "spec description").await
+        self.get_json(&["api", "v1", "specs", namespace, name], "spec description")
+            .await
     }
 
     // ---- OCI Distribution API ----
@@ -390,7 +528,9 @@ impl RegistryClient {
         }
         progress.blob_start(&blob.label, &blob.digest, blob.size);
         let start = self.repo_url(repo, &["blobs", "uploads", ""])?;
-        let response = self.send(self.request(Method::POST, start).header(CONTENT_LENGTH, 0)).await?;
+        let response = self
+            .send(self.request(Method::POST, start).header(CONTENT_LENGTH, 0))
+            .await?;
         let location = response
             .headers()
             .get(LOCATION)
@@ -399,11 +539,15 @@ impl RegistryClient {
                 what: "upload session".into(),
                 message: "no Location header".into(),
             })?;
-        let mut put = self.base.join(location).map_err(|e| ClientError::InvalidResponse {
-            what: "upload location".into(),
-            message: e.to_string(),
-        })?;
-        put.query_pairs_mut().append_pair("digest", &blob.digest.to_string());
+        let mut put = self
+            .base
+            .join(location)
+            .map_err(|e| ClientError::InvalidResponse {
+                what: "upload location".into(),
+                message: e.to_string(),
+            })?;
+        put.query_pairs_mut()
+            .append_pair("digest", &blob.digest.to_string());
 
         let body = match &blob.source {
             BlobSource::Bytes(bytes) => {
@@ -411,15 +555,21 @@ impl RegistryClient {
                 reqwest::Body::from(bytes.clone())
             }
             BlobSource::File(path) => {
-                let file = tokio::fs::File::open(path)
-                    .await
-                    .map_err(|source| ClientError::File { path: path.clone(), source })?;
+                let file =
+                    tokio::fs::File::open(path)
+                        .await
+                        .map_err(|source| ClientError::File {
+                            path: path.clone(),
+                            source,
+                        })?;
                 let reporter = Arc::clone(progress);
-                let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(move |chunk| {
-                    if let Ok(c) = chunk {
-                        reporter.blob_advance(c.len() as u64);
-                    }
-                });
+                let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(
+                    move |chunk| {
+                        if let Ok(c) = chunk {
+                            reporter.blob_advance(c.len() as u64);
+                        }
+                    },
+                );
                 reqwest::Body::wrap_stream(stream)
             }
         };
@@ -435,7 +585,11 @@ impl RegistryClient {
 
     /// Fetches a manifest by tag or digest. When `reference` is a digest, the bytes
     /// must have it; a `Docker-Content-Digest` answer header must match the bytes.
-    pub async fn fetch_manifest(&self, repo: &RepoName, reference: &str) -> Result<FetchedManifest, ClientError> {
+    pub async fn fetch_manifest(
+        &self,
+        repo: &RepoName,
+        reference: &str,
+    ) -> Result<FetchedManifest, ClientError> {
         let url = self.repo_url(repo, &["manifests", reference])?;
         let accept = [
             media_types::OCI_MANIFEST,
@@ -444,30 +598,52 @@ impl RegistryClient {
             media_types::DOCKER_MANIFEST_LIST,
         ]
         .join(", ");
-        let response = self.send(self.request(Method::GET, url).header(ACCEPT, accept)).await?;
+        let response = self
+            .send(self.request(Method::GET, url).header(ACCEPT, accept))
+            .await?;
         let media_type = header_str(&response, CONTENT_TYPE.as_str());
         let announced = header_str(&response, "docker-content-digest");
-        let bytes = read_limited(response, MAX_MANIFEST_BYTES).await.map_err(|e| match e {
-            ClientError::TooLarge { max, .. } => ClientError::TooLarge { what: format!("manifest {reference}"), max },
-            other => other,
-        })?;
+        let bytes = read_limited(response, MAX_MANIFEST_BYTES)
+            .await
+            .map_err(|e| match e {
+                ClientError::TooLarge { max, .. } => ClientError::TooLarge {
+                    what: format!("manifest {reference}"),
+                    max,
+                },
+                other => other,
+            })?;
         let digest = Digest::of(&bytes);
         let what = format!("manifest {}:{reference}", repo.as_str());
         if let Ok(expected) = reference.parse::<Digest>()
             && expected != digest
         {
-            return Err(ClientError::DigestMismatch { what, expected, actual: digest });
+            return Err(ClientError::DigestMismatch {
+                what,
+                expected,
+                actual: digest,
+            });
         }
         if let Some(announced) = announced {
-            let expected = announced.parse::<Digest>().map_err(|e| ClientError::InvalidResponse {
-                what: "Docker-Content-Digest header".into(),
-                message: e.to_string(),
-            })?;
+            let expected =
+                announced
+                    .parse::<Digest>()
+                    .map_err(|e| ClientError::InvalidResponse {
+                        what: "Docker-Content-Digest header".into(),
+                        message: e.to_string(),
+                    })?;
             if expected != digest {
-                return Err(ClientError::DigestMismatch { what, expected, actual: digest });
+                return Err(ClientError::DigestMismatch {
+                    what,
+                    expected,
+                    actual: digest,
+                });
             }
         }
-        Ok(FetchedManifest { bytes, digest, media_type })
+        Ok(FetchedManifest {
+            bytes,
+            digest,
+            media_type,
+        })
     }
 
     /// Streams a blob into `out`, checking its size and digest as it arrives. Returns
@@ -490,19 +666,39 @@ impl RegistryClient {
             let chunk = chunk.map_err(|e| self.transport(&e))?;
             received += chunk.len() as u64;
             if received > size {
-                return Err(ClientError::SizeMismatch { what, expected: size, actual: received });
+                return Err(ClientError::SizeMismatch {
+                    what,
+                    expected: size,
+                    actual: received,
+                });
             }
             hasher.update(&chunk);
-            out.write_all(&chunk).await.map_err(|source| ClientError::Write { what: what.clone(), source })?;
+            out.write_all(&chunk)
+                .await
+                .map_err(|source| ClientError::Write {
+                    what: what.clone(),
+                    source,
+                })?;
             progress.blob_advance(chunk.len() as u64);
         }
-        out.flush().await.map_err(|source| ClientError::Write { what: what.clone(), source })?;
+        out.flush().await.map_err(|source| ClientError::Write {
+            what: what.clone(),
+            source,
+        })?;
         if received != size {
-            return Err(ClientError::SizeMismatch { what, expected: size, actual: received });
+            return Err(ClientError::SizeMismatch {
+                what,
+                expected: size,
+                actual: received,
+            });
         }
         let actual = Digest::from_sha256(hasher.finalize().into());
         if &actual != digest {
-            return Err(ClientError::DigestMismatch { what, expected: digest.clone(), actual });
+            return Err(ClientError::DigestMismatch {
+                what,
+                expected: digest.clone(),
+                actual,
+            });
         }
         Ok(received)
     }
@@ -516,16 +712,24 @@ impl RegistryClient {
         max: usize,
     ) -> Result<Vec<u8>, ClientError> {
         if size > max as u64 {
-            return Err(ClientError::TooLarge { what: format!("blob {digest}"), max });
+            return Err(ClientError::TooLarge {
+                what: format!("blob {digest}"),
+                max,
+            });
         }
         let mut out = Vec::with_capacity(size as usize);
-        self.fetch_blob(repo, digest, size, &mut out, &crate::progress::NoProgress).await?;
+        self.fetch_blob(repo, digest, size, &mut out, &crate::progress::NoProgress)
+            .await?;
         Ok(out)
     }
 }
 
 fn header_str(response: &Response, name: &str) -> Option<String> {
-    response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Reads a body, refusing more than `max` bytes.
@@ -534,9 +738,15 @@ async fn read_limited(response: Response, max: usize) -> Result<Vec<u8>, ClientE
     let mut out = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ClientError::Connect { url: url.clone(), message: innermost(&e) })?;
+        let chunk = chunk.map_err(|e| ClientError::Connect {
+            url: url.clone(),
+            message: innermost(&e),
+        })?;
         if out.len() + chunk.len() > max {
-            return Err(ClientError::TooLarge { what: "the answer".into(), max });
+            return Err(ClientError::TooLarge {
+                what: "the answer".into(),
+                max,
+            });
         }
         out.extend_from_slice(&chunk);
     }

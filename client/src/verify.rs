@@ -35,8 +35,14 @@ const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 pub enum VerifyError {
     #[error(transparent)]
     Client(#[from] ClientError),
-    #[error("the manifest served for tag `{tag}` has digest {served}, but the registry lists {listed}")]
-    ManifestDigest { tag: String, listed: Digest, served: Digest },
+    #[error(
+        "the manifest served for tag `{tag}` has digest {served}, but the registry lists {listed}"
+    )]
+    ManifestDigest {
+        tag: String,
+        listed: Digest,
+        served: Digest,
+    },
     #[error("the manifest is not a govstore package for `{name}`: {message}")]
     NotAPackage { name: String, message: String },
     #[error("the config blob is not a valid package manifest: {0}")]
@@ -64,7 +70,11 @@ pub enum VerifyError {
     #[error("the registry lists key {listed}, but that public key has id {computed}")]
     KeyIdMismatch { listed: String, computed: String },
     #[error("the signature verifies only against key {key_id}, which was revoked{}", revoked_suffix(.revoked_at, .reason))]
-    Revoked { key_id: String, revoked_at: Option<String>, reason: Option<String> },
+    Revoked {
+        key_id: String,
+        revoked_at: Option<String>,
+        reason: Option<String>,
+    },
     #[error("the signature does not verify against any key of namespace `{0}`")]
     BadSignature(String),
     #[error("cannot use a temporary file: {0}")]
@@ -160,29 +170,49 @@ pub async fn verify(
     // 1-2. The manifest.
     let manifest = client.fetch_manifest(&repo, version).await?;
     if manifest.digest != listed {
-        return Err(VerifyError::ManifestDigest { tag: version.to_owned(), listed, served: manifest.digest });
+        return Err(VerifyError::ManifestDigest {
+            tag: version.to_owned(),
+            listed,
+            served: manifest.digest,
+        });
     }
-    let not_a_package = |message: String| VerifyError::NotAPackage { name: format!("{name}@{version}"), message };
-    let info = parse_manifest(manifest.media_type.as_deref(), &manifest.bytes).map_err(|e| not_a_package(e.to_string()))?;
-    let layers = package_layers(&info, name.as_str(), version).map_err(|e| not_a_package(e.to_string()))?;
+    let not_a_package = |message: String| VerifyError::NotAPackage {
+        name: format!("{name}@{version}"),
+        message,
+    };
+    let info = parse_manifest(manifest.media_type.as_deref(), &manifest.bytes)
+        .map_err(|e| not_a_package(e.to_string()))?;
+    let layers =
+        package_layers(&info, name.as_str(), version).map_err(|e| not_a_package(e.to_string()))?;
 
     // 3. The blobs.
     let mut blobs = Vec::new();
     progress.blob_start("config", &layers.config.digest, layers.config.size);
     let config_bytes = client
-        .fetch_blob_bytes(&repo, &layers.config.digest, layers.config.size, MAX_CONFIG_BYTES)
+        .fetch_blob_bytes(
+            &repo,
+            &layers.config.digest,
+            layers.config.size,
+            MAX_CONFIG_BYTES,
+        )
         .await?;
     progress.blob_advance(layers.config.size);
     progress.blob_done("config");
     blobs.push(verified("config", &layers.config));
-    let text = String::from_utf8(config_bytes).map_err(|_| VerifyError::Config("not UTF-8".into()))?;
-    let config = Manifest::from_canonical_json(&text).map_err(|e| VerifyError::Config(e.to_string()))?;
+    let text =
+        String::from_utf8(config_bytes).map_err(|_| VerifyError::Config("not UTF-8".into()))?;
+    let config =
+        Manifest::from_canonical_json(&text).map_err(|e| VerifyError::Config(e.to_string()))?;
     let found = format!("{}@{}", config.package.name, config.package.version);
     let expected = format!("{name}@{version}");
     if found != expected {
         return Err(VerifyError::ConfigMismatch { found, expected });
     }
-    if !detail.manifest.is_null() && serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() != Some(&detail.manifest)
+    if !detail.manifest.is_null()
+        && serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .as_ref()
+            != Some(&detail.manifest)
     {
         return Err(VerifyError::DescriptionMismatch);
     }
@@ -192,7 +222,15 @@ pub async fn verify(
     for (role, desc) in [("readme", &layers.readme), ("sbom", &layers.sbom)] {
         if let Some(desc) = desc {
             progress.blob_start(role, &desc.digest, desc.size);
-            client.fetch_blob(&repo, &desc.digest, desc.size, &mut tokio::io::sink(), progress.as_ref()).await?;
+            client
+                .fetch_blob(
+                    &repo,
+                    &desc.digest,
+                    desc.size,
+                    &mut tokio::io::sink(),
+                    progress.as_ref(),
+                )
+                .await?;
             progress.blob_done(role);
             blobs.push(verified(role, desc));
         }
@@ -209,21 +247,32 @@ pub async fn verify(
     if let Some(listed_sig) = &detail.info.signature_digest
         && listed_sig != &sig.digest
     {
-        return Err(VerifyError::SignatureDigest { listed: listed_sig.clone(), served: sig.digest });
+        return Err(VerifyError::SignatureDigest {
+            listed: listed_sig.clone(),
+            served: sig.digest,
+        });
     }
     let sig_info = parse_manifest(sig.media_type.as_deref(), &sig.bytes)
         .map_err(|e| VerifyError::SignatureManifest(e.to_string()))?;
     if let Some(subject) = &sig_info.subject
         && subject.digest != listed
     {
-        return Err(VerifyError::SignatureManifest(format!("its subject is {}, not {listed}", subject.digest)));
+        return Err(VerifyError::SignatureManifest(format!(
+            "its subject is {}, not {listed}",
+            subject.digest
+        )));
     }
     let candidates: Vec<(&Descriptor, &String)> = sig_info
         .blobs
         .iter()
         .skip(1)
         .filter(|d| d.media_type == simple_signing::PAYLOAD_MEDIA_TYPE)
-        .filter_map(|d| d.annotations.as_ref()?.get(simple_signing::SIGNATURE_ANNOTATION).map(|s| (d, s)))
+        .filter_map(|d| {
+            d.annotations
+                .as_ref()?
+                .get(simple_signing::SIGNATURE_ANNOTATION)
+                .map(|s| (d, s))
+        })
         .collect();
     if candidates.is_empty() {
         return Err(VerifyError::SignatureManifest(format!(
@@ -239,11 +288,15 @@ pub async fn verify(
     }
     let mut parsed_keys = Vec::new();
     for k in &keys {
-        let public = PublicKey::from_pem(&k.public_key)
-            .map_err(|e| VerifyError::Payload(format!("key {} is not a valid public key: {e}", k.key_id)))?;
+        let public = PublicKey::from_pem(&k.public_key).map_err(|e| {
+            VerifyError::Payload(format!("key {} is not a valid public key: {e}", k.key_id))
+        })?;
         let computed = public.key_id();
         if computed != k.key_id {
-            return Err(VerifyError::KeyIdMismatch { listed: k.key_id.clone(), computed });
+            return Err(VerifyError::KeyIdMismatch {
+                listed: k.key_id.clone(),
+                computed,
+            });
         }
         parsed_keys.push((k, public));
     }
@@ -252,7 +305,12 @@ pub async fn verify(
     let mut revoked_match: Option<&KeyInfo> = None;
     for (desc, sig_b64) in candidates {
         let payload = client
-            .fetch_blob_bytes(&repo, &desc.digest, desc.size, simple_signing::MAX_PAYLOAD_LEN)
+            .fetch_blob_bytes(
+                &repo,
+                &desc.digest,
+                desc.size,
+                simple_signing::MAX_PAYLOAD_LEN,
+            )
             .await?;
         let checked = check_payload(&payload, &listed, name.as_str());
         let docker_reference = match checked {
@@ -263,7 +321,9 @@ pub async fn verify(
             }
         };
         let Ok(signature) = BASE64.decode(sig_b64.trim()) else {
-            first_error.get_or_insert(VerifyError::SignatureManifest("the signature annotation is not base64".into()));
+            first_error.get_or_insert(VerifyError::SignatureManifest(
+                "the signature annotation is not base64".into(),
+            ));
             continue;
         };
         for (k, public) in &parsed_keys {
@@ -304,22 +364,40 @@ pub async fn verify(
 
 /// Checks a payload's digest and repository; returns its docker reference.
 fn check_payload(payload: &[u8], digest: &Digest, repo: &str) -> Result<String, VerifyError> {
-    let parsed = simple_signing::parse_payload(payload).map_err(|e| VerifyError::Payload(e.to_string()))?;
+    let parsed =
+        simple_signing::parse_payload(payload).map_err(|e| VerifyError::Payload(e.to_string()))?;
     if &parsed.manifest_digest != digest {
-        return Err(VerifyError::PayloadDigest { signed: parsed.manifest_digest, expected: digest.clone() });
+        return Err(VerifyError::PayloadDigest {
+            signed: parsed.manifest_digest,
+            expected: digest.clone(),
+        });
     }
     let reference = parsed.docker_reference;
     // `host[:port]/ns/name`, possibly with a `:tag`; the repository must be ours.
-    let path = reference.split_once('/').map(|(_, p)| p).unwrap_or_default();
-    let path = path.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map_or(path, |(p, _)| p);
+    let path = reference
+        .split_once('/')
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    let path = path
+        .rsplit_once(':')
+        .filter(|(_, tag)| !tag.contains('/'))
+        .map_or(path, |(p, _)| p);
     if path != repo {
-        return Err(VerifyError::PayloadReference { found: reference, expected: repo.to_owned() });
+        return Err(VerifyError::PayloadReference {
+            found: reference,
+            expected: repo.to_owned(),
+        });
     }
     Ok(reference)
 }
 
 fn verified(role: &'static str, d: &Descriptor) -> VerifiedBlob {
-    VerifiedBlob { role, media_type: d.media_type.clone(), digest: d.digest.clone(), size: d.size }
+    VerifiedBlob {
+        role,
+        media_type: d.media_type.clone(),
+        digest: d.digest.clone(),
+        size: d.size,
+    }
 }
 
 /// Downloads the content into a temporary file (verified while streaming), then checks
@@ -336,15 +414,21 @@ async fn fetch_content(
         None => tempfile::NamedTempFile::new(),
     }
     .map_err(|e| VerifyError::Temp(e.to_string()))?;
-    let std_file = temp.as_file().try_clone().map_err(|e| VerifyError::Temp(e.to_string()))?;
+    let std_file = temp
+        .as_file()
+        .try_clone()
+        .map_err(|e| VerifyError::Temp(e.to_string()))?;
     let mut file = tokio::fs::File::from_std(std_file);
     progress.blob_start("content", &desc.digest, desc.size);
-    client.fetch_blob(repo, &desc.digest, desc.size, &mut file, progress.as_ref()).await?;
+    client
+        .fetch_blob(repo, &desc.digest, desc.size, &mut file, progress.as_ref())
+        .await?;
     progress.blob_done("content");
     drop(file);
     let limits = options.limits;
     let summary = tokio::task::spawn_blocking(move || {
-        let reader = std::fs::File::open(temp.path()).map_err(|e| VerifyError::Temp(e.to_string()))?;
+        let reader =
+            std::fs::File::open(temp.path()).map_err(|e| VerifyError::Temp(e.to_string()))?;
         check_tarball(std::io::BufReader::new(reader), &limits).map_err(VerifyError::from)
     })
     .await
@@ -361,12 +445,21 @@ mod tests {
     fn payload_must_name_the_digest_and_the_repository() {
         let d = Digest::of(b"manifest");
         let ok = simple_signing::payload("127.0.0.1:8080/acme/registry", &d);
-        assert_eq!(check_payload(&ok, &d, "acme/registry").unwrap(), "127.0.0.1:8080/acme/registry");
+        assert_eq!(
+            check_payload(&ok, &d, "acme/registry").unwrap(),
+            "127.0.0.1:8080/acme/registry"
+        );
         let mirror = simple_signing::payload("mirror.example/acme/registry:1.0.0", &d);
         assert!(check_payload(&mirror, &d, "acme/registry").is_ok());
         let other = simple_signing::payload("127.0.0.1:8080/acme/other", &d);
-        assert!(matches!(check_payload(&other, &d, "acme/registry"), Err(VerifyError::PayloadReference { .. })));
+        assert!(matches!(
+            check_payload(&other, &d, "acme/registry"),
+            Err(VerifyError::PayloadReference { .. })
+        ));
         let wrong = simple_signing::payload("127.0.0.1:8080/acme/registry", &Digest::of(b"x"));
-        assert!(matches!(check_payload(&wrong, &d, "acme/registry"), Err(VerifyError::PayloadDigest { .. })));
+        assert!(matches!(
+            check_payload(&wrong, &d, "acme/registry"),
+            Err(VerifyError::PayloadDigest { .. })
+        ));
     }
 }

@@ -106,7 +106,10 @@ pub enum TarballError {
 }
 
 fn after_entry(after: &Option<String>) -> String {
-    after.as_ref().map(|p| format!(" after entry `{p}`")).unwrap_or_default()
+    after
+        .as_ref()
+        .map(|p| format!(" after entry `{p}`"))
+        .unwrap_or_default()
 }
 
 /// What is wrong with one entry.
@@ -118,27 +121,47 @@ pub enum EntryProblem {
     ControlCharacter,
     NotUtf8,
     EmptyPath,
-    PathTooLong { max: usize },
+    PathTooLong {
+        max: usize,
+    },
     Duplicate,
     /// The path goes through `parent`, which is a file or a link in the archive.
-    InsideNonDirectory { parent: String },
+    InsideNonDirectory {
+        parent: String,
+    },
     /// The entry is a file or a link, but other entries are inside it.
     HasChildren,
     SymlinkEmpty,
-    SymlinkAbsolute { target: String },
-    SymlinkEscapes { target: String },
-    SymlinkLoop { target: String },
+    SymlinkAbsolute {
+        target: String,
+    },
+    SymlinkEscapes {
+        target: String,
+    },
+    SymlinkLoop {
+        target: String,
+    },
     LinkTargetNotUtf8,
-    HardLinkTarget { target: String, reason: &'static str },
+    HardLinkTarget {
+        target: String,
+        reason: &'static str,
+    },
     Device(&'static str),
     Fifo,
     Sparse,
     UnsupportedType(u8),
     PaxGlobalHeader,
     OldHeader,
-    SetId { mode: u32 },
-    DataOnNonFile { size: u64 },
-    PaxSizeMismatch { pax: u64, header: u64 },
+    SetId {
+        mode: u32,
+    },
+    DataOnNonFile {
+        size: u64,
+    },
+    PaxSizeMismatch {
+        pax: u64,
+        header: u64,
+    },
     BadExtension(String),
 }
 
@@ -154,14 +177,20 @@ impl fmt::Display for EntryProblem {
             Self::PathTooLong { max } => write!(f, "the path is longer than {max} bytes"),
             Self::Duplicate => f.write_str("the path appears twice in the archive"),
             Self::InsideNonDirectory { parent } => {
-                write!(f, "the path goes through `{parent}`, which is not a directory")
+                write!(
+                    f,
+                    "the path goes through `{parent}`, which is not a directory"
+                )
             }
             Self::HasChildren => {
                 f.write_str("it is not a directory, but other entries are inside it")
             }
             Self::SymlinkEmpty => f.write_str("the symbolic link has an empty target"),
             Self::SymlinkAbsolute { target } => {
-                write!(f, "the symbolic link points to the absolute path `{target}`")
+                write!(
+                    f,
+                    "the symbolic link points to the absolute path `{target}`"
+                )
             }
             Self::SymlinkEscapes { target } => write!(
                 f,
@@ -184,10 +213,15 @@ impl fmt::Display for EntryProblem {
                 shown_type(*b)
             ),
             Self::PaxGlobalHeader => f.write_str("PAX global headers are not allowed"),
-            Self::OldHeader => f.write_str("old (v7) tar headers are not allowed; use ustar, PAX or GNU"),
+            Self::OldHeader => {
+                f.write_str("old (v7) tar headers are not allowed; use ustar, PAX or GNU")
+            }
             Self::SetId { mode } => write!(f, "mode {mode:o} sets the setuid or setgid bit"),
             Self::DataOnNonFile { size } => {
-                write!(f, "only files may carry data, but this entry has {size} bytes")
+                write!(
+                    f,
+                    "only files may carry data, but this entry has {size} bytes"
+                )
             }
             Self::PaxSizeMismatch { pax, header } => write!(
                 f,
@@ -217,7 +251,10 @@ fn shown(bytes: &[u8]) -> String {
 pub fn check_tarball<R: Read>(reader: R, limits: &TarLimits) -> Result<TarSummary, TarballError> {
     let counted = Rc::new(Cell::new(0u64));
     let source = BufReader::new(Source(reader));
-    let stream = Decoded { inner: GzDecoder::new(source), count: Rc::clone(&counted) };
+    let stream = Decoded {
+        inner: GzDecoder::new(source),
+        count: Rc::clone(&counted),
+    };
     let mut archive = tar::Archive::new(stream);
     let mut walk = Walk::new(limits);
 
@@ -413,11 +450,16 @@ impl<'l> Walk<'l> {
         let header = entry.header();
         let ty = header.entry_type();
         let header_path = header.path_bytes().into_owned();
-        let fail_here = |problem| TarballError::Entry { path: shown(&header_path), problem };
+        let fail_here = |problem| TarballError::Entry {
+            path: shown(&header_path),
+            problem,
+        };
         if header.as_ustar().is_none() && header.as_gnu().is_none() {
             return Err(fail_here(EntryProblem::OldHeader));
         }
-        let size = header.entry_size().map_err(|e| classify(e, self.last.clone()))?;
+        let size = header
+            .entry_size()
+            .map_err(|e| classify(e, self.last.clone()))?;
 
         // Extension headers: read (bounded), remember, and go on to the entry they describe.
         if ty.is_gnu_longname() || ty.is_gnu_longlink() || ty.is_pax_local_extensions() {
@@ -427,13 +469,23 @@ impl<'l> Walk<'l> {
                 ))));
             }
             let mut data = Vec::new();
-            entry.read_to_end(&mut data).map_err(|e| classify(e, self.last.clone()))?;
-            let twice = || fail_here(EntryProblem::BadExtension("two of the same kind describe one entry".into()));
+            entry
+                .read_to_end(&mut data)
+                .map_err(|e| classify(e, self.last.clone()))?;
+            let twice = || {
+                fail_here(EntryProblem::BadExtension(
+                    "two of the same kind describe one entry".into(),
+                ))
+            };
             if ty.is_gnu_longname() || ty.is_gnu_longlink() {
                 while data.last() == Some(&0) {
                     data.pop();
                 }
-                let slot = if ty.is_gnu_longname() { &mut pending.long_name } else { &mut pending.long_link };
+                let slot = if ty.is_gnu_longname() {
+                    &mut pending.long_name
+                } else {
+                    &mut pending.long_link
+                };
                 if slot.replace(data).is_some() {
                     return Err(twice());
                 }
@@ -442,22 +494,31 @@ impl<'l> Walk<'l> {
                     return Err(twice());
                 }
                 pending.pax = true;
-                self.pax_records(&data, pending).map_err(|why| fail_here(EntryProblem::BadExtension(why)))?;
+                self.pax_records(&data, pending)
+                    .map_err(|why| fail_here(EntryProblem::BadExtension(why)))?;
             }
             return Ok(());
         }
 
         let pending = std::mem::take(pending);
-        let path_bytes = pending.pax_path.or(pending.long_name).unwrap_or(header_path);
+        let path_bytes = pending
+            .pax_path
+            .or(pending.long_name)
+            .unwrap_or(header_path);
         let link_bytes = pending
             .pax_link
             .or(pending.long_link)
             .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
-        let fail = |problem| TarballError::Entry { path: shown(&path_bytes), problem };
+        let fail = |problem| TarballError::Entry {
+            path: shown(&path_bytes),
+            problem,
+        };
 
         self.summary.entries += 1;
         if self.summary.entries > self.limits.max_entries {
-            return Err(TarballError::TooManyEntries { max: self.limits.max_entries });
+            return Err(TarballError::TooManyEntries {
+                max: self.limits.max_entries,
+            });
         }
         if let Some(pax) = pending.pax_size
             && pax != size
@@ -501,7 +562,10 @@ impl<'l> Walk<'l> {
             Ok(None) => return Err(fail(EntryProblem::EmptyPath)),
             Err(problem) => return Err(fail(problem)),
         };
-        let fail = |problem| TarballError::Entry { path: truncate(&path), problem };
+        let fail = |problem| TarballError::Entry {
+            path: truncate(&path),
+            problem,
+        };
 
         let mode = header.mode().map_err(|e| classify(e, self.last.clone()))?;
         if mode & 0o6000 != 0 {
@@ -510,7 +574,10 @@ impl<'l> Walk<'l> {
         if kind == Kind::File {
             let total = self.summary.unpacked_bytes.saturating_add(size);
             if total > self.limits.max_unpacked_bytes {
-                return Err(TarballError::TooLarge { path: truncate(&path), max: self.limits.max_unpacked_bytes });
+                return Err(TarballError::TooLarge {
+                    path: truncate(&path),
+                    max: self.limits.max_unpacked_bytes,
+                });
             }
             self.summary.unpacked_bytes = total;
         } else if size != 0 {
@@ -524,7 +591,9 @@ impl<'l> Walk<'l> {
         for (i, _) in path.match_indices('/') {
             let parent = &path[..i];
             if self.kinds.get(parent).is_some_and(|k| !k.is_dir()) {
-                return Err(fail(EntryProblem::InsideNonDirectory { parent: truncate(parent) }));
+                return Err(fail(EntryProblem::InsideNonDirectory {
+                    parent: truncate(parent),
+                }));
             }
             self.ancestors.insert(parent.to_owned());
         }
@@ -534,17 +603,24 @@ impl<'l> Walk<'l> {
 
         let kind = match kind {
             Kind::Symlink(_) => {
-                let target = link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
+                let target =
+                    link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
                 if target.starts_with('/') {
-                    return Err(fail(EntryProblem::SymlinkAbsolute { target: truncate(&target) }));
+                    return Err(fail(EntryProblem::SymlinkAbsolute {
+                        target: truncate(&target),
+                    }));
                 }
                 self.symlinks.push(path.clone());
                 self.summary.symlinks += 1;
                 Kind::Symlink(target)
             }
             Kind::HardLink => {
-                let raw = link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
-                let bad = |reason| EntryProblem::HardLinkTarget { target: truncate(&raw), reason };
+                let raw =
+                    link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
+                let bad = |reason| EntryProblem::HardLinkTarget {
+                    target: truncate(&raw),
+                    reason,
+                };
                 let target = match normalize(&raw, self.limits.max_path_bytes) {
                     Ok(Some(t)) => t,
                     Ok(None) => return Err(fail(bad("the target is empty"))),
@@ -556,7 +632,11 @@ impl<'l> Walk<'l> {
                 match self.kinds.get(&target) {
                     Some(Kind::File | Kind::HardLink) => {}
                     Some(_) => return Err(fail(bad("the target is not a file"))),
-                    None => return Err(fail(bad("the target is not an earlier entry of the archive"))),
+                    None => {
+                        return Err(fail(bad(
+                            "the target is not an earlier entry of the archive",
+                        )));
+                    }
                 }
                 self.summary.hard_links += 1;
                 Kind::HardLink
@@ -579,7 +659,9 @@ impl<'l> Walk<'l> {
     fn pax_records(&self, data: &[u8], pending: &mut Pending) -> Result<(), String> {
         for record in tar::PaxExtensions::new(data) {
             let record = record.map_err(|_| "a malformed PAX record".to_owned())?;
-            let key = record.key().map_err(|_| "a PAX key that is not UTF-8".to_owned())?;
+            let key = record
+                .key()
+                .map_err(|_| "a PAX key that is not UTF-8".to_owned())?;
             let value = record.value_bytes();
             match key {
                 "path" => pending.pax_path = Some(value.to_vec()),
@@ -591,7 +673,9 @@ impl<'l> Walk<'l> {
                         .ok_or_else(|| "a PAX size that is not a number".to_owned())?;
                     pending.pax_size = Some(size);
                 }
-                k if k.starts_with("GNU.sparse.") => return Err("sparse files are not allowed".into()),
+                k if k.starts_with("GNU.sparse.") => {
+                    return Err("sparse files are not allowed".into());
+                }
                 _ => {}
             }
         }
@@ -605,7 +689,10 @@ impl<'l> Walk<'l> {
             let Some(Kind::Symlink(target)) = self.kinds.get(path) else {
                 continue;
             };
-            let fail = |problem| TarballError::Entry { path: truncate(path), problem };
+            let fail = |problem| TarballError::Entry {
+                path: truncate(path),
+                problem,
+            };
             if target.is_empty() {
                 return Err(fail(EntryProblem::SymlinkEmpty));
             }
@@ -618,7 +705,9 @@ impl<'l> Walk<'l> {
                     "" | "." => {}
                     ".." => {
                         if stack.pop().is_none() {
-                            return Err(fail(EntryProblem::SymlinkEscapes { target: truncate(target) }));
+                            return Err(fail(EntryProblem::SymlinkEscapes {
+                                target: truncate(target),
+                            }));
                         }
                     }
                     name => {
@@ -626,7 +715,9 @@ impl<'l> Walk<'l> {
                         if let Some(Kind::Symlink(next)) = self.kinds.get(&stack.join("/")) {
                             hops += 1;
                             if hops > MAX_LINK_HOPS {
-                                return Err(fail(EntryProblem::SymlinkLoop { target: truncate(target) }));
+                                return Err(fail(EntryProblem::SymlinkLoop {
+                                    target: truncate(target),
+                                }));
                             }
                             stack.pop();
                             // `next` is relative (absolute targets were refused when read).
@@ -676,7 +767,10 @@ fn normalize(raw: &str, max: usize) -> Result<Option<String>, EntryProblem> {
     if raw.chars().any(char::is_control) {
         return Err(EntryProblem::ControlCharacter);
     }
-    let parts: Vec<&str> = raw.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = raw
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     if parts.contains(&"..") {
         return Err(EntryProblem::ParentDir);
     }
@@ -701,14 +795,20 @@ mod tests {
 
     impl Tb {
         fn new() -> Self {
-            Self { builder: tar::Builder::new(Vec::new()) }
+            Self {
+                builder: tar::Builder::new(Vec::new()),
+            }
         }
 
         fn header(ty: EntryType, size: u64) -> Header {
             let mut h = Header::new_gnu();
             h.set_entry_type(ty);
             h.set_size(size);
-            h.set_mode(if ty == EntryType::Directory { 0o755 } else { 0o644 });
+            h.set_mode(if ty == EntryType::Directory {
+                0o755
+            } else {
+                0o644
+            });
             h
         }
 
@@ -785,7 +885,14 @@ mod tests {
             .gz();
         let s = check(&bytes).unwrap();
         assert_eq!(
-            (s.entries, s.files, s.directories, s.symlinks, s.hard_links, s.unpacked_bytes),
+            (
+                s.entries,
+                s.files,
+                s.directories,
+                s.symlinks,
+                s.hard_links,
+                s.unpacked_bytes
+            ),
             (5, 2, 1, 1, 1, 17)
         );
         assert!(s.tar_bytes >= 512 * 6);
@@ -810,30 +917,49 @@ mod tests {
         h.set_cksum();
         b.append(&h, &b"x"[..]).unwrap();
         let msg = refusal(&gzip(&b.into_inner().unwrap()));
-        assert!(msg.starts_with("entry `ddd") && msg.ends_with("`: `..` would leave the package directory"), "{msg}");
+        assert!(
+            msg.starts_with("entry `ddd")
+                && msg.ends_with("`: `..` would leave the package directory"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn refuses_parent_dir() {
-        let bytes = Tb::new().raw(EntryType::Regular, b"a/../../evil.sh", 1, 0o755).gz();
-        assert_eq!(refusal(&bytes), "entry `a/../../evil.sh`: `..` would leave the package directory");
+        let bytes = Tb::new()
+            .raw(EntryType::Regular, b"a/../../evil.sh", 1, 0o755)
+            .gz();
+        assert_eq!(
+            refusal(&bytes),
+            "entry `a/../../evil.sh`: `..` would leave the package directory"
+        );
     }
 
     #[test]
     fn refuses_absolute_paths() {
-        let bytes = Tb::new().raw(EntryType::Regular, b"/etc/cron.d/x", 1, 0o644).gz();
-        assert_eq!(refusal(&bytes), "entry `/etc/cron.d/x`: absolute paths are not allowed");
+        let bytes = Tb::new()
+            .raw(EntryType::Regular, b"/etc/cron.d/x", 1, 0o644)
+            .gz();
+        assert_eq!(
+            refusal(&bytes),
+            "entry `/etc/cron.d/x`: absolute paths are not allowed"
+        );
     }
 
     #[test]
     fn refuses_symlinks_that_escape() {
-        let direct = Tb::new().link(EntryType::Symlink, "charts/up", "../../etc").gz();
+        let direct = Tb::new()
+            .link(EntryType::Symlink, "charts/up", "../../etc")
+            .gz();
         assert_eq!(
             refusal(&direct),
             "entry `charts/up`: the symbolic link points to `../../etc`, which leaves the package directory"
         );
         let absolute = Tb::new().raw_symlink("passwd", "/etc/passwd").gz();
-        assert_eq!(refusal(&absolute), "entry `passwd`: the symbolic link points to the absolute path `/etc/passwd`");
+        assert_eq!(
+            refusal(&absolute),
+            "entry `passwd`: the symbolic link points to the absolute path `/etc/passwd`"
+        );
         // Each link alone stays inside; followed through each other they leave it.
         let chained = Tb::new()
             .dir("d")
@@ -862,7 +988,10 @@ mod tests {
             refusal(&through_link),
             "entry `lnk/x`: the path goes through `lnk`, which is not a directory"
         );
-        let link_after_children = Tb::new().file("lnk/x", b"x").link(EntryType::Symlink, "lnk", "/tmp").gz();
+        let link_after_children = Tb::new()
+            .file("lnk/x", b"x")
+            .link(EntryType::Symlink, "lnk", "/tmp")
+            .gz();
         assert_eq!(
             refusal(&link_after_children),
             "entry `lnk`: it is not a directory, but other entries are inside it"
@@ -872,8 +1001,15 @@ mod tests {
     #[test]
     fn refuses_hard_links_out_of_the_tree_or_to_nothing() {
         let out = Tb::new().link(EntryType::Link, "h", "../etc/shadow").gz();
-        assert!(refusal(&out).contains("it leaves the package directory"), "{}", refusal(&out));
-        let nothing = Tb::new().link(EntryType::Link, "h", "later").file("later", b"x").gz();
+        assert!(
+            refusal(&out).contains("it leaves the package directory"),
+            "{}",
+            refusal(&out)
+        );
+        let nothing = Tb::new()
+            .link(EntryType::Link, "h", "later")
+            .file("later", b"x")
+            .gz();
         assert_eq!(
             refusal(&nothing),
             "entry `h`: the hard link to `later` is not allowed: the target is not an earlier entry of the archive"
@@ -883,7 +1019,10 @@ mod tests {
     #[test]
     fn refuses_devices_and_fifos() {
         let chr = Tb::new().raw(EntryType::Char, b"dev/null", 0, 0o644).gz();
-        assert_eq!(refusal(&chr), "entry `dev/null`: character devices are not allowed");
+        assert_eq!(
+            refusal(&chr),
+            "entry `dev/null`: character devices are not allowed"
+        );
         let blk = Tb::new().raw(EntryType::Block, b"sda", 0, 0o644).gz();
         assert_eq!(refusal(&blk), "entry `sda`: block devices are not allowed");
         let fifo = Tb::new().raw(EntryType::Fifo, b"pipe", 0, 0o644).gz();
@@ -893,13 +1032,27 @@ mod tests {
     #[test]
     fn refuses_duplicates_bad_names_and_setuid() {
         let dup = Tb::new().file("a.txt", b"1").file("./a.txt", b"2").gz();
-        assert_eq!(refusal(&dup), "entry `a.txt`: the path appears twice in the archive");
+        assert_eq!(
+            refusal(&dup),
+            "entry `a.txt`: the path appears twice in the archive"
+        );
         let latin1 = Tb::new().raw(EntryType::Regular, b"caf\xe9", 1, 0o644).gz();
-        assert_eq!(refusal(&latin1), "entry `caf\u{fffd}`: the path is not UTF-8");
-        let escape = Tb::new().raw(EntryType::Regular, b"x\x1b[2J", 1, 0o644).gz();
-        assert_eq!(refusal(&escape), "entry `x\\u{1b}[2J`: the path contains control characters");
+        assert_eq!(
+            refusal(&latin1),
+            "entry `caf\u{fffd}`: the path is not UTF-8"
+        );
+        let escape = Tb::new()
+            .raw(EntryType::Regular, b"x\x1b[2J", 1, 0o644)
+            .gz();
+        assert_eq!(
+            refusal(&escape),
+            "entry `x\\u{1b}[2J`: the path contains control characters"
+        );
         let suid = Tb::new().raw(EntryType::Regular, b"run", 1, 0o4755).gz();
-        assert_eq!(refusal(&suid), "entry `run`: mode 4755 sets the setuid or setgid bit");
+        assert_eq!(
+            refusal(&suid),
+            "entry `run`: mode 4755 sets the setuid or setgid bit"
+        );
     }
 
     #[test]
@@ -908,7 +1061,10 @@ mod tests {
         for i in 0..11 {
             tb = tb.file(&format!("f{i}"), b"");
         }
-        let limits = TarLimits { max_entries: 10, ..TarLimits::default() };
+        let limits = TarLimits {
+            max_entries: 10,
+            ..TarLimits::default()
+        };
         let err = check_tarball(tb.gz().as_slice(), &limits).unwrap_err();
         assert_eq!(err, TarballError::TooManyEntries { max: 10 });
     }
@@ -920,9 +1076,15 @@ mod tests {
         let big = vec![0u8; 64 * 1024 * 1024];
         let bytes = Tb::new().file("small", b"ok").file("bomb.bin", &big).gz();
         assert!(bytes.len() < 1024 * 1024, "compressed to {}", bytes.len());
-        let limits = TarLimits { max_unpacked_bytes: 1024 * 1024, ..TarLimits::default() };
+        let limits = TarLimits {
+            max_unpacked_bytes: 1024 * 1024,
+            ..TarLimits::default()
+        };
         let err = check_tarball(bytes.as_slice(), &limits).unwrap_err();
-        assert_eq!(err.to_string(), "entry `bomb.bin` takes the content over its limit of 1048576 unpacked bytes");
+        assert_eq!(
+            err.to_string(),
+            "entry `bomb.bin` takes the content over its limit of 1048576 unpacked bytes"
+        );
 
         // A header that claims 1 TiB is refused without reading anything past it.
         let mut h = Tb::header(EntryType::Regular, 1 << 40);
@@ -931,7 +1093,10 @@ mod tests {
         let mut tar = h.as_bytes().to_vec();
         tar.extend_from_slice(&[0u8; 1024]);
         let err = check(&gzip(&tar)).unwrap_err();
-        assert!(matches!(err, TarballError::TooLarge { ref path, .. } if path == "huge"), "{err}");
+        assert!(
+            matches!(err, TarballError::TooLarge { ref path, .. } if path == "huge"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -947,8 +1112,14 @@ mod tests {
     #[test]
     fn refuses_broken_streams() {
         let good = Tb::new().file("a", b"hello").gz();
-        assert!(matches!(check(b"not gzip at all"), Err(TarballError::Gzip(_))));
-        assert!(matches!(check(&good[..good.len() - 10]), Err(TarballError::Gzip(_))));
+        assert!(matches!(
+            check(b"not gzip at all"),
+            Err(TarballError::Gzip(_))
+        ));
+        assert!(matches!(
+            check(&good[..good.len() - 10]),
+            Err(TarballError::Gzip(_))
+        ));
         let mut trailing = good.clone();
         trailing.extend_from_slice(b"extra");
         assert_eq!(check(&trailing), Err(TarballError::TrailingData));

@@ -23,31 +23,45 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
             return print_json(&v);
         }
         println!("{name} {}", v.info.version);
-        println!("  digest:    {}", v.info.digest);
-        println!("  published: {}", v.info.published_at.as_deref().unwrap_or("-"));
-        println!("  key:       {}", v.info.key_id.as_deref().unwrap_or("-"));
+        let row = |label: &str, value: &str| println!("  {:<12}{value}", format!("{label}:"));
+        row("digest", &v.info.digest.to_string());
+        row("published", v.info.published_at.as_deref().unwrap_or("-"));
+        row("signed by", v.info.key_id.as_deref().unwrap_or("-"));
         if v.info.yanked {
-            println!("  yanked:    {}", v.info.yank_reason.as_deref().unwrap_or("yes"));
+            row(
+                "yanked",
+                v.info.yank_reason.as_deref().unwrap_or("no reason given"),
+            );
         }
         if let Some(p) = v.manifest.get("package") {
             for (label, key) in [("licence", "license"), ("summary", "description")] {
                 if let Some(value) = p.get(key).and_then(|x| x.as_str()) {
-                    println!("  {:<10} {value}", format!("{label}:"));
+                    row(label, value);
                 }
             }
         }
-        if let Some(list) = v.manifest.get("implements").and_then(|x| x.as_array()) {
-            for (i, imp) in list.iter().enumerate() {
-                let spec = imp.get("spec").and_then(|x| x.as_str()).unwrap_or("?");
-                let ver = imp.get("version").and_then(|x| x.as_str()).unwrap_or("?");
-                let label = if i == 0 { "implements:" } else { "" };
-                println!("  {label:<10} {spec} {ver}");
+        let implements = v
+            .manifest
+            .get("implements")
+            .and_then(|x| x.as_array())
+            .cloned()
+            .unwrap_or_default();
+        for (i, imp) in implements.iter().enumerate() {
+            let spec = imp.get("spec").and_then(|x| x.as_str()).unwrap_or("?");
+            let ver = imp.get("version").and_then(|x| x.as_str()).unwrap_or("?");
+            let how = imp.get("how").and_then(|x| x.as_str()).unwrap_or("?");
+            let line = format!("{spec} {ver} ({how})");
+            if i == 0 {
+                row("implements", &line);
+            } else {
+                println!("  {:<12}{line}", "");
             }
         }
         return Ok(());
     }
     let name = parse_name(&args.package)?;
-    let p = block_on(client.package(name.namespace(), name.name()))?.map_err(|e| client_error(&e, &url))?;
+    let p = block_on(client.package(name.namespace(), name.name()))?
+        .map_err(|e| client_error(&e, &url))?;
     if ctx.json {
         return print_json(&p);
     }
@@ -56,11 +70,19 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
         println!("  {d}");
     }
     println!("  licence:  {}", p.license.as_deref().unwrap_or("-"));
-    println!("  latest:   {}", p.latest.as_deref().unwrap_or("none (every version is yanked)"));
+    println!(
+        "  latest:   {}",
+        p.latest
+            .as_deref()
+            .unwrap_or("none (every version is yanked)")
+    );
     println!("  versions:");
     for v in &p.versions {
         let yanked = if v.yanked {
-            format!("  yanked: {}", v.yank_reason.as_deref().unwrap_or("no reason given"))
+            format!(
+                "  yanked: {}",
+                v.yank_reason.as_deref().unwrap_or("no reason given")
+            )
         } else {
             String::new()
         };

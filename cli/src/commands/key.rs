@@ -42,12 +42,21 @@ pub enum KeyCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: KeyCommand) -> anyhow::Result<()> {
-    let client = ctx.client(true)?;
+    // Listing keys is public; registering and revoking need a token.
+    let client = ctx.client(!matches!(cmd, KeyCommand::List { .. }))?;
     let url = client.base_url().to_owned();
     match cmd {
-        KeyCommand::Register { namespace, key, name } => {
-            let pem = std::fs::read_to_string(&key)
-                .map_err(|e| fail(Diagnostic::new(format!("cannot read `{}`: {e}", key.display()))))?;
+        KeyCommand::Register {
+            namespace,
+            key,
+            name,
+        } => {
+            let pem = std::fs::read_to_string(&key).map_err(|e| {
+                fail(Diagnostic::new(format!(
+                    "cannot read `{}`: {e}",
+                    key.display()
+                )))
+            })?;
             if pem.contains("PRIVATE KEY") {
                 return Err(fail(
                     Diagnostic::new(format!("`{}` is a private key", key.display()))
@@ -56,16 +65,25 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> anyhow::Result<()> {
             }
             let public = PublicKey::from_pem(&pem)
                 .map_err(|e| fail(Diagnostic::new(format!("`{}`: {e}", key.display()))))?;
-            let registered = block_on(client.register_key(&namespace, &public.to_pem(), name.as_deref()))?
-                .map_err(|e| client_error(&e, &url))?;
+            let registered =
+                block_on(client.register_key(&namespace, &public.to_pem(), name.as_deref()))?
+                    .map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&registered);
             }
-            let named = registered.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-            println!("registered key {}{named} for namespace {namespace}", registered.key_id);
+            let named = registered
+                .name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            println!(
+                "registered key {}{named} for namespace {namespace}",
+                registered.key_id
+            );
         }
         KeyCommand::List { namespace } => {
-            let keys = block_on(client.list_keys(&namespace))?.map_err(|e| client_error(&e, &url))?;
+            let keys =
+                block_on(client.list_keys(&namespace))?.map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&json!({ "namespace": namespace, "keys": keys }));
             }
@@ -79,11 +97,21 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> anyhow::Result<()> {
                     (Some(at), None) => format!("revoked {at}"),
                     (None, _) => "active".to_owned(),
                 };
-                println!("{}  {:<16}  added {}  {status}", k.key_id, k.name.as_deref().unwrap_or("-"), k.created_at);
+                println!(
+                    "{}  {:<16}  added {}  {status}",
+                    k.key_id,
+                    k.name.as_deref().unwrap_or("-"),
+                    k.created_at
+                );
             }
         }
-        KeyCommand::Revoke { namespace, key_id, reason } => {
-            let answer = block_on(client.revoke_key(&namespace, &key_id, &reason))?.map_err(|e| client_error(&e, &url))?;
+        KeyCommand::Revoke {
+            namespace,
+            key_id,
+            reason,
+        } => {
+            let answer = block_on(client.revoke_key(&namespace, &key_id, &reason))?
+                .map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&answer);
             }

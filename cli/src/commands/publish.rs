@@ -37,11 +37,15 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let client = ctx.client(true)?;
     let url = client.base_url().to_owned();
     // Check the manifest before asking for a password.
-    publish::read_manifest(&args.dir).map_err(|e| publish_error(e, &args.dir, &url))?;
+    let manifest =
+        publish::read_manifest(&args.dir).map_err(|e| publish_error(e, &args.dir, &url, "NS"))?;
+    let ns = manifest.package.name.namespace().to_owned();
     let key = load_key(&args.key)?;
     let progress = CliProgress::shared(ctx.json, "uploading");
-    let outcome = block_on(publish::publish(&client, &args.dir, &key, &options, &progress))?
-        .map_err(|e| publish_error(e, &args.dir, &url))?;
+    let outcome = block_on(publish::publish(
+        &client, &args.dir, &key, &options, &progress,
+    ))?
+    .map_err(|e| publish_error(e, &args.dir, &url, &ns))?;
     let p = &outcome.published;
     if ctx.json {
         let uploads: Vec<_> = outcome
@@ -64,12 +68,17 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     println!("  digest:    {}", p.digest);
     println!("  signed by: key {}", p.key_id);
     println!("  signature: {}", p.signature_digest);
-    println!("  content:   {} files, {}", outcome.files, bytes(outcome.content_size));
+    println!(
+        "  content:   {} files, {}",
+        outcome.files,
+        bytes(outcome.content_size)
+    );
     Ok(())
 }
 
 fn dry_run(ctx: &Ctx, dir: &Path, options: &PublishOptions) -> anyhow::Result<()> {
-    let prepared = publish::prepare(dir, options).map_err(|e| publish_error(e, dir, "REGISTRY"))?;
+    let prepared =
+        publish::prepare(dir, options).map_err(|e| publish_error(e, dir, "REGISTRY", "NS"))?;
     let manifest_bytes = prepared.artifact.manifest_bytes();
     let digest = Digest::of(&manifest_bytes);
     let p = &prepared.manifest.package;
@@ -79,7 +88,12 @@ fn dry_run(ctx: &Ctx, dir: &Path, options: &PublishOptions) -> anyhow::Result<()
             .iter()
             .map(|b| json!({ "blob": b.label, "digest": b.digest, "size": b.size }))
             .collect();
-        let files: Vec<&str> = prepared.content.entries.iter().map(|e| e.path.as_str()).collect();
+        let files: Vec<&str> = prepared
+            .content
+            .entries
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect();
         return print_json(&json!({
             "name": p.name,
             "version": p.version.to_string(),
@@ -91,7 +105,12 @@ fn dry_run(ctx: &Ctx, dir: &Path, options: &PublishOptions) -> anyhow::Result<()
     println!("{} {} (dry run: nothing signed or sent)", p.name, p.version);
     println!("  digest:  {digest}");
     for b in &prepared.blobs {
-        println!("  {:<8} {} {}", format!("{}:", blob_role(&b.label)), b.digest, bytes(b.size));
+        println!(
+            "  {:<8} {} {}",
+            format!("{}:", blob_role(&b.label)),
+            b.digest,
+            bytes(b.size)
+        );
     }
     println!("  files:");
     for e in &prepared.content.entries {
@@ -118,7 +137,12 @@ fn load_key(path: &Path) -> anyhow::Result<KeyPair> {
                     .hint("create one with `govstore keygen`, or pass --key FILE"),
             ));
         }
-        Err(e) => return Err(fail(Diagnostic::new(format!("cannot read `{}`: {e}", path.display())))),
+        Err(e) => {
+            return Err(fail(Diagnostic::new(format!(
+                "cannot read `{}`: {e}",
+                path.display()
+            ))));
+        }
     };
     let password = password(&format!("Password for {}", path.display()), false)?;
     KeyPair::from_encrypted_pem(&pem, password.as_bytes()).map_err(|e| match e {
@@ -130,7 +154,7 @@ fn load_key(path: &Path) -> anyhow::Result<KeyPair> {
     })
 }
 
-fn publish_error(err: PublishError, dir: &Path, url: &str) -> anyhow::Error {
+fn publish_error(err: PublishError, dir: &Path, url: &str, ns: &str) -> anyhow::Error {
     match err {
         PublishError::Manifest { path, error, .. } => diagnostics(&path, error),
         PublishError::NoManifest(_) => fail(
@@ -154,10 +178,12 @@ fn publish_error(err: PublishError, dir: &Path, url: &str) -> anyhow::Error {
                 Some("VERSION_EXISTS") => {
                     Some("published versions never change; raise package.version in govstore.toml".to_owned())
                 }
-                Some("SIGNATURE_INVALID") => Some(
-                    "register the signing key's public half for the namespace: `govstore key register --namespace NS --key cosign.pub`"
-                        .to_owned(),
-                ),
+                Some("SIGNATURE_INVALID") => Some(format!(
+                    "register the public half of your key for the namespace: `govstore key register --namespace {ns} --key cosign.pub`"
+                )),
+                Some("DENIED") => Some(format!(
+                    "check your token's scopes with `govstore login` and the namespace's keys with `govstore key list {ns}`"
+                )),
                 _ => None,
             };
             match (hint, e) {
