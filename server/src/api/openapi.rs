@@ -139,6 +139,7 @@ pub fn spec() -> Value {
                     "yanked": { "type": "boolean" }, "yank_reason": { "type": ["string", "null"] }, "key_id": { "type": "string" }, "signature_digest": { "type": "string" },
                     "manifest": { "type": "object", "description": "govstore.toml as canonical JSON (single-version responses)" } } },
                 "Package": { "type": "object", "properties": { "name": { "type": "string" }, "namespace": { "type": "string" }, "description": { "type": "string" },
+                    "owners": { "type": "array", "description": "members of the organisation that owns the namespace", "items": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["owner", "publisher"] } } } },
                     "license": { "type": "string" }, "latest": { "type": ["string", "null"] }, "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } } } },
                 "SearchResults": { "type": "object", "properties": { "total": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
                     "name": { "type": "string" }, "version": { "type": "string" }, "description": { "type": "string" }, "license": { "type": "string" },

@@ -53,9 +53,15 @@ pub async fn info(State(st): State<AppState>, Path((ns, name)): Path<(String, St
     let p = package(&st, &ns, &name).await?;
     let mut versions = db::packages::versions(&st.db.read, p.id).await?;
     sort_newest_first(&mut versions);
+    let owners: Vec<Value> = db::accounts::members(&st.db.read, p.organisation_id)
+        .await?
+        .into_iter()
+        .map(|(user, role)| json!({ "user": user, "role": role }))
+        .collect();
     Ok(Json(json!({
         "name": p.name,
         "namespace": ns,
+        "owners": owners,
         "description": p.description,
         "license": p.license,
         "latest": latest(&versions).map(|v| v.version.clone()),

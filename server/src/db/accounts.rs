@@ -123,3 +123,14 @@ pub async fn revoke_token(db: &impl ConnectionTrait, prefix: &str) -> Result<boo
         .await?;
     Ok(res.rows_affected > 0)
 }
+
+/// The members of an organisation with their roles, by user name.
+pub async fn members(db: &impl ConnectionTrait, organisation_id: i64) -> Result<Vec<(String, String)>, DbErr> {
+    let ms = Memberships::find().filter(memberships::Column::OrganisationId.eq(organisation_id)).all(db).await?;
+    let ids: Vec<i64> = ms.iter().map(|m| m.user_id).collect();
+    let users = Users::find().filter(users::Column::Id.is_in(ids)).order_by_asc(users::Column::Name).all(db).await?;
+    Ok(users
+        .into_iter()
+        .filter_map(|u| ms.iter().find(|m| m.user_id == u.id).map(|m| (u.name, m.role.clone())))
+        .collect())
+}

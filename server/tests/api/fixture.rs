@@ -64,14 +64,24 @@ pub fn toml(name: &str, version: &str, extra: &str) -> String {
 
 /// A deterministic tar.gz of `files`.
 pub fn tarball(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let entries: Vec<(&str, tar::EntryType, &[u8], &str)> = files.iter().map(|(p, d)| (*p, tar::EntryType::Regular, *d, "")).collect();
+    tarball_of(&entries)
+}
+
+/// A tar.gz of entries of any type: (path, type, data, link target).
+pub fn tarball_of(entries: &[(&str, tar::EntryType, &[u8], &str)]) -> Vec<u8> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
-    for (path, data) in files {
+    for (path, kind, data, link) in entries {
         let mut h = tar::Header::new_ustar();
         h.set_size(data.len() as u64);
         h.set_mode(0o644);
         h.set_mtime(0);
-        h.set_entry_type(tar::EntryType::Regular);
+        h.set_entry_type(*kind);
+        if !link.is_empty() {
+            let l = link.as_bytes();
+            h.as_old_mut().linkname[..l.len()].copy_from_slice(l);
+        }
         // Bypass the builder's path checks so that hostile archives can be made too.
         let name = path.as_bytes();
         h.as_old_mut().name[..name.len()].copy_from_slice(name);

@@ -31,6 +31,7 @@ async fn publish_makes_a_signed_version_visible(b: Backend) {
 
     let info = get_json(&app, "/api/v1/packages/mosip/esignet").await;
     assert_eq!(info["latest"], json!("1.8.0"));
+    assert_eq!(info["owners"], json!([{ "user": "alice", "role": "owner" }]));
     assert_eq!(info["versions"][0]["digest"], json!(digest));
     let version = get_json(&app, "/api/v1/packages/mosip/esignet/versions/1.8.0").await;
     assert_eq!(version["manifest"]["package"]["name"], json!("mosip/esignet"));

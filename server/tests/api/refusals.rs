@@ -131,6 +131,20 @@ async fn manifest_and_content_refusals(b: Backend) {
         assert!(message(&res).starts_with("content:"), "{label}: {}", message(&res));
     }
 
+    // Links out of the tree and device files.
+    use tar::EntryType;
+    let hostile: [(&str, Vec<(&str, EntryType, &[u8], &str)>); 3] = [
+        ("symlink", vec![("deploy/etc", EntryType::Symlink, b"", "../../../etc")]),
+        ("hardlink", vec![("deploy/passwd", EntryType::Link, b"", "/etc/passwd")]),
+        ("device", vec![("deploy/sda", EntryType::Block, b"", "")]),
+    ];
+    for (label, entries) in hostile {
+        let bad = crate::fixture::tarball_of(&entries);
+        let res = build(&app, &p, &p.key, &toml("mosip/e", "1.0.0", ""), &bad).await.publish(&app, &p.auth()).await;
+        assert_refused(&app, &res, StatusCode::BAD_REQUEST, "INVALID", "mosip/e", "1.0.0").await;
+        assert!(message(&res).starts_with("content:"), "{label}: {}", message(&res));
+    }
+
     // A config that is not a valid govstore.toml (a bad licence), uploaded by hand.
     let mut built = build_simple(&app, &p, "mosip/f", "1.0.0").await;
     let bad_config = br#"{"package":{"description":"x","license":"Apache-2.0 OR","name":"mosip/f","version":"1.0.0"}}"#;
