@@ -64,12 +64,15 @@ pub fn toml(name: &str, version: &str, extra: &str) -> String {
 
 /// A deterministic tar.gz of `files`.
 pub fn tarball(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let entries: Vec<(&str, tar::EntryType, &[u8], &str)> = files.iter().map(|(p, d)| (*p, tar::EntryType::Regular, *d, "")).collect();
+    let entries: Vec<Entry<'_>> = files.iter().map(|(p, d)| (*p, tar::EntryType::Regular, *d, "")).collect();
     tarball_of(&entries)
 }
 
-/// A tar.gz of entries of any type: (path, type, data, link target).
-pub fn tarball_of(entries: &[(&str, tar::EntryType, &[u8], &str)]) -> Vec<u8> {
+/// A tar entry of any type: (path, type, data, link target).
+pub type Entry<'a> = (&'a str, tar::EntryType, &'a [u8], &'a str);
+
+/// A tar.gz of entries of any type.
+pub fn tarball_of(entries: &[Entry<'_>]) -> Vec<u8> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     for (path, kind, data, link) in entries {

@@ -133,7 +133,7 @@ async fn manifest_and_content_refusals(b: Backend) {
 
     // Links out of the tree and device files.
     use tar::EntryType;
-    let hostile: [(&str, Vec<(&str, EntryType, &[u8], &str)>); 3] = [
+    let hostile: [(&str, Vec<crate::fixture::Entry<'_>>); 3] = [
         ("symlink", vec![("deploy/etc", EntryType::Symlink, b"", "../../../etc")]),
         ("hardlink", vec![("deploy/passwd", EntryType::Link, b"", "/etc/passwd")]),
         ("device", vec![("deploy/sda", EntryType::Block, b"", "")]),
