@@ -6,6 +6,7 @@
 
 pub mod artifact;
 pub mod digest;
+pub mod index;
 pub mod manifest;
 pub mod oci;
 pub mod package;
