@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# End-to-end tests of govstore-server with real OCI clients (skopeo, the oras Python
-# client), each test once on SQLite and once on PostgreSQL. Installs nothing: see
-# tests/e2e/CI-NEEDS.md for what the machine needs.
+# End-to-end tests of govstore-server with real clients (skopeo, the oras Python
+# client, the govstore CLI), each test once on SQLite and once on PostgreSQL. Installs
+# nothing: see tests/e2e/CI-NEEDS.md for what the machine needs.
 #
-#   scripts/e2e.sh                      build the server (debug) and run every test
+#   scripts/e2e.sh                      build the server and the CLI (debug), run every test
 #   scripts/e2e.sh -k referrers -x      extra arguments go to pytest
 #
 # Environment:
-#   GOVSTORE_SERVER_BIN     use this binary and do not build
-#   GOVSTORE_E2E_NO_BUILD=1 do not run cargo build (use ${CARGO_TARGET_DIR:-target}/debug/govstore-server)
+#   GOVSTORE_SERVER_BIN     use this server binary and do not build it
+#   GOVSTORE_CLI_BIN        use this govstore (CLI) binary and do not build it
+#   GOVSTORE_E2E_NO_BUILD=1 do not run cargo build (use ${CARGO_TARGET_DIR:-target}/debug/{govstore-server,govstore})
 #   GOVSTORE_E2E_BACKENDS   sqlite,postgres (default); "reference" checks the tests against docker-registry
 #   GOVSTORE_E2E_PG_URL     PostgreSQL server without database (default postgres://postgres@127.0.0.1:5432)
 set -euo pipefail
@@ -25,7 +26,7 @@ esac
 case ",${GOVSTORE_E2E_BACKENDS:-}," in
     *,reference,*) command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry) ;;
 esac
-if ! python3 -c 'import pytest, oras.client, requests' 2>/dev/null; then
+if ! python3 -c 'import pytest, oras.client, requests, cryptography' 2>/dev/null; then
     missing+=("python packages (pip install -r tests/e2e/requirements.txt)")
 fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -33,13 +34,19 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 2
 fi
 
+target="${CARGO_TARGET_DIR:-target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+build=()
 if [ -z "${GOVSTORE_SERVER_BIN:-}" ]; then
-    target="${CARGO_TARGET_DIR:-target}"
-    case "$target" in /*) ;; *) target="$root/$target" ;; esac
-    if [ "${GOVSTORE_E2E_NO_BUILD:-0}" != 1 ]; then
-        cargo build --quiet -p govstore-server --bin govstore-server
-    fi
+    build+=(-p govstore-server --bin govstore-server)
     export GOVSTORE_SERVER_BIN="$target/debug/govstore-server"
+fi
+if [ -z "${GOVSTORE_CLI_BIN:-}" ]; then
+    build+=(-p govstore-cli --bin govstore)
+    export GOVSTORE_CLI_BIN="$target/debug/govstore"
+fi
+if [ ${#build[@]} -gt 0 ] && [ "${GOVSTORE_E2E_NO_BUILD:-0}" != 1 ]; then
+    cargo build --quiet "${build[@]}"
 fi
 
 # Every request goes to 127.0.0.1: never through a proxy.

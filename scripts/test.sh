@@ -3,8 +3,8 @@
 #   1. every crate's tests (cargo nextest; the server's HTTP tests run on SQLite and on
 #      PostgreSQL, which must be running: GOVSTORE_TEST_POSTGRES_URL, default
 #      postgres://postgres@127.0.0.1:5432/postgres);
-#   2. the end-to-end tests with real OCI clients (skopeo, oras) against the
-#      server binary, on SQLite and PostgreSQL (scripts/e2e.sh).
+#   2. the end-to-end tests with real clients (skopeo, oras, the govstore CLI)
+#      against the server binary, on SQLite and PostgreSQL (scripts/e2e.sh).
 # Installs nothing; .ci/run installs what a fresh machine lacks.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -3,12 +3,15 @@
 Every test that uses the ``registry`` (or ``registry_factory``) fixture runs once per
 metadata backend: ``sqlite`` (the embedded default, files in a temp data dir) and
 ``postgres`` (a fresh database per server start on the local PostgreSQL, dropped
-afterwards).
+afterwards). The ``govstore`` fixture runs the ``govstore`` command line with a
+configuration directory of its own per test.
 
 Environment:
 
 - ``GOVSTORE_SERVER_BIN``: the server binary; default
   ``${CARGO_TARGET_DIR:-<repo>/target}/debug/govstore-server``.
+- ``GOVSTORE_CLI_BIN``: the ``govstore`` command line; default
+  ``${CARGO_TARGET_DIR:-<repo>/target}/debug/govstore``.
 - ``GOVSTORE_E2E_BACKENDS``: comma-separated backends to run, default
   ``sqlite,postgres``. ``reference`` runs the tests against Debian's
   ``docker-registry`` (CNCF distribution 2.8) instead, to check the tests themselves;
@@ -17,6 +20,8 @@ Environment:
   ``postgres://postgres@127.0.0.1:5432``.
 - ``GOVSTORE_E2E_READY_TIMEOUT``: seconds to wait for ``GET /v2/`` to answer 200
   (default 30).
+- ``GOVSTORE_E2E_DEMO_TIMEOUT``: seconds to wait for ``serve --demo`` to print that the
+  demo catalogue is published (default 120: debug builds are slow).
 """
 
 from __future__ import annotations
@@ -35,8 +40,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from e2e_helpers import CLI_KEY_PASSWORD, GovstoreCli, Result
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = float(os.environ.get("GOVSTORE_E2E_READY_TIMEOUT", "30"))
+DEMO_TIMEOUT = float(os.environ.get("GOVSTORE_E2E_DEMO_TIMEOUT", "120"))
+DEMO_CATALOG = REPO_ROOT / "catalog-examples"
 PG_URL = os.environ.get("GOVSTORE_E2E_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 LOG_TAIL_LINES = 200
 
@@ -47,14 +56,21 @@ _no_proxy = ",".join(filter(None, ["127.0.0.1", "localhost", os.environ.get("NO_
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = _no_proxy
 
 
-def server_binary() -> Path:
-    env = os.environ.get("GOVSTORE_SERVER_BIN")
-    if env:
-        return Path(env)
+def _debug_binary(name: str) -> Path:
     target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO_ROOT / "target")
     if not target.is_absolute():
         target = REPO_ROOT / target
-    return target / "debug" / "govstore-server"
+    return target / "debug" / name
+
+
+def server_binary() -> Path:
+    env = os.environ.get("GOVSTORE_SERVER_BIN")
+    return Path(env) if env else _debug_binary("govstore-server")
+
+
+def cli_binary() -> Path:
+    env = os.environ.get("GOVSTORE_CLI_BIN")
+    return Path(env) if env else _debug_binary("govstore")
 
 
 def backends() -> list[str]:
@@ -99,6 +115,9 @@ class Registry:
     args: list[str]
     database: str | None = None
     flags: dict = field(default_factory=dict)
+    # `serve --demo` only: the file its stdout goes to, and what it printed there.
+    stdout_path: Path | None = None
+    demo_token: str | None = None
 
     @property
     def host(self) -> str:
@@ -111,6 +130,38 @@ class Registry:
 
     def v2(self, path: str = "") -> str:
         return f"{self.url}/v2/{path.lstrip('/')}"
+
+    def api(self, path: str = "") -> str:
+        return f"{self.url}/api/v1/{path.lstrip('/')}"
+
+    @property
+    def database_url(self) -> str | None:
+        return f"{PG_URL}/{self.database}" if self.database else None
+
+    def admin(self, *args: str, check: bool = True, timeout: float = 60) -> Result:
+        """Runs `govstore-server admin ARGS` on this server's data dir and database
+        (it works while the server runs). The result's stdout is what the command
+        prints for scripts (a token, for `create-token`)."""
+        if self.is_reference:
+            raise AssertionError("the reference registry has no admin commands")
+        cmd = [str(server_binary()), "admin", "--data-dir", str(self.data_dir)]
+        if self.database_url:
+            cmd += ["--database-url", self.database_url]
+        cmd += list(args)
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, env=server_env(), stdin=subprocess.DEVNULL)
+        res = Result(cmd, p.returncode, p.stdout, p.stderr.decode(errors="replace"))
+        if check and p.returncode != 0:
+            raise AssertionError("govstore-server admin failed\n" + res.describe())
+        return res
+
+    def create_token(self, user: str, *scopes: str) -> str:
+        """A new API token for `user` with `scopes`."""
+        args = ["create-token", "--user", user]
+        for scope in scopes:
+            args += ["--scope", scope]
+        token = self.admin(*args).text.strip()
+        assert token.startswith("gvs_") and "\n" not in token, f"create-token printed {token!r}"
+        return token
 
     @property
     def is_reference(self) -> bool:
@@ -130,9 +181,18 @@ class Registry:
         with open(self.log_path, "ab") as log:
             log.write(b"\n---- restarted by the test ----\n")
             log.flush()
-            self.proc = subprocess.Popen(
-                self.args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env()
-            )
+            out = open(self.stdout_path, "ab") if self.stdout_path else log
+            try:
+                self.proc = subprocess.Popen(
+                    self.args,
+                    stdout=out,
+                    stderr=log if self.stdout_path else subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=server_env(),
+                )
+            finally:
+                if out is not log:
+                    out.close()
         _wait_ready(self)
 
     def stop(self) -> None:
@@ -172,7 +232,36 @@ def _wait_ready(reg: Registry) -> None:
     )
 
 
-def _start_govstore(backend: str, workdir: Path, *, anonymous_push: bool, allow_delete: bool) -> Registry:
+def _wait_demo(reg: Registry) -> None:
+    """Waits for `serve --demo` to print `govstore demo on URL: ...` and its admin token."""
+    deadline = time.monotonic() + DEMO_TIMEOUT
+    text = ""
+    while time.monotonic() < deadline:
+        text = reg.stdout_path.read_text(errors="replace")
+        if "govstore demo on " in text:
+            for line in text.splitlines():
+                if line.startswith("demo admin token"):
+                    reg.demo_token = line.rsplit(" ", 1)[-1].strip()
+                    return
+        rc = reg.proc.poll()
+        if rc is not None:
+            pytest.fail(
+                f"{reg.backend} registry (--demo) exited with status {rc} before the demo was ready\n"
+                f"command: {' '.join(reg.args)}\n--- stdout ---\n{text}\n--- stderr ---\n{reg.log_tail()}",
+                pytrace=False,
+            )
+        time.sleep(0.2)
+    reg.stop()
+    pytest.fail(
+        f"{reg.backend} registry: no `govstore demo on` line with a token after {DEMO_TIMEOUT:.0f}s\n"
+        f"command: {' '.join(reg.args)}\n--- stdout ---\n{text}\n--- stderr ---\n{reg.log_tail()}",
+        pytrace=False,
+    )
+
+
+def _start_govstore(
+    backend: str, workdir: Path, *, anonymous_push: bool, allow_delete: bool, demo: bool = False
+) -> Registry:
     binary = server_binary()
     if not binary.exists():
         pytest.fail(
@@ -197,9 +286,20 @@ def _start_govstore(backend: str, workdir: Path, *, anonymous_push: bool, allow_
         args.append("--insecure-anonymous-push")
     if allow_delete:
         args.append("--allow-delete")
+    stdout_path = None
+    if demo:
+        args += ["--demo", "--demo-catalog", str(DEMO_CATALOG)]
+        # The demo prints its URL and token on stdout; logs go to stderr.
+        stdout_path = workdir / "server.out"
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env())
+        if stdout_path:
+            with open(stdout_path, "wb") as out:
+                proc = subprocess.Popen(args, stdout=out, stderr=log, stdin=subprocess.DEVNULL, env=server_env())
+        else:
+            proc = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env()
+            )
     return Registry(
         backend=backend,
         port=port,
@@ -208,7 +308,8 @@ def _start_govstore(backend: str, workdir: Path, *, anonymous_push: bool, allow_
         data_dir=data_dir,
         args=args,
         database=database,
-        flags={"anonymous_push": anonymous_push, "allow_delete": allow_delete},
+        flags={"anonymous_push": anonymous_push, "allow_delete": allow_delete, "demo": demo},
+        stdout_path=stdout_path,
     )
 
 
@@ -254,22 +355,27 @@ def registry_factory(backend, request):
     """Start registries with chosen policy flags; all are stopped after the test.
 
     ``registry_factory(anonymous_push=True, allow_delete=False)`` returns a ready
-    ``Registry``.
+    ``Registry``; with ``demo=True`` it runs ``serve --demo`` and returns once the demo
+    catalogue is published (``Registry.demo_token`` holds the admin token it printed).
     """
     started: list[tuple[Registry, Path]] = []
     request.node.stash[SERVERS_KEY] = []
 
-    def start(*, anonymous_push: bool = True, allow_delete: bool = False) -> Registry:
+    def start(*, anonymous_push: bool = True, allow_delete: bool = False, demo: bool = False) -> Registry:
         workdir = Path(tempfile.mkdtemp(prefix=f"govstore-e2e-{backend}-"))
         if backend == "reference":
-            if not anonymous_push:
+            if not anonymous_push or demo:
                 shutil.rmtree(workdir, ignore_errors=True)
-                pytest.skip("the reference registry has no push policy to test")
+                pytest.skip("the reference registry has no push policy, accounts or demo to test")
             reg = _start_reference(workdir, allow_delete=allow_delete)
         else:
-            reg = _start_govstore(backend, workdir, anonymous_push=anonymous_push, allow_delete=allow_delete)
+            reg = _start_govstore(
+                backend, workdir, anonymous_push=anonymous_push, allow_delete=allow_delete, demo=demo
+            )
         started.append((reg, workdir))
         request.node.stash[SERVERS_KEY].append(reg)
+        if demo:
+            _wait_demo(reg)
         _wait_ready(reg)
         return reg
 
@@ -292,8 +398,34 @@ def registry(registry_factory) -> Registry:
 
 
 @pytest.fixture
+def signed_registry(registry_factory) -> Registry:
+    """A registry that takes packages only from tokens (no --insecure-anonymous-push)."""
+    return registry_factory(anonymous_push=False, allow_delete=False)
+
+
+@pytest.fixture
 def work_dir(tmp_path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def govstore(tmp_path) -> GovstoreCli:
+    """Runs the `govstore` command line: `govstore.run("info", "a/b", registry=reg.url)`.
+
+    Each test has its own configuration directory (``GOVSTORE_CONFIG_DIR``, not created
+    beforehand, so the tests see the mode the CLI gives it), ``NO_COLOR=1`` and a key
+    password in ``GOVSTORE_KEY_PASSWORD``; ``GOVSTORE_TOKEN`` and ``GOVSTORE_REGISTRY``
+    from the caller's environment are not passed on. ``govstore.as_user(dir)`` gives a
+    runner with another configuration directory (another user's login).
+    """
+    binary = cli_binary()
+    if not binary.exists():
+        pytest.fail(
+            f"govstore binary not found at {binary}; build it with "
+            "`cargo build -p govstore-cli` or set GOVSTORE_CLI_BIN",
+            pytrace=False,
+        )
+    return GovstoreCli(binary, config_dir=tmp_path / "govstore-config", password=CLI_KEY_PASSWORD)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -305,3 +437,9 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(
                 (f"{reg.backend} registry log (127.0.0.1:{reg.port}, last {LOG_TAIL_LINES} lines)", reg.log_tail())
             )
+            if reg.stdout_path:
+                try:
+                    out = reg.stdout_path.read_text(errors="replace")
+                except OSError as e:
+                    out = f"<no stdout: {e}>"
+                report.sections.append((f"{reg.backend} registry stdout", out))

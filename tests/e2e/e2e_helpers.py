@@ -1,4 +1,5 @@
-"""Helpers for the end-to-end tests: OCI image layouts, digests, running skopeo."""
+"""Helpers for the end-to-end tests: OCI image layouts, digests, running skopeo and the
+govstore command line, bootstrapping a publisher."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import tarfile
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import requests
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -238,3 +243,254 @@ class Skopeo:
         return self.run(
             cmd, "--tls-verify=false", "--authfile", str(self.authfile), *extra, ref, check=check, debug=debug
         )
+
+
+# ---------------------------------------------------------------------------------------
+# The `govstore` command line and signed publishing
+# ---------------------------------------------------------------------------------------
+
+# The password of the private keys the tests make (GOVSTORE_KEY_PASSWORD).
+CLI_KEY_PASSWORD = "e2e key password"
+
+# Variables of the caller's environment that would change what the CLI does.
+_CLI_ENV_DROP = ("GOVSTORE_TOKEN", "GOVSTORE_REGISTRY", "GOVSTORE_CONFIG_DIR", "GOVSTORE_KEY_PASSWORD", "XDG_CONFIG_HOME")
+
+CATALOG = Path(__file__).resolve().parents[2] / "catalog-examples"
+SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
+COSIGN_SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+
+
+class GovstoreCli:
+    """Runs the `govstore` binary with an isolated configuration directory."""
+
+    def __init__(self, binary: Path, *, config_dir: Path, password: str = CLI_KEY_PASSWORD):
+        self.binary = Path(binary)
+        self.config_dir = Path(config_dir)
+        self.password = password
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    def as_user(self, config_dir: Path) -> "GovstoreCli":
+        """The same binary with another configuration directory (another login)."""
+        return GovstoreCli(self.binary, config_dir=config_dir, password=self.password)
+
+    def env(self, token: str | None = None, extra: dict | None = None) -> dict:
+        env = {k: v for k, v in os.environ.items() if k not in _CLI_ENV_DROP}
+        env.update(
+            {
+                "GOVSTORE_CONFIG_DIR": str(self.config_dir),
+                "NO_COLOR": "1",
+                "GOVSTORE_KEY_PASSWORD": self.password,
+            }
+        )
+        if token is not None:
+            env["GOVSTORE_TOKEN"] = token
+        env.update(extra or {})
+        return env
+
+    def command(self, args, *, registry: str | None = None, json_out: bool = False) -> list[str]:
+        cmd = [str(self.binary)]
+        if registry:
+            cmd += ["--registry", registry]
+        if json_out:
+            cmd.append("--json")
+        return cmd + [str(a) for a in args]
+
+    def run(
+        self,
+        *args,
+        registry: str | None = None,
+        token: str | None = None,
+        json_out: bool = False,
+        check: bool = True,
+        input: str | None = None,
+        env: dict | None = None,
+        cwd: Path | None = None,
+        timeout: float = 120,
+    ) -> Result:
+        """`govstore [--registry R] [--json] ARGS`. `check` asserts exit status 0;
+        `token` is passed as GOVSTORE_TOKEN (it wins over the stored login)."""
+        cmd = self.command(args, registry=registry, json_out=json_out)
+        p = subprocess.run(
+            cmd,
+            capture_output=True,
+            timeout=timeout,
+            env=self.env(token, env),
+            cwd=cwd,
+            input=input.encode() if input is not None else None,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+        res = Result(cmd, p.returncode, p.stdout, p.stderr.decode(errors="replace"))
+        if check and p.returncode != 0:
+            raise AssertionError("govstore failed\n" + res.describe())
+        return res
+
+    def json(self, *args, **kwargs):
+        """Runs with --json, asserts success and returns the parsed stdout."""
+        res = self.run(*args, json_out=True, **kwargs)
+        try:
+            return res.json()
+        except ValueError as e:
+            raise AssertionError(f"--json output is not JSON ({e})\n{res.describe()}") from None
+
+    def fail(self, *args, **kwargs) -> Result:
+        """Runs a command that must fail: exit status 1 and an `error: ...` line on
+        stderr."""
+        res = self.run(*args, check=False, **kwargs)
+        assert res.returncode == 1, "expected exit status 1\n" + res.describe()
+        assert res.stderr.count("error: ") >= 1, "no `error:` line on stderr\n" + res.describe()
+        return res
+
+    def popen(self, *args, registry: str | None = None, token: str | None = None, json_out: bool = False):
+        """Starts the command without waiting (stdout and stderr piped)."""
+        cmd = self.command(args, registry=registry, json_out=json_out)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=self.env(token)
+        )
+        proc.cmd = cmd
+        return proc
+
+
+def errors_of(res: Result) -> str:
+    """The `error:` and `hint:` lines of a CLI run's stderr (progress lines left out)."""
+    return "\n".join(l for l in res.stderr.splitlines() if l.startswith(("error:", "hint:", "  -->")))
+
+
+def copy_package(src: str, dest: Path, *, version: str | None = None, implements_version: str | None = None) -> Path:
+    """Copies catalog-examples/SRC to DEST; optionally changes `package.version` or the
+    first `[[implements]]` entry's version (line edits, checked with tomllib)."""
+    shutil.copytree(CATALOG / src, dest, symlinks=True)
+    manifest = dest / "govstore.toml"
+    lines = manifest.read_text().splitlines(keepends=True)
+    section, implements_seen = None, 0
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped
+            implements_seen += stripped == "[[implements]]"
+            continue
+        if not (stripped.startswith("version") and "=" in stripped):
+            continue
+        if version is not None and section == "[package]":
+            lines[i] = f'version = "{version}"\n'
+        if implements_version is not None and section == "[[implements]]" and implements_seen == 1:
+            lines[i] = f'version = "{implements_version}"\n'
+    manifest.write_text("".join(lines))
+    parsed = tomllib.loads(manifest.read_text())
+    if version is not None:
+        assert parsed["package"]["version"] == version, parsed["package"]
+    if implements_version is not None:
+        assert parsed["implements"][0]["version"] == implements_version, parsed["implements"]
+    return dest
+
+
+def package_manifest(src: str) -> dict:
+    return tomllib.loads((CATALOG / src / "govstore.toml").read_text())
+
+
+def spec_files_for(src: str) -> list[Path]:
+    """The spec documents in catalog-examples/specs a package refers to."""
+    m = package_manifest(src)
+    ids = [imp["spec"] for imp in m.get("implements", [])]
+    ids += list(m.get("requires", {}).get("specs", {}).keys())
+    files = []
+    for spec_id in dict.fromkeys(ids):
+        ns, name = spec_id.split("/", 1)
+        assert ns == "govstack", spec_id
+        files.append(CATALOG / "specs" / f"{name}.toml")
+    return files
+
+
+@dataclass
+class Publisher:
+    """A user who owns a namespace, is logged in with the CLI and has a registered key."""
+
+    user: str
+    namespace: str
+    token: str
+    specs_token: str
+    key: Path
+    pub: Path
+    key_id: str
+    cli: "GovstoreCli"
+    registry_url: str
+
+    def publish(self, directory: Path, *, key: Path | None = None) -> dict:
+        """`govstore --json publish DIR --key KEY`, which must succeed."""
+        return self.cli.json("publish", directory, "--key", key or self.key)
+
+
+def spki_key_id(pem: str) -> str:
+    """`sha256:` of the public key's SubjectPublicKeyInfo DER, computed by `cryptography`."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_public_key(pem.encode())
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return sha256_digest(der)
+
+
+def bootstrap_publisher(
+    registry,
+    cli: GovstoreCli,
+    work: Path,
+    *,
+    user: str = "alice",
+    namespace: str = "mosip",
+    scopes: tuple[str, ...] = ("publish", "yank", "keys"),
+    specs: list[Path] = (),
+    key_name: str = "release-laptop",
+) -> Publisher:
+    """Admin bootstrap (user, organisation, tokens), then with the CLI: keygen, login,
+    key register and spec publish. Quiet: the whole flow test checks these steps' output."""
+    registry.admin("create-user", user)
+    registry.admin("create-org", namespace, "--owner", user)
+    token = registry.create_token(user, *(f"{s}:{namespace}" for s in scopes))
+    specs_token = registry.create_token(user, "specs")
+    keys = work / f"keys-{user}"
+    key, pub = keys / "cosign.key", keys / "cosign.pub"
+    out = cli.json("keygen", "--key-out", key, "--pub-out", pub)
+    cli.run("login", "--token", token, registry=registry.url)
+    reg = cli.json("key", "register", "--namespace", namespace, "--key", pub, "--name", key_name)
+    assert reg["key_id"] == out["key_id"]
+    for spec in specs:
+        cli.run("spec", "publish", spec, token=specs_token)
+    return Publisher(
+        user=user,
+        namespace=namespace,
+        token=token,
+        specs_token=specs_token,
+        key=key,
+        pub=pub,
+        key_id=out["key_id"],
+        cli=cli,
+        registry_url=registry.url,
+    )
+
+
+def manifest_status(registry, repo: str, reference: str) -> int:
+    r = requests.get(registry.v2(f"{repo}/manifests/{reference}"), headers={"Accept": OCI_MANIFEST}, timeout=10)
+    return r.status_code
+
+
+def assert_version_invisible(registry, name: str, version: str, digest: str | None = None) -> None:
+    """Nothing of NAME@VERSION (or of manifest DIGEST) can be seen: no tag, no API
+    entry, no signature tag, no manifest by digest."""
+    assert manifest_status(registry, name, version) == 404, f"tag {name}:{version} exists"
+    r = requests.get(registry.api(f"packages/{name}/versions/{version}"), timeout=10)
+    assert r.status_code == 404, f"API shows {name}@{version}: {r.status_code} {r.text[:300]}"
+    r = requests.get(registry.api(f"packages/{name}"), timeout=10)
+    if r.status_code == 200:
+        versions = [v["version"] for v in r.json()["versions"]]
+        assert version not in versions, f"package lists {version}: {versions}"
+    else:
+        assert r.status_code == 404, r.text
+    if digest:
+        assert manifest_status(registry, name, digest) == 404, f"manifest {digest} is in {name}"
+        sig_tag = digest.replace(":", "-") + ".sig"
+        assert manifest_status(registry, name, sig_tag) == 404, f"signature tag {sig_tag} is in {name}"
+        tags = requests.get(registry.v2(f"{name}/tags/list"), timeout=10)
+        if tags.status_code == 200:
+            assert version not in (tags.json().get("tags") or [])
+            assert sig_tag not in (tags.json().get("tags") or [])
