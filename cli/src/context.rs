@@ -65,7 +65,23 @@ impl Ctx {
     /// A client of the registry, with the token from `GOVSTORE_TOKEN` or the
     /// configuration. `need_token` refuses to go on without one.
     pub fn client(&self, need_token: bool) -> anyhow::Result<RegistryClient> {
-        let (_, config) = self.load_config()?;
+        self.client_or(None, need_token)
+    }
+
+    /// Like [`Ctx::client`], but with `fallback` (such as a lockfile's source) in place
+    /// of the configured default when neither `--registry` nor `GOVSTORE_REGISTRY` is
+    /// given.
+    pub fn client_or(
+        &self,
+        fallback: Option<&str>,
+        need_token: bool,
+    ) -> anyhow::Result<RegistryClient> {
+        let (_, mut config) = self.load_config()?;
+        if self.registry.is_none()
+            && let Some(f) = fallback
+        {
+            config.registry = Some(f.to_owned());
+        }
         let url = self.registry_url(&config)?;
         let token = std::env::var(TOKEN_ENV)
             .ok()

@@ -59,6 +59,14 @@ enum Command {
     /// Work with building-block specifications
     #[command(subcommand)]
     Spec(commands::spec::SpecCommand),
+    /// Find the packages that fit a stack profile and write the lockfile
+    Resolve(commands::resolve::ResolveArgs),
+    /// Download, verify and unpack the packages of a lockfile into a directory
+    Install(commands::install::InstallArgs),
+    /// Show newer compatible and newer published versions of locked packages
+    Outdated(commands::outdated::OutdatedArgs),
+    /// Move locked packages to the newest versions that fit the stack
+    Update(commands::update::UpdateArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +83,10 @@ fn main() -> ExitCode {
         Command::Info(args) => commands::info::run(&ctx, args),
         Command::Search(args) => commands::search::run(&ctx, args),
         Command::Spec(cmd) => commands::spec::run(&ctx, cmd),
+        Command::Resolve(args) => commands::resolve::run(&ctx, args),
+        Command::Install(args) => commands::install::run(&ctx, args),
+        Command::Outdated(args) => commands::outdated::run(&ctx, args),
+        Command::Update(args) => commands::update::run(&ctx, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,13 +6,19 @@
 //! - [`publish`]: read, validate, pack, sign, upload and publish a package;
 //! - [`verify`]: check a published version end to end, signature included;
 //! - [`config`]: the user's configuration file (registry and tokens);
+//! - [`cache`]: the local cache of index documents, blobs, signatures and keys;
+//! - [`index`]: the registry's sparse index, read through the cache, into a catalogue;
+//! - [`install`]: verified, atomic installs of a lockfile's packages into a directory;
 //! - [`progress`]: progress reports for whoever shows them.
 //!
 //! The CLI is a thin layer over this crate, and the server's `--demo` publishes its
 //! catalogue through [`publish::publish`], so both go through the same code.
 
 pub mod api;
+pub mod cache;
 pub mod config;
+pub mod index;
+pub mod install;
 pub mod pack;
 pub mod progress;
 pub mod publish;

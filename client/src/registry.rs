@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use govstore_core::oci::media_types;
 use govstore_core::{Digest, RepoName};
-use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
+use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -62,7 +62,7 @@ pub enum ClientError {
     #[error("the registry sent an invalid {what}: {message}")]
     InvalidResponse { what: String, message: String },
     #[error(
-        "{what} should have digest {expected} but the registry sent content with digest {actual}"
+        "{what} should have digest {expected}, but the content received has digest {actual}: it was changed after publishing or corrupted on the way"
     )]
     DigestMismatch {
         what: String,
@@ -146,6 +146,15 @@ pub struct FetchedManifest {
     /// The digest of `bytes`, computed here.
     pub digest: Digest,
     pub media_type: Option<String>,
+}
+
+/// The answer to [`RegistryClient::get_conditional`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// The cached copy is current.
+    NotModified,
+    /// A new document and its `ETag`.
+    Fresh { body: Vec<u8>, etag: Option<String> },
 }
 
 /// A client of one registry, with or without a token.
@@ -501,6 +510,44 @@ impl RegistryClient {
             .await
     }
 
+    /// The URL of a document under the registry, as the local cache keys it.
+    pub fn document_url(&self, segments: &[&str]) -> Result<String, ClientError> {
+        self.url(segments).map(String::from)
+    }
+
+    /// A conditional `GET` of a JSON document (the sparse index): with the `ETag` of a
+    /// cached copy, a `304 Not Modified` answer comes back as [`Conditional::NotModified`].
+    pub async fn get_conditional(
+        &self,
+        segments: &[&str],
+        etag: Option<&str>,
+    ) -> Result<Conditional, ClientError> {
+        let url = self.url(segments)?;
+        let mut builder = self
+            .request(Method::GET, url)
+            .header(ACCEPT, "application/json");
+        if let Some(tag) = etag {
+            builder = builder.header(IF_NONE_MATCH, tag);
+        }
+        let (client, request) = builder.build_split();
+        let request = request.map_err(|e| ClientError::BadUrl(chain(&e)))?;
+        let method = request.method().to_string();
+        let path = request.url().path().to_owned();
+        let response = client
+            .execute(request)
+            .await
+            .map_err(|e| self.transport(&e))?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Conditional::NotModified);
+        }
+        if !response.status().is_success() {
+            return Err(self.failure(response, method, path).await);
+        }
+        let etag = header_str(&response, ETAG.as_str());
+        let body = read_limited(response, MAX_JSON_BYTES).await?;
+        Ok(Conditional::Fresh { body, etag })
+    }
+
     // ---- OCI Distribution API ----
 
     /// Whether the repository has the blob (`HEAD /v2/<repo>/blobs/<digest>`).
@@ -658,7 +705,7 @@ impl RegistryClient {
     ) -> Result<u64, ClientError> {
         let url = self.repo_url(repo, &["blobs", &digest.to_string()])?;
         let response = self.send(self.request(Method::GET, url)).await?;
-        let what = format!("blob {digest}");
+        let what = format!("a blob of {}", repo.as_str());
         let mut hasher = Sha256::new();
         let mut received = 0u64;
         let mut stream = response.bytes_stream();

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use govstore_core::Digest;
 use govstore_core::artifact::package_layers;
 use govstore_core::manifest::Manifest;
-use govstore_core::oci::{Descriptor, parse_manifest};
+use govstore_core::oci::{Descriptor, ManifestInfo, parse_manifest};
 use govstore_core::package::PackageName;
 use govstore_core::tarball::{TarLimits, TarSummary, TarballError, check_tarball};
 use govstore_signing::{PublicKey, simple_signing};
@@ -262,25 +262,7 @@ pub async fn verify(
             subject.digest
         )));
     }
-    let candidates: Vec<(&Descriptor, &String)> = sig_info
-        .blobs
-        .iter()
-        .skip(1)
-        .filter(|d| d.media_type == simple_signing::PAYLOAD_MEDIA_TYPE)
-        .filter_map(|d| {
-            d.annotations
-                .as_ref()?
-                .get(simple_signing::SIGNATURE_ANNOTATION)
-                .map(|s| (d, s))
-        })
-        .collect();
-    if candidates.is_empty() {
-        return Err(VerifyError::SignatureManifest(format!(
-            "no `{}` layer with a `{}` annotation",
-            simple_signing::PAYLOAD_MEDIA_TYPE,
-            simple_signing::SIGNATURE_ANNOTATION
-        )));
-    }
+    let candidates = signature_layers(&sig_info)?;
 
     let keys = client.list_keys(ns).await?;
     if keys.is_empty() {
@@ -362,8 +344,35 @@ pub async fn verify(
     Err(first_error.unwrap_or_else(|| VerifyError::BadSignature(ns.to_owned())))
 }
 
+/// The simple-signing layers of a cosign signature manifest, each with its base64
+/// signature annotation (the first blob, the config, is skipped).
+pub fn signature_layers(
+    sig_info: &ManifestInfo,
+) -> Result<Vec<(&Descriptor, &String)>, VerifyError> {
+    let candidates: Vec<(&Descriptor, &String)> = sig_info
+        .blobs
+        .iter()
+        .skip(1)
+        .filter(|d| d.media_type == simple_signing::PAYLOAD_MEDIA_TYPE)
+        .filter_map(|d| {
+            d.annotations
+                .as_ref()?
+                .get(simple_signing::SIGNATURE_ANNOTATION)
+                .map(|s| (d, s))
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Err(VerifyError::SignatureManifest(format!(
+            "no `{}` layer with a `{}` annotation",
+            simple_signing::PAYLOAD_MEDIA_TYPE,
+            simple_signing::SIGNATURE_ANNOTATION
+        )));
+    }
+    Ok(candidates)
+}
+
 /// Checks a payload's digest and repository; returns its docker reference.
-fn check_payload(payload: &[u8], digest: &Digest, repo: &str) -> Result<String, VerifyError> {
+pub fn check_payload(payload: &[u8], digest: &Digest, repo: &str) -> Result<String, VerifyError> {
     let parsed =
         simple_signing::parse_payload(payload).map_err(|e| VerifyError::Payload(e.to_string()))?;
     if &parsed.manifest_digest != digest {

@@ -13,6 +13,7 @@ pub mod package;
 pub mod reference;
 pub mod scope;
 pub mod spec;
+pub mod stack;
 pub mod tarball;
 
 pub use digest::{Digest, DigestError};

@@ -83,6 +83,9 @@ pub async fn create_token(db: &Db, user: &str, name: &str, scopes: &[String], ex
     if name.is_empty() || name.len() > 64 {
         return Err(AdminError::Invalid("a token name is 1 to 64 characters".into()));
     }
+    if expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
+        return Err(AdminError::Invalid("a token expires in 1 to 3650 days".into()));
+    }
     let expires_at = expires_in_days.map(|d| crate::now_ms() + i64::from(d) * 86_400_000);
     let t = token::generate().map_err(|e| AdminError::Random(e.to_string()))?;
     let txn = db.write.begin().await?;

@@ -1,12 +1,18 @@
 //! One module per top-level subcommand.
 
+pub mod files;
 pub mod info;
+pub mod install;
 pub mod key;
 pub mod keygen;
 pub mod login;
 pub mod manifest;
+pub mod outdated;
 pub mod publish;
+pub mod resolution;
+pub mod resolve;
 pub mod search;
 pub mod spec;
+pub mod update;
 pub mod verify;
 pub mod yank;

@@ -178,8 +178,14 @@ fn publish_error(err: PublishError, dir: &Path, url: &str, ns: &str) -> anyhow::
                 Some("VERSION_EXISTS") => {
                     Some("published versions never change; raise package.version in govstore.toml".to_owned())
                 }
+                Some("SIGNATURE_INVALID") if e.to_string().contains("revoked key") => Some(format!(
+                    "this key was revoked; make a new one with `govstore keygen` and register it with `govstore key register --namespace {ns} --key cosign.pub` (see `govstore key list {ns}`)"
+                )),
                 Some("SIGNATURE_INVALID") => Some(format!(
                     "register the public half of your key for the namespace: `govstore key register --namespace {ns} --key cosign.pub`"
+                )),
+                Some("DENIED") if e.to_string().contains("no registered, unrevoked signing key") => Some(format!(
+                    "register a key first: `govstore keygen`, then `govstore key register --namespace {ns} --key cosign.pub`"
                 )),
                 Some("DENIED") => Some(format!(
                     "check your token's scopes with `govstore login` and the namespace's keys with `govstore key list {ns}`"

@@ -1,9 +1,10 @@
 //! The JSON API under `/api/v1`: accounts (`me`), signing keys, publishing, package
-//! and version information, yanking, specs, search, the audit log, and the OpenAPI
+//! and version information, yanking, the sparse index, specs, search, the audit log, and the OpenAPI
 //! document describing all of it. Errors use the same envelope as `/v2`.
 
 mod audit;
 mod body;
+mod index;
 mod keys;
 mod me;
 pub mod openapi;
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/packages/{ns}/{name}/versions/{version}", get(packages::version))
         .route("/api/v1/packages/{ns}/{name}/versions/{version}/yank", post(packages::yank))
         .route("/api/v1/packages/{ns}/{name}/versions/{version}/unyank", post(packages::unyank))
+        .route("/api/v1/index/packages/{ns}/{name}", get(index::package))
+        .route("/api/v1/index/specs/{ns}/{name}", get(index::spec))
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/specs", get(specs::list).post(specs::publish))
         .route("/api/v1/specs/{ns}/{name}", get(specs::get))

@@ -16,6 +16,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("/api/v1/packages/{ns}/{name}/versions/{version}", "get"),
     ("/api/v1/packages/{ns}/{name}/versions/{version}/yank", "post"),
     ("/api/v1/packages/{ns}/{name}/versions/{version}/unyank", "post"),
+    ("/api/v1/index/packages/{ns}/{name}", "get"),
+    ("/api/v1/index/specs/{ns}/{name}", "get"),
     ("/api/v1/search", "get"),
     ("/api/v1/specs", "get"),
     ("/api/v1/specs", "post"),
@@ -65,6 +67,21 @@ fn op(summary: &str, secured: bool, params: Vec<Value>, request: Option<Value>, 
     o
 }
 
+fn if_none_match() -> Value {
+    json!({ "name": "If-None-Match", "in": "header", "required": false, "description": "ETag of a cached copy; a match answers 304 with no body", "schema": { "type": "string" } })
+}
+
+/// Adds the `304` answer and the caching headers to an index operation.
+fn cached(mut o: Value) -> Value {
+    let headers = json!({
+        "ETag": { "description": "strong: the quoted SHA-256 of the body", "schema": { "type": "string" } },
+        "Cache-Control": { "description": "public, max-age=60, must-revalidate", "schema": { "type": "string" } },
+    });
+    o["responses"]["200"]["headers"] = headers.clone();
+    o["responses"]["304"] = json!({ "description": "not modified: the client's copy is current", "headers": headers });
+    o
+}
+
 pub async fn document() -> Json<Value> {
     Json(spec())
 }
@@ -102,6 +119,8 @@ pub fn spec() -> Value {
             "/api/v1/packages/{ns}/{name}/versions/{version}/unyank": {
                 "post": op("Undo a yank (scope yank:NS)", true, vec![ns(), name(), version()], None, ("200", ok("restored", Some("Version"))), &["401", "403", "404", "409"]),
             },
+            "/api/v1/index/packages/{ns}/{name}": { "get": cached(op("Sparse index: every version of a package, yanked ones included, with digest, signer key ids and manifest; oldest first", false, vec![ns(), name(), if_none_match()], None, ("200", ok("the package's index document", Some("PackageIndex"))), &["400", "404"])) },
+            "/api/v1/index/specs/{ns}/{name}": { "get": cached(op("Sparse index: the package versions implementing a spec, yanked ones included (see the package document for yank state)", false, vec![param("ns", "spec namespace"), param("name", "spec name"), if_none_match()], None, ("200", ok("the spec's index document", Some("SpecIndex"))), &["400", "404"])) },
             "/api/v1/search": { "get": op("Search packages by name and description", false, vec![
                 json!({ "name": "q", "in": "query", "required": true, "schema": { "type": "string" } }), query("limit", "1 to 100", "integer")
             ], None, ("200", ok("results", Some("SearchResults"))), &["400"]) },
@@ -144,6 +163,14 @@ pub fn spec() -> Value {
                 "SearchResults": { "type": "object", "properties": { "total": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
                     "name": { "type": "string" }, "version": { "type": "string" }, "description": { "type": "string" }, "license": { "type": "string" },
                     "implements": { "type": "array", "items": { "type": "string" } }, "yanked": { "type": "boolean" } } } } } },
+                "PackageIndex": { "type": "object", "required": ["name", "versions"], "properties": { "name": { "type": "string" },
+                    "versions": { "type": "array", "description": "oldest first by SemVer precedence", "items": { "type": "object", "required": ["version", "digest", "yanked", "key_ids", "manifest"], "properties": {
+                        "version": { "type": "string" }, "digest": { "type": "string" }, "yanked": { "type": "boolean" }, "yank_reason": { "type": "string" },
+                        "key_ids": { "type": "array", "items": { "type": "string" }, "description": "keys whose signatures the registry verified at publish" },
+                        "manifest": { "type": "object", "description": "govstore.toml as canonical JSON" } } } } } },
+                "SpecIndex": { "type": "object", "required": ["spec", "implementations"], "properties": { "spec": { "type": "string" },
+                    "implementations": { "type": "array", "items": { "type": "object", "required": ["package", "version", "spec_version"], "properties": {
+                        "package": { "type": "string" }, "version": { "type": "string" }, "spec_version": { "type": "string" } } } } } },
                 "PublishSpec": { "type": "object", "required": ["toml"], "additionalProperties": false, "properties": { "toml": { "type": "string", "description": "the spec file's TOML text" } } },
             },
         },

@@ -41,7 +41,8 @@ pub async fn search(State(st): State<AppState>, Query(q): Query<SearchQuery>) ->
     for p in rows.into_iter().take(limit as usize) {
         let mut versions = db::packages::versions(&st.db.read, p.id).await?;
         sort_newest_first(&mut versions);
-        let Some(v) = latest(&versions) else { continue };
+        // A package whose versions are all yanked is still found, marked yanked.
+        let Some(v) = latest(&versions).or(versions.first()) else { continue };
         let manifest: Value = serde_json::from_str(&v.config).map_err(ApiError::internal)?;
         let implements: Vec<String> = manifest["implements"]
             .as_array()

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod blobs;
 pub mod entities;
+pub mod index;
 pub mod keys;
 pub mod manifests;
 pub mod packages;

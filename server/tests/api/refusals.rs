@@ -86,7 +86,19 @@ async fn permission_refusals(b: Backend) {
     // No token at all; an expired one.
     let res = post(&app, "/api/v1/packages/mosip/b/versions", "", built.request()).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    let expired = admin::create_token(&app.state.db, "alice", "old", &["publish:mosip".into()], Some(0)).await.unwrap();
+    let expired = admin::create_token(&app.state.db, "alice", "old", &["publish:mosip".into()], Some(1)).await.unwrap();
+    {
+        use govstore_server::db::entities::tokens;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let prefix = &expired[..12];
+        tokens::Entity::update_many()
+            .col_expr(tokens::Column::ExpiresAt, (govstore_server::now_ms() - 1).into())
+            .filter(tokens::Column::Prefix.eq(prefix))
+            .exec(&app.state.db.write)
+            .await
+            .unwrap();
+    }
+    assert!(admin::create_token(&app.state.db, "alice", "zero", &["publish:mosip".into()], Some(0)).await.is_err(), "0 days is refused");
     let res = built.publish(&app, &format!("Bearer {expired}")).await;
     assert_refused(&app, &res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "mosip/b", "1.0.0").await;
 

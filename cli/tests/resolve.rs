@@ -1,0 +1,326 @@
+//! `govstore resolve`, `outdated` and `update` with `--offline`, against index
+//! documents placed in the local cache as an earlier online run leaves them (no
+//! registry needed): the table, the JSON, the lockfile, the failure report, the
+//! outdated report with a yanked version, and targeted and full updates; stdout, stderr
+//! and exit code snapshotted.
+
+#![allow(clippy::unwrap_used)] // a failing test is meant to panic
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use govstore_client::cache::{Cache, CachedDocument};
+use govstore_client::registry::RegistryClient;
+use govstore_core::Digest;
+use govstore_core::index::{Implementation, IndexVersion, PackageIndex, SpecIndex};
+use govstore_core::manifest::Manifest;
+
+const REGISTRY: &str = "http://registry.example.gov";
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: tempfile::TempDir,
+    cache: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        let env = Self {
+            dir: tempfile::tempdir().unwrap(),
+            config: tempfile::tempdir().unwrap(),
+            cache: tempfile::tempdir().unwrap(),
+        };
+        catalogue(&Cache::new(env.cache.path()));
+        env
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text).unwrap();
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_govstore"))
+            .args(["--registry", REGISTRY])
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null())
+            .env("NO_COLOR", "1")
+            .env("GOVSTORE_CONFIG_DIR", self.config.path())
+            .env("GOVSTORE_CACHE_DIR", self.cache.path())
+            .env_remove("GOVSTORE_TOKEN")
+            .env_remove("GOVSTORE_REGISTRY")
+            .output()
+            .expect("the govstore binary runs");
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            out.status
+                .code()
+                .map_or("signal".to_owned(), |c| c.to_string()),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .replace(&self.cache.path().display().to_string(), "[CACHE]")
+    }
+}
+
+fn key_id() -> String {
+    Digest::of(b"publisher key").to_string()
+}
+
+fn version(name: &str, v: &str, extra: &str, yanked: Option<&str>) -> IndexVersion {
+    let toml = format!(
+        "[package]\nname = \"{name}\"\nversion = \"{v}\"\ndescription = \"Test\"\nlicense = \"Apache-2.0\"\n{extra}"
+    );
+    let manifest = Manifest::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    IndexVersion {
+        version: v.parse().unwrap(),
+        digest: Digest::of(format!("{name}@{v}").as_bytes()),
+        yanked: yanked.is_some(),
+        yank_reason: yanked.map(str::to_owned),
+        key_ids: vec![key_id()],
+        manifest,
+    }
+}
+
+fn put<T: serde::Serialize>(cache: &Cache, segments: &[&str], doc: &T) {
+    let client = RegistryClient::new(REGISTRY, None).unwrap();
+    let url = client.document_url(segments).unwrap();
+    let body = serde_json::to_string(doc).unwrap();
+    let etag = Some(format!("\"{}\"", Digest::of(body.as_bytes()).hex()));
+    cache
+        .put_document(&CachedDocument {
+            url,
+            etag,
+            body,
+            not_found: false,
+        })
+        .unwrap();
+}
+
+/// eSignet (identity; needs an information mediator and Kubernetes, 1.9 a newer one),
+/// the X-Road security server (information mediator; 7.5.0 yanked) and an AGPL
+/// identity registry.
+fn catalogue(cache: &Cache) {
+    let identity =
+        "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n";
+    let im = "\n[[implements]]\nspec = \"govstack/information-mediator\"\nversion = \"1.1.0\"\nhow = \"native\"\n";
+    let needs = |k8s: &str| {
+        format!(
+            "{identity}\n[requires.specs]\n\"govstack/information-mediator\" = \"^1.1\"\n[requires.platform]\nkubernetes = \"{k8s}\"\n"
+        )
+    };
+    let esignet = PackageIndex {
+        name: "mosip/esignet".parse().unwrap(),
+        versions: vec![
+            version("mosip/esignet", "1.7.0", &needs(">=1.25"), None),
+            version("mosip/esignet", "1.8.0", &needs(">=1.27"), None),
+            version("mosip/esignet", "1.9.0", &needs(">=1.29"), None),
+        ],
+    };
+    let xroad = PackageIndex {
+        name: "x-road/security-server".parse().unwrap(),
+        versions: vec![
+            version(
+                "x-road/security-server",
+                "7.5.0",
+                im,
+                Some("CVE-2026-0420: proxy bypass"),
+            ),
+            version("x-road/security-server", "7.8.0", im, None),
+        ],
+    };
+    let mut registry = PackageIndex {
+        name: "openspp/registry".parse().unwrap(),
+        versions: vec![version("openspp/registry", "2.0.0", identity, None)],
+    };
+    registry.versions[0].manifest.package.license = "AGPL-3.0-only".parse().unwrap();
+    let spec = |id: &str, docs: &[&PackageIndex]| {
+        let mut implementations = Vec::new();
+        for d in docs {
+            for v in &d.versions {
+                for i in v
+                    .manifest
+                    .implements
+                    .iter()
+                    .filter(|i| i.spec.as_str() == id)
+                {
+                    implementations.push(Implementation {
+                        package: d.name.clone(),
+                        version: v.version.clone(),
+                        spec_version: i.version.clone(),
+                    });
+                }
+            }
+        }
+        SpecIndex {
+            spec: id.parse().unwrap(),
+            implementations,
+        }
+    };
+    for doc in [&esignet, &xroad, &registry] {
+        put(
+            cache,
+            &[
+                "api",
+                "v1",
+                "index",
+                "packages",
+                doc.name.namespace(),
+                doc.name.name(),
+            ],
+            doc,
+        );
+    }
+    put(
+        cache,
+        &["api", "v1", "index", "specs", "govstack", "identity"],
+        &spec("govstack/identity", &[&esignet, &registry]),
+    );
+    put(
+        cache,
+        &[
+            "api",
+            "v1",
+            "index",
+            "specs",
+            "govstack",
+            "information-mediator",
+        ],
+        &spec("govstack/information-mediator", &[&xroad]),
+    );
+}
+
+const STACK: &str = r#"[stack]
+country = "KE"
+name = "Kenya digital ID"
+
+[infrastructure]
+orchestrator = "kubernetes"
+
+[infrastructure.platform]
+kubernetes = "1.28"
+
+[policy]
+deny_licenses = ["AGPL-3.0-only"]
+
+[wants]
+specs = { "govstack/identity" = "^1.0" }
+"#;
+
+#[test]
+fn resolve_prints_the_set_and_writes_the_lockfile() {
+    let env = Env::new();
+    env.write("stack.toml", STACK);
+    insta::assert_snapshot!("resolve_table", env.run(&["resolve", "--offline"]));
+    let lock = env.read("govstore.lock");
+    insta::assert_snapshot!("resolve_lockfile", lock);
+    // Again: the same lockfile, left as it is.
+    let again = env.run(&["resolve", "--offline"]);
+    assert!(
+        again.contains("govstore.lock is up to date (2 packages)"),
+        "{again}"
+    );
+    assert_eq!(env.read("govstore.lock"), lock);
+    insta::assert_snapshot!(
+        "resolve_json",
+        env.run(&["resolve", "--offline", "--json", "--dry-run"])
+    );
+}
+
+#[test]
+fn resolve_failure_prints_the_report_and_exits_1() {
+    let env = Env::new();
+    env.write(
+        "stack.toml",
+        &STACK.replace("kubernetes = \"1.28\"", "kubernetes = \"1.24\""),
+    );
+    insta::assert_snapshot!("resolve_failure", env.run(&["resolve", "--offline"]));
+    assert!(!env.path().join("govstore.lock").exists());
+}
+
+#[test]
+fn resolve_offline_without_the_documents() {
+    let env = Env::new();
+    env.write(
+        "stack.toml",
+        &STACK.replace(
+            "\"govstack/identity\" = \"^1.0\"",
+            "\"govstack/consent\" = \"^1.0\"",
+        ),
+    );
+    insta::assert_snapshot!("resolve_not_cached", env.run(&["resolve", "--offline"]));
+}
+
+const OLD_LOCK: &str = r#"version = 1
+stack = "STACK"
+
+[[package]]
+name = "mosip/esignet"
+version = "1.7.0"
+digest = "ESIGNET"
+key_ids = ["KEY"]
+source = "http://registry.example.gov"
+
+[[package]]
+name = "x-road/security-server"
+version = "7.5.0"
+digest = "XROAD"
+key_ids = ["KEY"]
+source = "http://registry.example.gov"
+"#;
+
+fn old_lock(env: &Env) {
+    let stack = govstore_core::stack::Stack::from_toml_str(STACK).unwrap();
+    let text = OLD_LOCK
+        .replace("STACK", &stack.digest().to_string())
+        .replace("ESIGNET", &Digest::of(b"mosip/esignet@1.7.0").to_string())
+        .replace(
+            "XROAD",
+            &Digest::of(b"x-road/security-server@7.5.0").to_string(),
+        )
+        .replace("KEY", &key_id());
+    env.write("govstore.lock", &text);
+}
+
+#[test]
+fn outdated_shows_compatible_latest_and_yanked() {
+    let env = Env::new();
+    env.write("stack.toml", STACK);
+    old_lock(&env);
+    insta::assert_snapshot!("outdated", env.run(&["outdated", "--offline"]));
+    let json = env.run(&["outdated", "--offline", "--json"]);
+    assert!(
+        json.contains("\"locked_yanked\": \"CVE-2026-0420: proxy bypass\""),
+        "{json}"
+    );
+}
+
+#[test]
+fn update_one_package_then_all() {
+    let env = Env::new();
+    env.write("stack.toml", STACK);
+    old_lock(&env);
+    insta::assert_snapshot!(
+        "update_one",
+        env.run(&["update", "--offline", "x-road/security-server"])
+    );
+    assert!(
+        env.read("govstore.lock").contains("version = \"1.7.0\""),
+        "eSignet stays locked"
+    );
+    insta::assert_snapshot!("update_all", env.run(&["update", "--offline"]));
+    insta::assert_snapshot!("update_nothing", env.run(&["update", "--offline"]));
+    insta::assert_snapshot!(
+        "update_unknown",
+        env.run(&["update", "--offline", "mosip/nothing"])
+    );
+    insta::assert_snapshot!("outdated_current", env.run(&["outdated", "--offline"]));
+}

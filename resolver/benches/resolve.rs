@@ -1,0 +1,368 @@
+//! Resolution benchmark: a generated catalogue of N packages x 20 versions with
+//! realistic constraints, and 100 different stacks resolved against it.
+//!
+//! ```text
+//! cargo bench -p govstore-resolver --bench resolve              # 1,000, 10,000, 100,000
+//! cargo bench -p govstore-resolver --bench resolve -- 10000     # one size
+//! BENCH_DEBUG=1 cargo bench ...   # also print a few failure reports and failure times
+//! ```
+//!
+//! Prints, per catalogue size: time to build and index the catalogue, and over the 100
+//! stacks the p50/p90/p99/max resolution time, how many resolved, the mean number of
+//! packages per resolution and of solver steps, and peak memory (VmHWM: the process
+//! peak, reset before resolving so the second figure is what resolving added on top of
+//! the catalogue).
+//!
+//! The catalogue: 60 specs with versions 1.0.0, 1.1.0 and 2.0.0; package `i` lives in
+//! namespace `ns<i % 300>`; its 20 versions are `M.m.0` for majors 1 to 4 and minors
+//! 0 to 4, plus a release candidate every few packages. Each version requires 0 to 2
+//! packages from the 60 before it (a caret requirement on one of their majors), one in
+//! eight of the packages implements a spec (at a spec version
+//! depending on the major), one in twenty requires a spec, most need PostgreSQL and some
+//! Kubernetes at a minimum
+//! version that rises with the major, one in ten is AGPL and one in twenty MPL, 2% are
+//! yanked and 1% conflict with a neighbour. A stack wants 3 to 8 packages from the top
+//! fifth and 1 to 3 specs, runs Kubernetes 1.27 to 1.30 and PostgreSQL 14 to 16, may
+//! deny AGPL, and may already run a system implementing a spec.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use govstore_core::Digest;
+use govstore_core::index::{Catalogue, IndexVersion};
+use govstore_core::manifest::{
+    Compliance, Conflicts, How, Implementation, License, Manifest, Package, Provides, Requires,
+};
+use govstore_core::package::{PackageName, SpecId};
+use govstore_core::stack::Stack;
+use govstore_resolver::{ResolveOptions, Resolver};
+use semver::{Version, VersionReq};
+
+const VERSIONS_PER_PACKAGE: usize = 20;
+const SPECS: usize = 60;
+const STACKS: usize = 100;
+
+/// A small deterministic generator (xorshift64*), so every run sees the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+fn parse<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    match s.parse() {
+        Ok(v) => v,
+        Err(e) => panic!("{s}: {e:?}"),
+    }
+}
+
+fn package_name(i: usize) -> PackageName {
+    parse(&format!("ns{}/pkg{i}", i % 300))
+}
+
+fn spec_id(i: usize) -> SpecId {
+    parse(&format!("govstack/spec{i}"))
+}
+
+/// `n` packages of 20 versions each.
+fn catalogue(n: usize, rng: &mut Rng) -> Catalogue {
+    let licences: Vec<License> = [
+        "Apache-2.0",
+        "MIT",
+        "AGPL-3.0-only",
+        "MPL-2.0",
+        "Apache-2.0 OR MIT",
+    ]
+    .iter()
+    .map(|s| parse(s))
+    .collect();
+    let names: Vec<PackageName> = (0..n).map(package_name).collect();
+    let specs: Vec<SpecId> = (0..SPECS).map(spec_id).collect();
+    let spec_versions: Vec<Version> = ["1.0.0", "1.1.0", "2.0.0"]
+        .iter()
+        .map(|s| parse(s))
+        .collect();
+    let postgres: Vec<VersionReq> = (12..=16).map(|v| parse(&format!(">={v}"))).collect();
+    let kubernetes: Vec<VersionReq> = (24..=30).map(|v| parse(&format!(">=1.{v}"))).collect();
+    let caret: Vec<VersionReq> = (1..=4).map(|m| parse(&format!("^{m}"))).collect();
+    let spec_reqs: Vec<VersionReq> = ["^1.0", "^1.1", ">=1.0", "^2.0"]
+        .iter()
+        .map(|s| parse(s))
+        .collect();
+    let any: VersionReq = parse("*");
+    let mut out = Catalogue::default();
+    for i in 0..n {
+        let implements_spec = (i % 8 == 3).then(|| rng.below(SPECS));
+        let agpl = rng.chance(10);
+        let mpl = !agpl && rng.chance(5);
+        let mut versions = Vec::with_capacity(VERSIONS_PER_PACKAGE + 1);
+        for k in 0..VERSIONS_PER_PACKAGE {
+            let major = 1 + (k / 5) as u64;
+            let minor = (k % 5) as u64;
+            let mut version = Version::new(major, minor, 0);
+            if k == VERSIONS_PER_PACKAGE - 1 && i % 7 == 0 {
+                version.pre = parse("rc.1");
+            }
+            let mut requires = Requires::default();
+            if i > 0 {
+                for _ in 0..rng.below(3) {
+                    let dep = i - 1 - rng.below(i.min(60));
+                    requires
+                        .packages
+                        .insert(names[dep].clone(), caret[rng.below(4)].clone());
+                }
+            }
+            if rng.chance(5) {
+                requires.specs.insert(
+                    specs[rng.below(SPECS)].clone(),
+                    spec_reqs[rng.below(3)].clone(),
+                );
+            }
+            if rng.chance(70) {
+                requires
+                    .platform
+                    .insert(parse("postgresql"), postgres[major as usize - 1].clone());
+            }
+            if rng.chance(30) {
+                requires.platform.insert(
+                    parse("kubernetes"),
+                    kubernetes[major as usize - 1 + rng.below(3)].clone(),
+                );
+            }
+            let mut conflicts = Conflicts::default();
+            if i > 1 && rng.chance(1) {
+                conflicts
+                    .packages
+                    .insert(names[i - 1 - rng.below(i.min(20))].clone(), any.clone());
+            }
+            let implements = implements_spec
+                .map(|s| Implementation {
+                    spec: specs[s].clone(),
+                    version: spec_versions[(major as usize - 1).min(2)].clone(),
+                    how: How::Native,
+                    compliance: Compliance::default(),
+                })
+                .into_iter()
+                .collect();
+            let licence = if agpl {
+                &licences[2]
+            } else if mpl {
+                &licences[3]
+            } else {
+                &licences[i % 2]
+            };
+            let manifest = Manifest {
+                package: Package {
+                    name: names[i].clone(),
+                    version: version.clone(),
+                    description: "Generated package.".to_owned(),
+                    license: licence.clone(),
+                    homepage: None,
+                    repository: None,
+                    readme: None,
+                    keywords: Vec::new(),
+                    maturity: None,
+                    sdgs: Vec::new(),
+                    sectors: Vec::new(),
+                    deployment_countries: Vec::new(),
+                    end_of_life: None,
+                    sbom: None,
+                    include: Vec::new(),
+                    exclude: Vec::new(),
+                },
+                implements,
+                requires,
+                conflicts,
+                provides: Provides::default(),
+            };
+            versions.push(IndexVersion {
+                version,
+                digest: Digest::of(format!("{i}/{k}").as_bytes()),
+                yanked: rng.chance(2),
+                yank_reason: None,
+                key_ids: vec!["sha256:bench".to_owned()],
+                manifest,
+            });
+        }
+        versions.sort_by(|a, b| a.version.cmp(&b.version));
+        out.packages.insert(names[i].clone(), versions);
+    }
+    out
+}
+
+/// One stack profile, as `stack.toml` text, so stacks go through the real parser.
+fn stack(n: usize, rng: &mut Rng) -> Stack {
+    let top = n - n / 5;
+    let mut wants = BTreeMap::new();
+    for _ in 0..3 + rng.below(6) {
+        let i = top + rng.below(n / 5);
+        wants.insert(
+            package_name(i).to_string(),
+            ["*", "^3", ">=2", "*"][rng.below(4)],
+        );
+    }
+    let mut specs = BTreeMap::new();
+    for _ in 0..1 + rng.below(3) {
+        specs.insert(
+            spec_id(rng.below(SPECS)).to_string(),
+            ["^1.0", "^1", ">=1.0", "^2.0"][rng.below(4)],
+        );
+    }
+    let mut text = format!(
+        "[stack]\ncountry = \"KE\"\nname = \"Bench {}\"\n",
+        rng.next() % 1000
+    );
+    if rng.chance(50) {
+        text.push_str(&format!(
+            "[[existing]]\nname = \"running-system\"\nimplements = [{{ spec = \"{}\", version = \"1.1.0\" }}]\n",
+            spec_id(rng.below(SPECS))
+        ));
+    }
+    text.push_str(&format!(
+        "[infrastructure]\norchestrator = \"kubernetes\"\n[infrastructure.platform]\nkubernetes = \"1.{}.3\"\npostgresql = \"{}.2\"\n",
+        27 + rng.below(4),
+        14 + rng.below(3)
+    ));
+    if rng.chance(50) {
+        text.push_str("[policy]\ndeny_licenses = [\"AGPL-3.0-only\"]\n");
+    }
+    let table = |m: &BTreeMap<String, &str>| {
+        m.iter()
+            .map(|(k, v)| format!("{k:?} = {v:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    text.push_str(&format!(
+        "[wants]\npackages = {{ {} }}\nspecs = {{ {} }}\n",
+        table(&wants),
+        table(&specs)
+    ));
+    match Stack::from_toml_str(&text) {
+        Ok(stack) => stack,
+        Err(e) => panic!("{e}\n{text}"),
+    }
+}
+
+/// The process's peak resident memory, in MiB (Linux only; 0 elsewhere).
+fn peak_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// Resets the peak so the next reading covers only what follows (Linux).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn run(n: usize) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ n as u64);
+    let started = Instant::now();
+    let catalogue = catalogue(n, &mut rng);
+    let built = started.elapsed();
+    let started = Instant::now();
+    let resolver = Resolver::new(&catalogue);
+    let indexed = started.elapsed();
+    let catalogue_peak = peak_mib();
+    let stacks: Vec<Stack> = (0..STACKS).map(|_| stack(n, &mut rng)).collect();
+    reset_peak();
+    let options = ResolveOptions::default();
+    let mut times = Vec::with_capacity(STACKS);
+    let mut failed_times = Vec::new();
+    let (mut solved, mut packages, mut steps) = (0usize, 0usize, 0u64);
+    for stack in &stacks {
+        let started = Instant::now();
+        let result = resolver.resolve(stack, &options);
+        times.push(started.elapsed());
+        match result {
+            Ok(resolution) => {
+                solved += 1;
+                packages += resolution.packages.len();
+                steps += resolution.steps;
+            }
+            Err(error) => {
+                // Keep the report's cost in the timing, and make sure it is built.
+                let report = std::hint::black_box(error.to_string());
+                failed_times.push(times[times.len() - 1]);
+                if std::env::var_os("BENCH_DEBUG").is_some() && failed_times.len() <= 6 {
+                    eprintln!("{report}");
+                }
+            }
+        }
+    }
+    let resolve_peak = peak_mib();
+    if std::env::var_os("BENCH_DEBUG").is_some() {
+        failed_times.sort();
+        eprintln!(
+            "failed: {:?}",
+            failed_times
+                .iter()
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .collect::<Vec<_>>()
+        );
+    }
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    println!(
+        "{n:>7} packages x {VERSIONS_PER_PACKAGE} versions: build {}, index {}; \
+         resolve x{STACKS}: p50 {}, p90 {}, p99 {}, max {}, mean {}; \
+         {solved} resolved (mean {} packages, {} steps), {} failed with a report; \
+         peak memory {catalogue_peak} MiB with the catalogue, {resolve_peak} MiB while resolving",
+        ms(built),
+        ms(indexed),
+        ms(percentile(&times, 0.50)),
+        ms(percentile(&times, 0.90)),
+        ms(percentile(&times, 0.99)),
+        ms(times[times.len() - 1]),
+        ms(mean),
+        packages / solved.max(1),
+        steps / solved.max(1) as u64,
+        STACKS - solved,
+    );
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000, 100_000]
+    } else {
+        sizes
+    };
+    for n in sizes {
+        run(n.max(100));
+    }
+}

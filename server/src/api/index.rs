@@ -1,0 +1,117 @@
+//! The sparse index: one cacheable document per package and one per spec, in the
+//! formats of [`govstore_core::index`]. The CLI resolves from them.
+//!
+//! - `GET /api/v1/index/packages/{ns}/{name}` -> [`PackageIndex`]: every published
+//!   version, yanked ones included (with their reason, so that a lockfile pinning one
+//!   can still be resolved and the resolver can say why it skipped it), oldest first by
+//!   SemVer precedence, each with its manifest digest, the id of the key whose
+//!   signature the registry verified at publish, and its `govstore.toml`.
+//! - `GET /api/v1/index/specs/{ns}/{name}` -> [`SpecIndex`]: every published package
+//!   version that implements the spec, yanked ones included (the yank state is in the
+//!   package's document), by package name then version.
+//!
+//! Both answer with a strong `ETag` (the quoted SHA-256 of the body) and
+//! `Cache-Control: public, max-age=60, must-revalidate`; a matching `If-None-Match`
+//! gets `304 Not Modified` with no body. Unknown names get 404 in the error envelope.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use govstore_core::Digest;
+use govstore_core::index::{Implementation, IndexVersion, PackageIndex, SpecIndex};
+use govstore_core::manifest::Manifest;
+use govstore_core::package::{PackageName, SpecId};
+use serde::Serialize;
+
+use crate::db::{self, entities::package_versions};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// How long a client may use a document without asking again.
+pub const CACHE_CONTROL: &str = "public, max-age=60, must-revalidate";
+
+pub async fn package(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>, headers: HeaderMap) -> ApiResult<Response> {
+    let name: PackageName = format!("{ns}/{name}").parse().map_err(|e: govstore_core::package::QualifiedNameError| ApiError::name_invalid(e.to_string()))?;
+    let p = db::packages::find(&st.db.read, name.as_str())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no package `{name}`")))?;
+    let rows = db::packages::versions(&st.db.read, p.id).await?;
+    let mut versions = rows.iter().map(|v| index_version(&name, v)).collect::<ApiResult<Vec<_>>>()?;
+    versions.sort_by(|a, b| a.version.cmp(&b.version));
+    cacheable(&headers, &PackageIndex { name, versions })
+}
+
+pub async fn spec(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>, headers: HeaderMap) -> ApiResult<Response> {
+    let spec: SpecId = format!("{ns}/{name}").parse().map_err(|e: govstore_core::package::QualifiedNameError| ApiError::name_invalid(e.to_string()))?;
+    if db::specs::find(&st.db.read, spec.as_str()).await?.is_none() {
+        return Err(ApiError::not_found(format!("no spec `{spec}`")));
+    }
+    let mut implementations = Vec::new();
+    for (package, row) in db::index::implementation_candidates(&st.db.read, &spec).await? {
+        let package: PackageName = package.parse().map_err(ApiError::internal)?;
+        let manifest = stored_manifest(&package, &row)?;
+        for i in manifest.implements.iter().filter(|i| i.spec == spec) {
+            implementations.push(Implementation { package: package.clone(), version: manifest.package.version.clone(), spec_version: i.version.clone() });
+        }
+    }
+    implementations.sort_by(|a, b| (&a.package, &a.version, &a.spec_version).cmp(&(&b.package, &b.version, &b.spec_version)));
+    cacheable(&headers, &SpecIndex { spec, implementations })
+}
+
+fn stored_manifest(name: &PackageName, v: &package_versions::Model) -> ApiResult<Manifest> {
+    Manifest::from_canonical_json(&v.config).map_err(|e| ApiError::internal(format!("stored manifest of {name}@{}: {e}", v.version)))
+}
+
+fn index_version(name: &PackageName, v: &package_versions::Model) -> ApiResult<IndexVersion> {
+    let manifest = stored_manifest(name, v)?;
+    let digest: Digest = v.manifest_digest.parse().map_err(|e| ApiError::internal(format!("stored digest of {name}@{}: {e}", v.version)))?;
+    Ok(IndexVersion {
+        version: manifest.package.version.clone(),
+        digest,
+        yanked: v.yanked,
+        yank_reason: v.yank_reason.clone(),
+        key_ids: vec![v.key_id.clone()],
+        manifest,
+    })
+}
+
+/// The JSON of `doc` with its ETag, or `304` when the client has it already.
+fn cacheable<T: Serialize>(headers: &HeaderMap, doc: &T) -> ApiResult<Response> {
+    let body = serde_json::to_vec(doc).map_err(ApiError::internal)?;
+    let etag = format!("\"{}\"", Digest::of(&body).hex());
+    let etag_value = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+    let common = [(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL))];
+    if if_none_match(headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, common).into_response());
+    }
+    let json = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    Ok((StatusCode::OK, common, json, body).into_response())
+}
+
+/// Whether an `If-None-Match` header matches `etag` (weak comparison, as RFC 9110
+/// asks for this header; `*` matches any current document).
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags() {
+        let mut h = HeaderMap::new();
+        assert!(!if_none_match(&h, "\"abc\""));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"x\", W/\"abc\""));
+        assert!(if_none_match(&h, "\"abc\""));
+        assert!(!if_none_match(&h, "\"ab\""));
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(if_none_match(&h, "\"anything\""));
+    }
+}
