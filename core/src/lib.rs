@@ -15,6 +15,7 @@ pub mod scope;
 pub mod spec;
 pub mod stack;
 pub mod tarball;
+pub mod time;
 
 pub use digest::{Digest, DigestError};
 pub use reference::{NameError, Reference, RepoName, Tag};
