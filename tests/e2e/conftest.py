@@ -382,13 +382,43 @@ def registry_factory(backend, request):
     yield start
 
     for reg, workdir in started:
-        reg.stop()
-        if reg.database:
-            try:
-                psql(f'DROP DATABASE IF EXISTS "{reg.database}" WITH (FORCE)')
-            except subprocess.CalledProcessError as e:
-                print(f"warning: could not drop database {reg.database}: {e.stderr}")
-        shutil.rmtree(workdir, ignore_errors=True)
+        _dispose(reg, workdir)
+
+
+def _dispose(reg: Registry, workdir: Path) -> None:
+    """Stops a registry and removes its data dir and PostgreSQL database."""
+    reg.stop()
+    if reg.database:
+        try:
+            psql(f'DROP DATABASE IF EXISTS "{reg.database}" WITH (FORCE)')
+        except subprocess.CalledProcessError as e:
+            print(f"warning: could not drop database {reg.database}: {e.stderr}")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=backends())
+def module_demo_registry(request):
+    """One `serve --demo` registry (no anonymous pushes) per test module and backend,
+    shared by the module's tests, which must leave it as they found it. Use it through
+    ``demo_registry``, which also shows its log when a test fails."""
+    backend = request.param
+    if backend == "reference":
+        pytest.skip("the reference registry has no demo catalogue")
+    workdir = Path(tempfile.mkdtemp(prefix=f"govstore-e2e-{backend}-demo-"))
+    reg = _start_govstore(backend, workdir, anonymous_push=False, allow_delete=False, demo=True)
+    try:
+        _wait_demo(reg)
+        _wait_ready(reg)
+        yield reg
+    finally:
+        _dispose(reg, workdir)
+
+
+@pytest.fixture
+def demo_registry(module_demo_registry, request) -> Registry:
+    """The module's shared demo registry (see ``module_demo_registry``)."""
+    request.node.stash.setdefault(SERVERS_KEY, []).append(module_demo_registry)
+    return module_demo_registry
 
 
 @pytest.fixture
@@ -413,10 +443,12 @@ def govstore(tmp_path) -> GovstoreCli:
     """Runs the `govstore` command line: `govstore.run("info", "a/b", registry=reg.url)`.
 
     Each test has its own configuration directory (``GOVSTORE_CONFIG_DIR``, not created
-    beforehand, so the tests see the mode the CLI gives it), ``NO_COLOR=1`` and a key
-    password in ``GOVSTORE_KEY_PASSWORD``; ``GOVSTORE_TOKEN`` and ``GOVSTORE_REGISTRY``
-    from the caller's environment are not passed on. ``govstore.as_user(dir)`` gives a
-    runner with another configuration directory (another user's login).
+    beforehand, so the tests see the mode the CLI gives it), its own local cache
+    (``GOVSTORE_CACHE_DIR``; ``govstore.with_cache(dir)`` gives a runner with another),
+    ``NO_COLOR=1`` and a key password in ``GOVSTORE_KEY_PASSWORD``; ``GOVSTORE_TOKEN``,
+    ``GOVSTORE_REGISTRY`` and ``GOVSTORE_CACHE_DIR`` from the caller's environment are
+    not passed on. ``govstore.as_user(dir)`` gives a runner with another configuration
+    directory (another user's login).
     """
     binary = cli_binary()
     if not binary.exists():
@@ -425,7 +457,12 @@ def govstore(tmp_path) -> GovstoreCli:
             "`cargo build -p govstore-cli` or set GOVSTORE_CLI_BIN",
             pytrace=False,
         )
-    return GovstoreCli(binary, config_dir=tmp_path / "govstore-config", password=CLI_KEY_PASSWORD)
+    return GovstoreCli(
+        binary,
+        config_dir=tmp_path / "govstore-config",
+        cache_dir=tmp_path / "govstore-cache",
+        password=CLI_KEY_PASSWORD,
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)

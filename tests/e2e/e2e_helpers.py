@@ -253,7 +253,14 @@ class Skopeo:
 CLI_KEY_PASSWORD = "e2e key password"
 
 # Variables of the caller's environment that would change what the CLI does.
-_CLI_ENV_DROP = ("GOVSTORE_TOKEN", "GOVSTORE_REGISTRY", "GOVSTORE_CONFIG_DIR", "GOVSTORE_KEY_PASSWORD", "XDG_CONFIG_HOME")
+_CLI_ENV_DROP = (
+    "GOVSTORE_TOKEN",
+    "GOVSTORE_REGISTRY",
+    "GOVSTORE_CONFIG_DIR",
+    "GOVSTORE_CACHE_DIR",
+    "GOVSTORE_KEY_PASSWORD",
+    "XDG_CONFIG_HOME",
+)
 
 CATALOG = Path(__file__).resolve().parents[2] / "catalog-examples"
 SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -261,11 +268,16 @@ COSIGN_SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 
 
 class GovstoreCli:
-    """Runs the `govstore` binary with an isolated configuration directory."""
+    """Runs the `govstore` binary with an isolated configuration directory and an
+    isolated local cache (`GOVSTORE_CACHE_DIR`, default: `govstore-cache` beside the
+    configuration directory)."""
 
-    def __init__(self, binary: Path, *, config_dir: Path, password: str = CLI_KEY_PASSWORD):
+    def __init__(
+        self, binary: Path, *, config_dir: Path, password: str = CLI_KEY_PASSWORD, cache_dir: Path | None = None
+    ):
         self.binary = Path(binary)
         self.config_dir = Path(config_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir else self.config_dir.parent / "govstore-cache"
         self.password = password
 
     @property
@@ -274,13 +286,18 @@ class GovstoreCli:
 
     def as_user(self, config_dir: Path) -> "GovstoreCli":
         """The same binary with another configuration directory (another login)."""
-        return GovstoreCli(self.binary, config_dir=config_dir, password=self.password)
+        return GovstoreCli(self.binary, config_dir=config_dir, password=self.password, cache_dir=self.cache_dir)
+
+    def with_cache(self, cache_dir: Path) -> "GovstoreCli":
+        """The same binary and login with another local cache (`GOVSTORE_CACHE_DIR`)."""
+        return GovstoreCli(self.binary, config_dir=self.config_dir, password=self.password, cache_dir=cache_dir)
 
     def env(self, token: str | None = None, extra: dict | None = None) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in _CLI_ENV_DROP}
         env.update(
             {
                 "GOVSTORE_CONFIG_DIR": str(self.config_dir),
+                "GOVSTORE_CACHE_DIR": str(self.cache_dir),
                 "NO_COLOR": "1",
                 "GOVSTORE_KEY_PASSWORD": self.password,
             }
