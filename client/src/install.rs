@@ -200,15 +200,29 @@ pub async fn install(
         .cloned()
         .collect();
 
-    // 2-3. Keys, manifests, configs, signatures.
-    progress.step(&format!("verifying {}", plural(todo.len(), "package")));
-    let keys = fetch::load_keys(origin, cache, &todo).await?;
+    // 2-3. Keys, manifests, configs, signatures. Packages kept in DIR are checked again
+    // too (manifest and signature, not content), so a key revoked since they were
+    // installed stops the install instead of being carried along silently.
+    let kept_locked: Vec<LockedPackage> = packages
+        .iter()
+        .filter(|p| kept.iter().any(|k| k.name == p.name))
+        .cloned()
+        .collect();
+    progress.step(&format!("verifying {}", plural(packages.len(), "package")));
+    let all: Vec<LockedPackage> = todo.iter().chain(kept_locked.iter()).cloned().collect();
+    let keys = fetch::load_keys(origin, cache, &all).await?;
     let results: Vec<Result<Checked, InstallError>> =
         futures_util::stream::iter(todo.iter().map(|p| fetch::check(origin, cache, p, &keys)))
             .buffered(jobs)
             .collect()
             .await;
     let checked = gather(results)?;
+    let rechecked: Vec<Result<Checked, InstallError>> =
+        futures_util::stream::iter(kept_locked.iter().map(|p| fetch::check(origin, cache, p, &keys)))
+            .buffered(jobs)
+            .collect()
+            .await;
+    gather(rechecked)?;
 
     // 4. Blobs.
     let mut wanted = Vec::new();

@@ -809,6 +809,26 @@ async fn updates_replace_and_remove_packages() {
 }
 
 #[tokio::test]
+async fn packages_kept_in_the_directory_are_checked_against_revoked_keys() {
+    let env = Env::new().await;
+    let a = env.publish("mosip/esignet", "1.8.0", "", &[("a", b"a")]);
+    let b = env.publish("x-road/security-server", "7.8.0", "", &[("x", b"x")]);
+    env.install(&lock(&[&a, &b]), "stack", false).await.unwrap();
+    let dir = env.root.join("stack");
+    let before = snapshot(&dir);
+
+    // The namespace revokes the key that signed the package already in the directory.
+    for k in env.state.lock().unwrap().keys.get_mut("mosip").unwrap() {
+        k["revoked_at"] = json!("2026-11-21T12:00:00Z");
+        k["revoke_reason"] = json!("compromised");
+    }
+    // A changed lock keeps mosip/esignet in place; it must not be carried along unchecked.
+    let err = env.install(&lock(&[&a]), "stack", false).await.unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    assert_eq!(snapshot(&dir), before, "DIR untouched");
+}
+
+#[tokio::test]
 async fn symbolic_links_in_the_directory_are_never_followed() {
     let env = Env::new().await;
     let a = env.publish("mosip/esignet", "1.8.0", "", &[("a", b"a")]);
