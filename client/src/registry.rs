@@ -69,7 +69,7 @@ pub enum ClientError {
         expected: Digest,
         actual: Digest,
     },
-    #[error("{what} should be {expected} bytes but the registry sent {actual}")]
+    #[error("{what} should be {expected} bytes but the registry sent {actual}: it was changed after publishing or cut short on the way")]
     SizeMismatch {
         what: String,
         expected: u64,
@@ -714,7 +714,7 @@ impl RegistryClient {
             received += chunk.len() as u64;
             if received > size {
                 return Err(ClientError::SizeMismatch {
-                    what,
+                    what: format!("blob {digest} of {}", repo.as_str()),
                     expected: size,
                     actual: received,
                 });
@@ -734,7 +734,7 @@ impl RegistryClient {
         })?;
         if received != size {
             return Err(ClientError::SizeMismatch {
-                what,
+                what: format!("blob {digest} of {}", repo.as_str()),
                 expected: size,
                 actual: received,
             });

@@ -179,6 +179,13 @@ fn explain(e: InstallError, args: &InstallArgs, cache: &Cache, url: &str) -> any
             })
         }
         InstallError::Keys { problem: VerifyError::Client(c), .. } => client_error(&c, url),
+        e @ (InstallError::Verify { .. } | InstallError::Signer { .. } | InstallError::Content { .. })
+            if e.to_string().contains("revoked") =>
+        {
+            fail(Diagnostic::new(e.to_string()).hint(format!(
+                "{untouched}; the namespace revoked the key that signed this version: ask its publisher for a version signed with a current key (`govstore key list NAMESPACE` shows the keys)"
+            )))
+        }
         e @ (InstallError::Verify { .. } | InstallError::Signer { .. } | InstallError::Content { .. }) => fail(
             Diagnostic::new(e.to_string()).hint(format!(
                 "{untouched}; what the registry serves does not match what was published and signed: tell the registry's administrators"

@@ -18,7 +18,7 @@ pub const RECEIPT_FILE: &str = ".govstore-receipt.json";
 pub struct Receipt {
     /// Format version of this file.
     pub receipt_version: u32,
-    /// `sha256:` of the lockfile's bytes.
+    /// `sha256:` of the lockfile's canonical text (so reformatting it changes nothing).
     pub lock_hash: Digest,
     /// When the install finished, RFC 3339 UTC.
     pub installed_at: String,
