@@ -20,6 +20,8 @@ pub enum StartupError {
     DataDir { path: std::path::PathBuf, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Database(#[from] sea_orm::DbErr),
+    #[error("cannot open the search index: {0}")]
+    Search(#[from] crate::search::SearchError),
 }
 
 /// Open storage and the database (running migrations) and build the state.
@@ -27,7 +29,8 @@ pub async fn state(config: Config) -> Result<AppState, StartupError> {
     let blobs = BlobStore::open(&config.data_dir)
         .map_err(|source| StartupError::DataDir { path: config.data_dir.clone(), source })?;
     let db = Db::connect(&config.effective_database_url()).await?;
-    Ok(AppState { config: Arc::new(config), db, blobs, sessions: Sessions::default() })
+    let search = crate::search::open(&config.data_dir, &db.read).await?;
+    Ok(AppState { config: Arc::new(config), db, blobs, sessions: Sessions::default(), search })
 }
 
 /// The production router. Tests drive exactly this with `tower::ServiceExt::oneshot`.

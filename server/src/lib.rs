@@ -2,6 +2,7 @@
 //!
 //! Layers, top to bottom (a layer calls only the ones below it):
 //! - [`oci`]: HTTP handlers of the OCI Distribution API under `/v2`.
+//! - [`search`]: the tantivy package index, derived from the database.
 //! - [`db`] (metadata through sea-orm) and [`storage`] (blob bytes on the filesystem).
 //! - `govstore_core`: validation of every name, digest and document, with no IO.
 
@@ -14,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod oci;
+pub mod search;
 pub mod state;
 pub mod storage;
 

@@ -21,6 +21,15 @@ enum Command {
     Serve(ServeArgs),
     /// Manage accounts without the web UI: users, organisations, tokens.
     Admin(AdminArgs),
+    /// Rebuild the search index (DATA_DIR/search) from the database. Stop the server first,
+    /// or restart it afterwards: a running server does not see an index rebuilt elsewhere.
+    Reindex(ReindexArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReindexArgs {
+    #[command(flatten)]
+    store: StoreArgs,
 }
 
 /// Where the registry keeps its data; shared by every command.
@@ -176,6 +185,7 @@ async fn main() -> std::process::ExitCode {
             }
         }
         Command::Admin(args) => admin(args).await,
+        Command::Reindex(args) => reindex(args.store).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -187,16 +197,29 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn admin(args: AdminArgs) -> anyhow::Result<()> {
-    use govstore_server::admin;
-    let file = match &args.store.config {
+/// The data directory and database of the offline commands (`admin`, `reindex`).
+async fn open_store(store: StoreArgs) -> anyhow::Result<(Config, govstore_server::db::Db)> {
+    let file = match &store.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
     };
-    let mut config = Config::for_data_dir(args.store.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")));
-    config.database_url = args.store.database_url.or(file.database_url);
+    let mut config = Config::for_data_dir(store.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")));
+    config.database_url = store.database_url.or(file.database_url);
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create {}", config.data_dir.display()))?;
     let db = govstore_server::db::Db::connect(&config.effective_database_url()).await.context("cannot open the database")?;
+    Ok((config, db))
+}
+
+async fn reindex(store: StoreArgs) -> anyhow::Result<()> {
+    let (config, db) = open_store(store).await?;
+    let n = govstore_server::search::reindex(&config.data_dir, &db.read).await?;
+    eprintln!("search index rebuilt: {n} packages");
+    Ok(())
+}
+
+async fn admin(args: AdminArgs) -> anyhow::Result<()> {
+    use govstore_server::admin;
+    let (_config, db) = open_store(args.store).await?;
     match args.command {
         AdminCommand::CreateUser { name, admin: is_admin } => {
             admin::create_user(&db, &name, is_admin).await?;

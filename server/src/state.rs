@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::search::Search;
 use crate::storage::BlobStore;
 use crate::storage::sessions::Sessions;
 
@@ -13,4 +14,5 @@ pub struct AppState {
     pub db: Db,
     pub blobs: BlobStore,
     pub sessions: Sessions,
+    pub search: Search,
 }

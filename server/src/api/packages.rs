@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use super::{body, rfc3339};
 use crate::auth::{require, require_principal};
 use crate::db::{self, audit, entities::package_versions, entities::packages};
+use crate::db::packages::{latest, sort_newest_first};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
@@ -24,22 +25,6 @@ pub(crate) fn version_json(v: &package_versions::Model) -> Value {
         "key_id": v.key_id,
         "signature_digest": v.signature_digest,
     })
-}
-
-/// Versions newest first by SemVer precedence.
-pub(crate) fn sort_newest_first(versions: &mut [package_versions::Model]) {
-    versions.sort_by(|a, b| match (semver::Version::parse(&a.version), semver::Version::parse(&b.version)) {
-        (Ok(x), Ok(y)) => y.cmp(&x),
-        _ => b.version.cmp(&a.version),
-    });
-}
-
-/// The newest version that is not yanked and not a pre-release, else the newest.
-pub(crate) fn latest(sorted: &[package_versions::Model]) -> Option<&package_versions::Model> {
-    sorted
-        .iter()
-        .find(|v| !v.yanked && semver::Version::parse(&v.version).is_ok_and(|s| s.pre.is_empty()))
-        .or_else(|| sorted.iter().find(|v| !v.yanked))
 }
 
 pub(crate) async fn package(st: &AppState, ns: &str, name: &str) -> ApiResult<packages::Model> {
@@ -118,6 +103,7 @@ async fn set_yank(st: &AppState, path: (String, String, String), headers: &Heade
     let target = format!("{}@{version}", pkg.name);
     audit::record(&txn, audit::Event { actor: &p.user, action, target: &target, digest: Some(&v.manifest_digest), detail: reason }).await?;
     txn.commit().await?;
+    crate::search::refresh_logged(st, &pkg.name).await;
     let v = db::packages::version(&st.db.read, pkg.id, &version).await?.ok_or_else(|| ApiError::internal("version vanished"))?;
     Ok(Json(version_json(&v)))
 }

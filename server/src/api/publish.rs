@@ -164,6 +164,7 @@ pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String,
         });
     }
     tracing::info!(package = %package, %version, %digest, key = %key_id, user = %p.user, "published");
+    crate::search::refresh_logged(&st, package.as_str()).await;
     let body = json!({
         "name": package.as_str(),
         "version": version,

@@ -45,6 +45,11 @@ pub async fn versions(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<
     Versions::find().filter(package_versions::Column::PackageId.eq(package_id)).all(db).await
 }
 
+/// Every version of every package (for rebuilding the search index).
+pub async fn all_versions(db: &impl ConnectionTrait) -> Result<Vec<package_versions::Model>, DbErr> {
+    Versions::find().all(db).await
+}
+
 pub async fn version(db: &impl ConnectionTrait, package_id: i64, version: &str) -> Result<Option<package_versions::Model>, DbErr> {
     Versions::find()
         .filter(package_versions::Column::PackageId.eq(package_id))
@@ -82,4 +87,26 @@ pub async fn search(db: &impl ConnectionTrait, term: &str, limit: u64) -> Result
 /// Every package, by name (for the spec check's and the catalogue's listings).
 pub async fn all(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<packages::Model>, DbErr> {
     Packages::find().order_by_asc(packages::Column::Name).limit(limit).all(db).await
+}
+
+/// Versions newest first by SemVer precedence.
+pub fn sort_newest_first(versions: &mut [package_versions::Model]) {
+    versions.sort_by(|a, b| match (semver::Version::parse(&a.version), semver::Version::parse(&b.version)) {
+        (Ok(x), Ok(y)) => y.cmp(&x),
+        _ => b.version.cmp(&a.version),
+    });
+}
+
+/// The newest version that is not yanked and not a pre-release, else the newest.
+pub fn latest(sorted: &[package_versions::Model]) -> Option<&package_versions::Model> {
+    sorted
+        .iter()
+        .find(|v| !v.yanked && semver::Version::parse(&v.version).is_ok_and(|s| s.pre.is_empty()))
+        .or_else(|| sorted.iter().find(|v| !v.yanked))
+}
+
+/// How many packages there are.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Packages::find().count(db).await
 }

@@ -10,4 +10,5 @@ mod index;
 mod openapi;
 mod publish;
 mod refusals;
+mod search;
 mod yank_and_keys;
