@@ -38,10 +38,7 @@ impl Ctx {
     pub fn load_config(&self) -> anyhow::Result<(PathBuf, Config)> {
         let path = self.config_path()?;
         let config = Config::load(&path).map_err(|e| {
-            fail(
-                Diagnostic::new(e.to_string())
-                    .hint("fix or remove the file, then run `govstore login` again"),
-            )
+            fail(Diagnostic::new(e.to_string()).hint("fix or remove the file, then run `govstore login` again"))
         })?;
         Ok((path, config))
     }
@@ -50,15 +47,15 @@ impl Ctx {
     /// default.
     pub fn registry_url(&self, config: &Config) -> anyhow::Result<String> {
         let Some(raw) = self.registry.clone().or_else(|| config.registry.clone()) else {
-            return Err(fail(
-                Diagnostic::new("no registry given")
-                    .hint("pass --registry URL, set GOVSTORE_REGISTRY, or run `govstore login --registry URL`"),
-            ));
+            return Err(fail(Diagnostic::new("no registry given").hint(
+                "pass --registry URL, set GOVSTORE_REGISTRY, or run `govstore login --registry URL`",
+            )));
         };
         normalize_registry_url(&raw).map_err(|e| {
-            fail(Diagnostic::new(e.to_string()).hint(
-                "give the whole URL, such as https://registry.example.gov or http://localhost:8080",
-            ))
+            fail(
+                Diagnostic::new(e.to_string())
+                    .hint("give the whole URL, such as https://registry.example.gov or http://localhost:8080"),
+            )
         })
     }
 
@@ -71,11 +68,7 @@ impl Ctx {
     /// Like [`Ctx::client`], but with `fallback` (such as a lockfile's source) in place
     /// of the configured default when neither `--registry` nor `GOVSTORE_REGISTRY` is
     /// given.
-    pub fn client_or(
-        &self,
-        fallback: Option<&str>,
-        need_token: bool,
-    ) -> anyhow::Result<RegistryClient> {
+    pub fn client_or(&self, fallback: Option<&str>, need_token: bool) -> anyhow::Result<RegistryClient> {
         let (_, mut config) = self.load_config()?;
         if self.registry.is_none()
             && let Some(f) = fallback
@@ -89,9 +82,8 @@ impl Ctx {
             .or_else(|| config.token_for(&url).map(str::to_owned));
         if need_token && token.is_none() {
             return Err(fail(
-                Diagnostic::new(format!("not logged in to {url}")).hint(format!(
-                    "run `govstore login --registry {url}`, or set {TOKEN_ENV}"
-                )),
+                Diagnostic::new(format!("not logged in to {url}"))
+                    .hint(format!("run `govstore login --registry {url}`, or set {TOKEN_ENV}")),
             ));
         }
         RegistryClient::new(&url, token).map_err(|e| fail(Diagnostic::new(e.to_string())))
@@ -100,9 +92,7 @@ impl Ctx {
 
 /// Runs a future to completion on a single-threaded runtime.
 pub fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     Ok(runtime.block_on(future))
 }
 
@@ -113,11 +103,9 @@ pub fn password(prompt: &str, confirm: bool) -> anyhow::Result<String> {
         return Ok(p);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(fail(
-            Diagnostic::new("no password for the private key").hint(format!(
-                "set {PASSWORD_ENV}, or run the command in a terminal to be asked"
-            )),
-        ));
+        return Err(fail(Diagnostic::new("no password for the private key").hint(format!(
+            "set {PASSWORD_ENV}, or run the command in a terminal to be asked"
+        ))));
     }
     let first = rpassword::prompt_password(format!("{prompt}: "))?;
     if confirm {
@@ -138,9 +126,9 @@ pub fn parse_name_version(input: &str) -> anyhow::Result<(PackageName, semver::V
         ));
     };
     let name = parse_name(name)?;
-    let version = version.parse::<semver::Version>().map_err(|e| {
-        fail(Diagnostic::new(format!("`{version}` is not a version: {e}")).hint(example))
-    })?;
+    let version = version
+        .parse::<semver::Version>()
+        .map_err(|e| fail(Diagnostic::new(format!("`{version}` is not a version: {e}")).hint(example)))?;
     Ok((name, version))
 }
 

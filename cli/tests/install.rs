@@ -56,9 +56,7 @@ impl Env {
             .expect("the govstore binary runs");
         let text = format!(
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            out.status
-                .code()
-                .map_or("signal".to_owned(), |c| c.to_string()),
+            out.status.code().map_or("signal".to_owned(), |c| c.to_string()),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -74,10 +72,7 @@ fn redact(text: &str) -> String {
         let start = i + "signed by ".len();
         out.push_str(&rest[..start]);
         out.push_str("sha256:[KEY]");
-        let hex = rest[start + 7..]
-            .chars()
-            .take_while(char::is_ascii_hexdigit)
-            .count();
+        let hex = rest[start + 7..].chars().take_while(char::is_ascii_hexdigit).count();
         rest = &rest[start + 7 + hex..];
     }
     out.push_str(rest);
@@ -100,21 +95,11 @@ fn cached_package(
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    let packed = pack(
-        src.path(),
-        &Filter::new(&[], &[]).unwrap(),
-        &Default::default(),
-        None,
-    )
-    .unwrap();
+    let packed = pack(src.path(), &Filter::new(&[], &[]).unwrap(), &Default::default(), None).unwrap();
     let content = std::fs::read(packed.path()).unwrap();
-    let toml = format!(
-        "[package]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"Test\"\nlicense = \"MIT\"\n"
-    );
-    let config = Manifest::from_toml_str(&toml)
-        .unwrap()
-        .canonical_json()
-        .into_bytes();
+    let toml =
+        format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"Test\"\nlicense = \"MIT\"\n");
+    let config = Manifest::from_toml_str(&toml).unwrap().canonical_json().into_bytes();
     let readme = format!("# {name}\n").into_bytes();
     let blob = |b: &[u8]| Blob {
         digest: Digest::of(b),
@@ -182,18 +167,12 @@ fn offline_install_then_a_rerun_that_does_nothing() {
     );
     write_lock(&env, vec![a, b]);
 
-    insta::assert_snapshot!(
-        "offline_install",
-        env.run(&["install", "--into", "stack", "--offline"])
-    );
+    insta::assert_snapshot!("offline_install", env.run(&["install", "--into", "stack", "--offline"]));
     assert_eq!(
         std::fs::read_to_string(env.path().join("stack/mosip/esignet/deploy/values.yaml")).unwrap(),
         "replicas: 2\n"
     );
-    insta::assert_snapshot!(
-        "rerun",
-        env.run(&["install", "--into", "stack", "--offline"])
-    );
+    insta::assert_snapshot!("rerun", env.run(&["install", "--into", "stack", "--offline"]));
     let json = env.run(&["install", "--into", "stack", "--offline", "--json"]);
     assert!(json.contains("\"up_to_date\": true"), "{json}");
 }
@@ -211,10 +190,7 @@ fn a_corrupted_cache_entry_is_not_installed() {
     );
     write_lock(&env, vec![a]);
     std::fs::write(env.cache().blob_path(&content), b"not the content").unwrap();
-    insta::assert_snapshot!(
-        "corrupted_cache",
-        env.run(&["install", "--into", "stack", "--offline"])
-    );
+    insta::assert_snapshot!("corrupted_cache", env.run(&["install", "--into", "stack", "--offline"]));
     assert!(!env.path().join("stack").exists());
 }
 

@@ -20,9 +20,7 @@ fn run(dir: &Path, args: &[&str]) -> String {
         .expect("the govstore binary runs");
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
-        out.status
-            .code()
-            .map_or("signal".to_owned(), |c| c.to_string()),
+        out.status.code().map_or("signal".to_owned(), |c| c.to_string()),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
@@ -54,10 +52,7 @@ fn json_is_the_canonical_json() {
     let expected = govstore_core::manifest::Manifest::from_toml_str(&text)
         .unwrap()
         .canonical_json();
-    assert_eq!(
-        out,
-        format!("exit: 0\n--- stdout\n{expected}\n--- stderr\n")
-    );
+    assert_eq!(out, format!("exit: 0\n--- stdout\n{expected}\n--- stderr\n"));
     insta::assert_snapshot!(out);
 }
 

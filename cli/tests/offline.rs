@@ -45,9 +45,7 @@ impl Env {
         let out = cmd.output().expect("the govstore binary runs");
         let text = format!(
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            out.status
-                .code()
-                .map_or("signal".to_owned(), |c| c.to_string()),
+            out.status.code().map_or("signal".to_owned(), |c| c.to_string()),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
@@ -75,13 +73,7 @@ const PASSWORD: (&str, &str) = ("GOVSTORE_KEY_PASSWORD", "correct horse");
 fn keygen_writes_a_private_key_only_its_owner_reads() {
     let env = Env::new();
     insta::assert_snapshot!(env.run(&["keygen"], &[PASSWORD]));
-    let mode = |f: &str| {
-        std::fs::metadata(env.path().join(f))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777
-    };
+    let mode = |f: &str| std::fs::metadata(env.path().join(f)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("cosign.key"), 0o600);
     let private = std::fs::read_to_string(env.path().join("cosign.key")).unwrap();
     assert!(
@@ -89,10 +81,7 @@ fn keygen_writes_a_private_key_only_its_owner_reads() {
         "{private}"
     );
     let public = std::fs::read_to_string(env.path().join("cosign.pub")).unwrap();
-    assert!(
-        public.starts_with("-----BEGIN PUBLIC KEY-----\n"),
-        "{public}"
-    );
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{public}");
 }
 
 #[test]
@@ -162,10 +151,7 @@ fn publish_needs_a_registry_a_login_and_a_key() {
         "no_key",
         env.run(
             &["publish", dir],
-            &[
-                ("GOVSTORE_REGISTRY", "http://127.0.0.1:1"),
-                ("GOVSTORE_TOKEN", "gvs_x")
-            ]
+            &[("GOVSTORE_REGISTRY", "http://127.0.0.1:1"), ("GOVSTORE_TOKEN", "gvs_x")]
         )
     );
 }
@@ -173,10 +159,7 @@ fn publish_needs_a_registry_a_login_and_a_key() {
 #[test]
 fn registry_down() {
     let env = Env::new();
-    insta::assert_snapshot!(env.run(
-        &["info", "mosip/esignet", "--registry", "http://127.0.0.1:1"],
-        &[]
-    ));
+    insta::assert_snapshot!(env.run(&["info", "mosip/esignet", "--registry", "http://127.0.0.1:1"], &[]));
 }
 
 #[test]
@@ -192,29 +175,20 @@ fn name_version_arguments() {
         "bad_version",
         env.run(&["yank", "mosip/esignet@1.0", "--reason", "x"], &[reg])
     );
-    insta::assert_snapshot!(
-        "yank_needs_a_reason",
-        env.run(&["yank", "mosip/esignet@1.0.0"], &[])
-    );
+    insta::assert_snapshot!("yank_needs_a_reason", env.run(&["yank", "mosip/esignet@1.0.0"], &[]));
 }
 
 #[test]
 fn login_needs_a_registry_and_a_token() {
     let env = Env::new();
-    insta::assert_snapshot!(
-        "login_no_registry",
-        env.run(&["login", "--token", "gvs_x"], &[])
-    );
+    insta::assert_snapshot!("login_no_registry", env.run(&["login", "--token", "gvs_x"], &[]));
     insta::assert_snapshot!(
         "login_empty_token",
         env.run(&["login", "--registry", "http://127.0.0.1:1"], &[])
     );
     insta::assert_snapshot!(
         "login_bad_url",
-        env.run(
-            &["login", "--registry", "localhost:8080", "--token", "gvs_x"],
-            &[]
-        )
+        env.run(&["login", "--registry", "localhost:8080", "--token", "gvs_x"], &[])
     );
 }
 
@@ -223,18 +197,8 @@ fn key_register_refuses_a_private_key() {
     let env = Env::new();
     env.run(&["keygen"], &[PASSWORD]);
     insta::assert_snapshot!(env.run(
-        &[
-            "key",
-            "register",
-            "--namespace",
-            "acme",
-            "--key",
-            "cosign.key"
-        ],
-        &[
-            ("GOVSTORE_REGISTRY", "http://127.0.0.1:1"),
-            ("GOVSTORE_TOKEN", "gvs_x")
-        ]
+        &["key", "register", "--namespace", "acme", "--key", "cosign.key"],
+        &[("GOVSTORE_REGISTRY", "http://127.0.0.1:1"), ("GOVSTORE_TOKEN", "gvs_x")]
     ));
 }
 

@@ -61,9 +61,7 @@ impl Env {
             .expect("the govstore binary runs");
         format!(
             "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            out.status
-                .code()
-                .map_or("signal".to_owned(), |c| c.to_string()),
+            out.status.code().map_or("signal".to_owned(), |c| c.to_string()),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
@@ -109,8 +107,7 @@ fn put<T: serde::Serialize>(cache: &Cache, segments: &[&str], doc: &T) {
 /// the X-Road security server (information mediator; 7.5.0 yanked) and an AGPL
 /// identity registry.
 fn catalogue(cache: &Cache) {
-    let identity =
-        "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n";
+    let identity = "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n";
     let im = "\n[[implements]]\nspec = \"govstack/information-mediator\"\nversion = \"1.1.0\"\nhow = \"native\"\n";
     let needs = |k8s: &str| {
         format!(
@@ -146,12 +143,7 @@ fn catalogue(cache: &Cache) {
         let mut implementations = Vec::new();
         for d in docs {
             for v in &d.versions {
-                for i in v
-                    .manifest
-                    .implements
-                    .iter()
-                    .filter(|i| i.spec.as_str() == id)
-                {
+                for i in v.manifest.implements.iter().filter(|i| i.spec.as_str() == id) {
                     implementations.push(Implementation {
                         package: d.name.clone(),
                         version: v.version.clone(),
@@ -168,14 +160,7 @@ fn catalogue(cache: &Cache) {
     for doc in [&esignet, &xroad, &registry] {
         put(
             cache,
-            &[
-                "api",
-                "v1",
-                "index",
-                "packages",
-                doc.name.namespace(),
-                doc.name.name(),
-            ],
+            &["api", "v1", "index", "packages", doc.name.namespace(), doc.name.name()],
             doc,
         );
     }
@@ -186,14 +171,7 @@ fn catalogue(cache: &Cache) {
     );
     put(
         cache,
-        &[
-            "api",
-            "v1",
-            "index",
-            "specs",
-            "govstack",
-            "information-mediator",
-        ],
+        &["api", "v1", "index", "specs", "govstack", "information-mediator"],
         &spec("govstack/information-mediator", &[&xroad]),
     );
 }
@@ -224,10 +202,7 @@ fn resolve_prints_the_set_and_writes_the_lockfile() {
     insta::assert_snapshot!("resolve_lockfile", lock);
     // Again: the same lockfile, left as it is.
     let again = env.run(&["resolve", "--offline"]);
-    assert!(
-        again.contains("govstore.lock is up to date (2 packages)"),
-        "{again}"
-    );
+    assert!(again.contains("govstore.lock is up to date (2 packages)"), "{again}");
     assert_eq!(env.read("govstore.lock"), lock);
     insta::assert_snapshot!(
         "resolve_json",
@@ -251,10 +226,7 @@ fn resolve_offline_without_the_documents() {
     let env = Env::new();
     env.write(
         "stack.toml",
-        &STACK.replace(
-            "\"govstack/identity\" = \"^1.0\"",
-            "\"govstack/consent\" = \"^1.0\"",
-        ),
+        &STACK.replace("\"govstack/identity\" = \"^1.0\"", "\"govstack/consent\" = \"^1.0\""),
     );
     insta::assert_snapshot!("resolve_not_cached", env.run(&["resolve", "--offline"]));
 }
@@ -282,10 +254,7 @@ fn old_lock(env: &Env) {
     let text = OLD_LOCK
         .replace("STACK", &stack.digest().to_string())
         .replace("ESIGNET", &Digest::of(b"mosip/esignet@1.7.0").to_string())
-        .replace(
-            "XROAD",
-            &Digest::of(b"x-road/security-server@7.5.0").to_string(),
-        )
+        .replace("XROAD", &Digest::of(b"x-road/security-server@7.5.0").to_string())
         .replace("KEY", &key_id());
     env.write("govstore.lock", &text);
 }
@@ -318,9 +287,6 @@ fn update_one_package_then_all() {
     );
     insta::assert_snapshot!("update_all", env.run(&["update", "--offline"]));
     insta::assert_snapshot!("update_nothing", env.run(&["update", "--offline"]));
-    insta::assert_snapshot!(
-        "update_unknown",
-        env.run(&["update", "--offline", "mosip/nothing"])
-    );
+    insta::assert_snapshot!("update_unknown", env.run(&["update", "--offline", "mosip/nothing"]));
     insta::assert_snapshot!("outdated_current", env.run(&["outdated", "--offline"]));
 }

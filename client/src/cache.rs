@@ -145,11 +145,7 @@ impl Cache {
     /// Where the blob with `digest` is kept.
     pub fn blob_path(&self, digest: &Digest) -> PathBuf {
         let hex = digest.hex();
-        self.root
-            .join("blobs")
-            .join("sha256")
-            .join(&hex[..2])
-            .join(hex)
+        self.root.join("blobs").join("sha256").join(&hex[..2]).join(hex)
     }
 
     /// Checks a cached blob by hashing it; removes it if its bytes are wrong.
@@ -201,11 +197,7 @@ impl Cache {
     }
 
     /// Moves a downloaded, verified temporary file into place as the blob `digest`.
-    pub fn persist_blob(
-        &self,
-        tmp: tempfile::NamedTempFile,
-        digest: &Digest,
-    ) -> Result<(), CacheError> {
+    pub fn persist_blob(&self, tmp: tempfile::NamedTempFile, digest: &Digest) -> Result<(), CacheError> {
         self.persist(tmp, &self.blob_path(digest))
     }
 
@@ -224,11 +216,7 @@ impl Cache {
             .ok()
     }
 
-    pub fn put_signature_ref(
-        &self,
-        manifest: &Digest,
-        signature: &Digest,
-    ) -> Result<(), CacheError> {
+    pub fn put_signature_ref(&self, manifest: &Digest, signature: &Digest) -> Result<(), CacheError> {
         self.write_atomic(&self.sig_path(manifest), signature.to_string().as_bytes())
     }
 
@@ -240,9 +228,7 @@ impl Cache {
     /// The public key with id `key_id` (`sha256:<hex>`), if cached and really that key.
     pub fn key(&self, key_id: &str) -> Option<PublicKey> {
         let pem = std::fs::read_to_string(self.key_path(key_id)?).ok()?;
-        PublicKey::from_pem(&pem)
-            .ok()
-            .filter(|k| k.key_id() == key_id)
+        PublicKey::from_pem(&pem).ok().filter(|k| k.key_id() == key_id)
     }
 
     /// Keeps a public key under its computed id.
@@ -297,12 +283,7 @@ mod tests {
     #[test]
     fn directory_from_the_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| OsString::from(v))
-            }
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| OsString::from(v))
         };
         assert_eq!(
             cache_dir_from(env(&[("GOVSTORE_CACHE_DIR", "/c"), ("HOME", "/h")])).unwrap(),
@@ -331,10 +312,7 @@ mod tests {
             "stored only under its own digest"
         );
         assert_eq!(cache.verified_blob(&d, 5).unwrap(), BlobState::Valid);
-        assert_eq!(
-            cache.read_blob(&d, 100).unwrap().as_deref(),
-            Some(&b"hello"[..])
-        );
+        assert_eq!(cache.read_blob(&d, 100).unwrap().as_deref(), Some(&b"hello"[..]));
         std::fs::write(cache.blob_path(&d), b"HELLO").unwrap();
         assert_eq!(cache.verified_blob(&d, 5).unwrap(), BlobState::Corrupt);
         assert!(!cache.blob_path(&d).exists(), "a corrupt blob is removed");
@@ -360,10 +338,7 @@ mod tests {
         let key = govstore_signing::KeyPair::generate().unwrap().public_key();
         assert!(cache.key(&key.key_id()).is_none());
         cache.put_key(&key).unwrap();
-        assert_eq!(
-            cache.key(&key.key_id()).map(|k| k.key_id()),
-            Some(key.key_id())
-        );
+        assert_eq!(cache.key(&key.key_id()).map(|k| k.key_id()), Some(key.key_id()));
         assert!(cache.key("../../etc/passwd").is_none());
         // A key file whose bytes are another key is not that key.
         let other = govstore_signing::KeyPair::generate().unwrap().public_key();

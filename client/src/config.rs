@@ -122,8 +122,8 @@ pub fn normalize_registry_url(input: &str) -> Result<String, ConfigError> {
         url: input.to_owned(),
         reason,
     };
-    let url = reqwest::Url::parse(input.trim())
-        .map_err(|_| bad("expected a URL such as https://registry.example.gov"))?;
+    let url =
+        reqwest::Url::parse(input.trim()).map_err(|_| bad("expected a URL such as https://registry.example.gov"))?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(bad("expected an http:// or https:// URL"));
     }
@@ -190,16 +190,11 @@ mod tests {
         c.save(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let parent = std::fs::metadata(path.parent().unwrap())
-            .unwrap()
-            .permissions()
-            .mode();
+        let parent = std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode();
         assert_eq!(parent & 0o777, 0o700);
         assert_eq!(Config::load(&path).unwrap(), c);
         assert_eq!(
-            Config::load(&path)
-                .unwrap()
-                .token_for("http://127.0.0.1:8080"),
+            Config::load(&path).unwrap().token_for("http://127.0.0.1:8080"),
             Some("gvs_secret")
         );
 
@@ -207,10 +202,7 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         c.set_login("https://other.example", "gvs_other");
         c.save(&path).unwrap();
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,
@@ -221,10 +213,7 @@ mod tests {
     #[test]
     fn missing_file_is_empty_and_bad_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            Config::load(&dir.path().join("none.toml")).unwrap(),
-            Config::default()
-        );
+        assert_eq!(Config::load(&dir.path().join("none.toml")).unwrap(), Config::default());
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "registri = 1\n").unwrap();
         assert!(matches!(Config::load(&bad), Err(ConfigError::Parse { .. })));
@@ -233,12 +222,7 @@ mod tests {
     #[test]
     fn path_follows_the_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| OsString::from(v))
-            }
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| OsString::from(v))
         };
         assert_eq!(
             config_path_from(env(&[
@@ -257,10 +241,7 @@ mod tests {
             config_path_from(env(&[("XDG_CONFIG_HOME", "relative"), ("HOME", "/h")])).unwrap(),
             PathBuf::from("/h/.config/govstore/config.toml")
         );
-        assert!(matches!(
-            config_path_from(env(&[])),
-            Err(ConfigError::NoConfigDir)
-        ));
+        assert!(matches!(config_path_from(env(&[])), Err(ConfigError::NoConfigDir)));
     }
 
     #[test]

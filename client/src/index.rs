@@ -124,19 +124,9 @@ impl IndexClient {
     }
 
     /// A package's document, or `None` if the registry does not know the package.
-    pub async fn package(
-        &self,
-        name: &PackageName,
-    ) -> Result<Option<(PackageIndex, Source)>, IndexError> {
+    pub async fn package(&self, name: &PackageName) -> Result<Option<(PackageIndex, Source)>, IndexError> {
         let what = format!("package `{name}`");
-        let segments = [
-            "api",
-            "v1",
-            "index",
-            "packages",
-            name.namespace(),
-            name.name(),
-        ];
+        let segments = ["api", "v1", "index", "packages", name.namespace(), name.name()];
         let Some((doc, source)) = self.document::<PackageIndex>(&segments, &what).await? else {
             return Ok(None);
         };
@@ -177,10 +167,7 @@ impl IndexClient {
             }
             (doc.body, Source::Cache)
         } else {
-            let etag = cached
-                .as_ref()
-                .filter(|d| !d.not_found)
-                .and_then(|d| d.etag.as_deref());
+            let etag = cached.as_ref().filter(|d| !d.not_found).and_then(|d| d.etag.as_deref());
             match self.registry.get_conditional(segments, etag).await {
                 Ok(Conditional::NotModified) => match cached.filter(etag_sent) {
                     Some(doc) => (doc.body, Source::Revalidated),
@@ -230,11 +217,7 @@ impl IndexClient {
 
     /// Fetches the documents reachable from `roots` (see the module documentation),
     /// `jobs` at a time.
-    pub async fn prefetch(
-        &self,
-        roots: impl IntoIterator<Item = Root>,
-        jobs: usize,
-    ) -> Result<Prefetched, IndexError> {
+    pub async fn prefetch(&self, roots: impl IntoIterator<Item = Root>, jobs: usize) -> Result<Prefetched, IndexError> {
         let mut out = Prefetched::default();
         let mut seen: BTreeSet<Root> = BTreeSet::new();
         let mut frontier: Vec<Root> = Vec::new();
@@ -245,9 +228,8 @@ impl IndexClient {
         }
         while !frontier.is_empty() {
             let batch = std::mem::take(&mut frontier);
-            let mut results =
-                futures_util::stream::iter(batch.into_iter().map(|root| self.fetch_root(root)))
-                    .buffer_unordered(jobs.max(1));
+            let mut results = futures_util::stream::iter(batch.into_iter().map(|root| self.fetch_root(root)))
+                .buffer_unordered(jobs.max(1));
             let mut found = Vec::new();
             while let Some(result) = results.next().await {
                 found.push(result?);
@@ -306,10 +288,7 @@ impl IndexClient {
 
     async fn fetch_root(&self, root: Root) -> Result<(Root, Option<Fetched>), IndexError> {
         let fetched = match &root {
-            Root::Package(name) => self
-                .package(name)
-                .await?
-                .map(|(d, s)| Fetched::Package(d, s)),
+            Root::Package(name) => self.package(name).await?.map(|(d, s)| Fetched::Package(d, s)),
             Root::Spec(spec) => self.spec(spec).await?.map(|(d, s)| Fetched::Spec(d, s)),
         };
         Ok((root, fetched))
@@ -330,14 +309,7 @@ enum Fetched {
 fn package_needs(doc: &PackageIndex) -> Vec<Root> {
     let mut out = Vec::new();
     for v in &doc.versions {
-        out.extend(
-            v.manifest
-                .requires
-                .packages
-                .keys()
-                .cloned()
-                .map(Root::Package),
-        );
+        out.extend(v.manifest.requires.packages.keys().cloned().map(Root::Package));
         out.extend(v.manifest.requires.specs.keys().cloned().map(Root::Spec));
     }
     out

@@ -57,15 +57,9 @@ pub fn lock_hash(lock: &Lockfile) -> Digest {
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     #[error("{package} failed verification: {problem}")]
-    Verify {
-        package: String,
-        problem: VerifyError,
-    },
+    Verify { package: String, problem: VerifyError },
     #[error("cannot read the signing keys of namespace `{namespace}`: {problem}")]
-    Keys {
-        namespace: String,
-        problem: VerifyError,
-    },
+    Keys { namespace: String, problem: VerifyError },
     #[error("{package} is signed by key {key_id}, which the lockfile does not list as its signer ({})", list(.locked))]
     Signer {
         package: String,
@@ -73,17 +67,11 @@ pub enum InstallError {
         locked: Vec<String>,
     },
     #[error("{package}: the content is not safe to unpack: {problem}")]
-    Content {
-        package: String,
-        problem: TarballError,
-    },
+    Content { package: String, problem: TarballError },
     #[error("offline, and the local cache lacks {}", list(.missing))]
     NotCached { missing: Vec<String> },
     #[error("{package}: {problem}")]
-    Extract {
-        package: String,
-        problem: ExtractError,
-    },
+    Extract { package: String, problem: ExtractError },
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error("cannot install into `{path}`: {message}")]
@@ -174,9 +162,7 @@ pub async fn install(
         .iter()
         .flat_map(|r| r.packages.iter())
         .filter(|old| {
-            packages
-                .iter()
-                .any(|p| p.name == old.name && p.digest == old.digest)
+            packages.iter().any(|p| p.name == old.name && p.digest == old.digest)
                 && target.has_dir(&old.path)
                 && old.path == old.name.as_str()
         })
@@ -188,10 +174,7 @@ pub async fn install(
     {
         report.up_to_date = true;
         report.receipt = prev.clone();
-        report.unchanged = kept
-            .iter()
-            .map(|k| format!("{}@{}", k.name, k.version))
-            .collect();
+        report.unchanged = kept.iter().map(|k| format!("{}@{}", k.name, k.version)).collect();
         return Ok(report);
     }
     let todo: Vec<LockedPackage> = packages
@@ -252,9 +235,7 @@ pub async fn install(
             return Err(InstallError::NotCached {
                 missing: to_download
                     .iter()
-                    .map(|(c, role, d)| {
-                        format!("the {role} of {} ({})", label(&c.package), d.digest)
-                    })
+                    .map(|(c, role, d)| format!("the {role} of {} ({})", label(&c.package), d.digest))
                     .collect(),
             });
         };
@@ -278,18 +259,15 @@ pub async fn install(
     // Content checks, then unpacking into the staging directory.
     progress.step("checking content");
     let staging = target.staging()?;
-    let unpacked: Vec<Result<commit::Swap, InstallError>> =
-        futures_util::stream::iter(checked.iter().enumerate().map(|(i, c)| {
-            unpack(
-                cache,
-                c,
-                staging.path().join("new").join(i.to_string()),
-                options.limits,
-            )
-        }))
-        .buffered(jobs)
-        .collect()
-        .await;
+    let unpacked: Vec<Result<commit::Swap, InstallError>> = futures_util::stream::iter(
+        checked
+            .iter()
+            .enumerate()
+            .map(|(i, c)| unpack(cache, c, staging.path().join("new").join(i.to_string()), options.limits)),
+    )
+    .buffered(jobs)
+    .collect()
+    .await;
     let swaps = gather(unpacked)?;
 
     // 5. The swap and the receipt.
@@ -323,22 +301,14 @@ pub async fn install(
     drop(staging);
 
     report.installed = checked.iter().map(|c| label(&c.package)).collect();
-    report.unchanged = kept
-        .iter()
-        .map(|k| format!("{}@{}", k.name, k.version))
-        .collect();
+    report.unchanged = kept.iter().map(|k| format!("{}@{}", k.name, k.version)).collect();
     report.removed = remove;
     Ok(report)
 }
 
 /// Checks a content layer in the cache and unpacks it into `dest` (in the staging
 /// directory).
-async fn unpack(
-    cache: &Cache,
-    c: &Checked,
-    dest: PathBuf,
-    limits: TarLimits,
-) -> Result<commit::Swap, InstallError> {
+async fn unpack(cache: &Cache, c: &Checked, dest: PathBuf, limits: TarLimits) -> Result<commit::Swap, InstallError> {
     let path = cache.blob_path(&c.layers.content.digest);
     let label = label(&c.package);
     let rel = c.package.name.as_str().to_owned();
@@ -346,9 +316,7 @@ async fn unpack(
         let open = |label: &str| {
             std::fs::File::open(&path)
                 .map(std::io::BufReader::new)
-                .map_err(|e| {
-                    InstallError::Internal(format!("{label}: cannot read the cached content: {e}"))
-                })
+                .map_err(|e| InstallError::Internal(format!("{label}: cannot read the cached content: {e}")))
         };
         check_tarball(open(&label)?, &limits).map_err(|problem| InstallError::Content {
             package: label.clone(),

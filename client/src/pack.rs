@@ -102,10 +102,7 @@ impl Packed {
 
     /// Moves the archive to `to` (on the same file system as the temporary directory).
     pub fn persist(self, to: &Path) -> Result<(), PackError> {
-        self.file
-            .persist(to)
-            .map(|_| ())
-            .map_err(|e| PackError::Write(e.error))
+        self.file.persist(to).map(|_| ()).map_err(|e| PackError::Write(e.error))
     }
 }
 
@@ -267,9 +264,7 @@ fn symlink_target(root: &Path, full: &Path, path: &str) -> Result<String, PackEr
         source,
     })?;
     let Some(target) = raw.to_str().map(str::to_owned) else {
-        return Err(PackError::NotUtf8 {
-            path: full.to_owned(),
-        });
+        return Err(PackError::NotUtf8 { path: full.to_owned() });
     };
     let outside = || PackError::SymlinkOutside {
         path: path.to_owned(),
@@ -344,12 +339,7 @@ fn special_kind(_: &fs::FileType) -> &'static str {
 }
 
 /// Packs `dir` into a temporary file in `temp_dir` (the system's if `None`).
-pub fn pack(
-    dir: &Path,
-    filter: &Filter,
-    limits: &TarLimits,
-    temp_dir: Option<&Path>,
-) -> Result<Packed, PackError> {
+pub fn pack(dir: &Path, filter: &Filter, limits: &TarLimits, temp_dir: Option<&Path>) -> Result<Packed, PackError> {
     let entries = list(dir, filter, limits)?;
     let root = fs::canonicalize(dir).map_err(|source| PackError::Io {
         path: dir.to_owned(),
@@ -367,9 +357,7 @@ pub fn pack(
         hasher: Sha256::new(),
         written: 0,
     };
-    let gz = GzBuilder::new()
-        .mtime(0)
-        .write(hashing, Compression::new(6));
+    let gz = GzBuilder::new().mtime(0).write(hashing, Compression::new(6));
     let mut tar = tar::Builder::new(gz);
     for entry in &entries {
         append(&mut tar, &root, entry)?;
@@ -396,11 +384,7 @@ pub fn pack(
     })
 }
 
-fn append<W: Write>(
-    tar: &mut tar::Builder<W>,
-    root: &Path,
-    entry: &PackEntry,
-) -> Result<(), PackError> {
+fn append<W: Write>(tar: &mut tar::Builder<W>, root: &Path, entry: &PackEntry) -> Result<(), PackError> {
     let mut header = tar::Header::new_gnu();
     header.set_mtime(0);
     header.set_uid(0);
@@ -428,19 +412,18 @@ fn append<W: Write>(
                 inner: file.take(*size),
                 left: *size,
             };
-            tar.append_data(&mut header, &entry.path, &mut reader)
-                .map_err(|e| {
-                    if e.kind() == io::ErrorKind::UnexpectedEof {
-                        PackError::Changed {
-                            path: entry.path.clone(),
-                        }
-                    } else {
-                        PackError::Io {
-                            path: full.clone(),
-                            source: e,
-                        }
+            tar.append_data(&mut header, &entry.path, &mut reader).map_err(|e| {
+                if e.kind() == io::ErrorKind::UnexpectedEof {
+                    PackError::Changed {
+                        path: entry.path.clone(),
                     }
-                })?;
+                } else {
+                    PackError::Io {
+                        path: full.clone(),
+                        source: e,
+                    }
+                }
+            })?;
         }
         EntryKind::Symlink { target } => {
             header.set_entry_type(tar::EntryType::Symlink);
@@ -540,11 +523,7 @@ mod tests {
         write(d.path(), "charts/app/values.yaml", "replicas: 1\n");
         write(d.path(), "charts/app/test/smoke.yaml", "test\n");
         write(d.path(), "bin/run.sh", "#!/bin/sh\necho hi\n");
-        fs::set_permissions(
-            d.path().join("bin/run.sh"),
-            fs::Permissions::from_mode(0o750),
-        )
-        .unwrap();
+        fs::set_permissions(d.path().join("bin/run.sh"), fs::Permissions::from_mode(0o750)).unwrap();
         write(d.path(), ".git/HEAD", "ref: refs/heads/main\n");
         write(d.path(), "sub/.git", "gitdir: ../.git/modules/sub\n");
         symlink("../README.md", d.path().join("charts/readme")).unwrap();
@@ -589,16 +568,10 @@ mod tests {
                     &e.path,
                     &fs::read_to_string(d.path().join(&e.path)).unwrap(),
                 ),
-                EntryKind::Symlink { target } => {
-                    symlink(target, copy.path().join(&e.path)).unwrap()
-                }
+                EntryKind::Symlink { target } => symlink(target, copy.path().join(&e.path)).unwrap(),
             }
         }
-        fs::set_permissions(
-            copy.path().join("bin/run.sh"),
-            fs::Permissions::from_mode(0o700),
-        )
-        .unwrap();
+        fs::set_permissions(copy.path().join("bin/run.sh"), fs::Permissions::from_mode(0o700)).unwrap();
         let c = pack(copy.path(), &none(), &TarLimits::default(), None).unwrap();
         assert_eq!(c.digest, a.digest);
     }
@@ -628,10 +601,7 @@ mod tests {
         for entry in archive.entries().unwrap() {
             let entry = entry.unwrap();
             let h = entry.header();
-            assert_eq!(
-                (h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()),
-                (0, 0, 0)
-            );
+            assert_eq!((h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()), (0, 0, 0));
             assert_eq!(h.username_bytes(), Some(&b""[..]));
             assert_eq!(h.groupname_bytes(), Some(&b""[..]));
             let path = entry.path().unwrap().to_string_lossy().into_owned();
@@ -647,27 +617,13 @@ mod tests {
     #[test]
     fn include_and_exclude_globs() {
         let d = sample();
-        let f = Filter::new(
-            &["charts/**".into(), "README.md".into()],
-            &["charts/**/test/**".into()],
-        )
-        .unwrap();
+        let f = Filter::new(&["charts/**".into(), "README.md".into()], &["charts/**/test/**".into()]).unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
-        assert_eq!(
-            paths(&l),
-            ["README.md", "charts/app/values.yaml", "charts/readme"]
-        );
+        assert_eq!(paths(&l), ["README.md", "charts/app/values.yaml", "charts/readme"]);
         // A directory pattern covers what is inside it; `*` stays in one component.
-        let f = Filter::new(
-            &["charts".into(), "*.md".into()],
-            &["charts/app/test".into()],
-        )
-        .unwrap();
+        let f = Filter::new(&["charts".into(), "*.md".into()], &["charts/app/test".into()]).unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
-        assert_eq!(
-            paths(&l),
-            ["README.md", "charts/app/values.yaml", "charts/readme"]
-        );
+        assert_eq!(paths(&l), ["README.md", "charts/app/values.yaml", "charts/readme"]);
         let f = Filter::new(&[], &["*.sh".into(), "charts".into()]).unwrap();
         let l = list(d.path(), &f, &TarLimits::default()).unwrap();
         assert_eq!(
@@ -720,11 +676,7 @@ mod tests {
         );
 
         let d = sample();
-        symlink(
-            "../../../../../../../../../../etc",
-            d.path().join("charts/app/up"),
-        )
-        .unwrap();
+        symlink("../../../../../../../../../../etc", d.path().join("charts/app/up")).unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
         assert!(
             matches!(err, PackError::SymlinkOutside { ref path, .. } if path == "charts/app/up"),
@@ -748,10 +700,7 @@ mod tests {
     fn refuses_fifos_and_sockets() {
         let d = sample();
         let fifo = d.path().join("charts/pipe");
-        let status = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
         assert!(status.success());
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
         assert_eq!(
@@ -762,10 +711,7 @@ mod tests {
 
         let _socket = std::os::unix::net::UnixListener::bind(d.path().join("agent.sock")).unwrap();
         let err = pack(d.path(), &none(), &TarLimits::default(), None).unwrap_err();
-        assert!(
-            matches!(err, PackError::SpecialFile { kind: "socket", .. }),
-            "{err}"
-        );
+        assert!(matches!(err, PackError::SpecialFile { kind: "socket", .. }), "{err}");
     }
 
     #[test]

@@ -52,9 +52,7 @@ pub enum PublishError {
         file: String,
         dir: PathBuf,
     },
-    #[error(
-        "package.sbom: `{file}` is neither SPDX JSON (`spdxVersion`) nor CycloneDX JSON (`bomFormat`)"
-    )]
+    #[error("package.sbom: `{file}` is neither SPDX JSON (`spdxVersion`) nor CycloneDX JSON (`bomFormat`)")]
     SbomFormat { file: String },
     #[error(transparent)]
     Pack(#[from] PackError),
@@ -154,11 +152,7 @@ pub fn prepare(dir: &Path, options: &PublishOptions) -> Result<PreparedPackage, 
         .as_ref()
         .map(|f| named("package.readme", f.as_str()))
         .transpose()?;
-    let sbom = p
-        .sbom
-        .as_ref()
-        .map(|f| named("package.sbom", f.as_str()))
-        .transpose()?;
+    let sbom = p.sbom.as_ref().map(|f| named("package.sbom", f.as_str())).transpose()?;
 
     let filter = Filter::new(&p.include, &p.exclude)?;
     let content = pack::pack(dir, &filter, &options.limits, options.temp_dir.as_deref())?;
@@ -199,10 +193,7 @@ pub fn prepare(dir: &Path, options: &PublishOptions) -> Result<PreparedPackage, 
     let readme_blob = readme.map(|path| file_blob("README", path)).transpose()?;
     let sbom_blob = match sbom {
         Some(path) => {
-            let media_type = sbom_media_type(
-                &path,
-                p.sbom.as_ref().map(|s| s.as_str()).unwrap_or_default(),
-            )?;
+            let media_type = sbom_media_type(&path, p.sbom.as_ref().map(|s| s.as_str()).unwrap_or_default())?;
             Some((file_blob("SBOM", path)?, media_type))
         }
         None => None,
@@ -238,9 +229,7 @@ fn sbom_media_type(path: &Path, file: &str) -> Result<&'static str, PublishError
         path: path.to_owned(),
         source,
     })?;
-    let unknown = || PublishError::SbomFormat {
-        file: file.to_owned(),
-    };
+    let unknown = || PublishError::SbomFormat { file: file.to_owned() };
     let marker: Marker = serde_json::from_reader(BufReader::new(reader)).map_err(|_| unknown())?;
     match (marker.spdx, marker.bom_format.as_deref()) {
         (Some(_), _) => Ok(artifact::SBOM_SPDX_MEDIA_TYPE),
@@ -251,11 +240,7 @@ fn sbom_media_type(path: &Path, file: &str) -> Result<&'static str, PublishError
 
 /// Builds the OCI manifest and signs its digest for `docker_reference`
 /// (`host[:port]/<ns>/<name>`).
-pub fn sign(
-    prepared: &PreparedPackage,
-    docker_reference: &str,
-    key: &KeyPair,
-) -> Result<SignedPackage, PublishError> {
+pub fn sign(prepared: &PreparedPackage, docker_reference: &str, key: &KeyPair) -> Result<SignedPackage, PublishError> {
     let manifest_bytes = prepared.artifact.manifest_bytes();
     let digest = Digest::of(&manifest_bytes);
     let payload = simple_signing::payload(docker_reference, &digest);
@@ -290,9 +275,7 @@ pub async fn push(
         payload: BASE64.encode(&signed.payload),
         signature: BASE64.encode(&signed.signature),
     };
-    let published = client
-        .publish_version(name.namespace(), name.name(), &request)
-        .await?;
+    let published = client.publish_version(name.namespace(), name.name(), &request).await?;
     Ok(PublishOutcome {
         published,
         uploads,
@@ -361,10 +344,7 @@ mod tests {
         assert_eq!(layers.readme.map(|r| r.size), Some(11));
         // Prepared twice, the same manifest digest.
         let again = prepare(d.path(), &PublishOptions::default()).unwrap();
-        assert_eq!(
-            Digest::of(&again.artifact.manifest_bytes()),
-            Digest::of(&bytes)
-        );
+        assert_eq!(Digest::of(&again.artifact.manifest_bytes()), Digest::of(&bytes));
     }
 
     #[test]
@@ -391,15 +371,9 @@ mod tests {
         )
         .unwrap();
         let p = prepare(d.path(), &PublishOptions::default()).unwrap();
-        assert_eq!(
-            p.artifact.sbom.map(|s| s.1),
-            Some(artifact::SBOM_SPDX_MEDIA_TYPE)
-        );
+        assert_eq!(p.artifact.sbom.map(|s| s.1), Some(artifact::SBOM_SPDX_MEDIA_TYPE));
         let empty = tempfile::tempdir().unwrap();
-        assert!(matches!(
-            read_manifest(empty.path()),
-            Err(PublishError::NoManifest(_))
-        ));
+        assert!(matches!(read_manifest(empty.path()), Err(PublishError::NoManifest(_))));
         assert!(matches!(
             read_manifest(&empty.path().join("nope")),
             Err(PublishError::NoDirectory(_))

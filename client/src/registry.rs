@@ -23,8 +23,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::api::{
-    ErrorEnvelope, KeyInfo, KeyList, Me, PackageInfo, PublishRequest, PublishedVersion,
-    RegisterKey, RegisteredKey, SearchResults, SpecPublished, VersionDetail, VersionInfo,
+    ErrorEnvelope, KeyInfo, KeyList, Me, PackageInfo, PublishRequest, PublishedVersion, RegisterKey, RegisteredKey,
+    SearchResults, SpecPublished, VersionDetail, VersionInfo,
 };
 use crate::config::normalize_registry_url;
 use crate::progress::Progress;
@@ -69,12 +69,10 @@ pub enum ClientError {
         expected: Digest,
         actual: Digest,
     },
-    #[error("{what} should be {expected} bytes but the registry sent {actual}: it was changed after publishing or cut short on the way")]
-    SizeMismatch {
-        what: String,
-        expected: u64,
-        actual: u64,
-    },
+    #[error(
+        "{what} should be {expected} bytes but the registry sent {actual}: it was changed after publishing or cut short on the way"
+    )]
+    SizeMismatch { what: String, expected: u64, actual: u64 },
     #[error("{what} is larger than the {max} bytes allowed")]
     TooLarge { what: String, max: usize },
     #[error("cannot read `{path}`: {source}")]
@@ -177,8 +175,7 @@ impl std::fmt::Debug for RegistryClient {
 impl RegistryClient {
     /// A client of the registry at `base_url` (`https://host[:port][/path]`).
     pub fn new(base_url: &str, token: Option<String>) -> Result<Self, ClientError> {
-        let normalized = normalize_registry_url(base_url)
-            .map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
+        let normalized = normalize_registry_url(base_url).map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
         let base = Url::parse(&normalized).map_err(|_| ClientError::BadUrl(base_url.to_owned()))?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("govstore/", env!("CARGO_PKG_VERSION")))
@@ -250,10 +247,7 @@ impl RegistryClient {
         let request = request.map_err(|e| ClientError::BadUrl(chain(&e)))?;
         let method = request.method().to_string();
         let path = request.url().path().to_owned();
-        let response = client
-            .execute(request)
-            .await
-            .map_err(|e| self.transport(&e))?;
+        let response = client.execute(request).await.map_err(|e| self.transport(&e))?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -274,9 +268,7 @@ impl RegistryClient {
 
     async fn failure(&self, response: Response, method: String, path: String) -> ClientError {
         let status = response.status();
-        let body = read_limited(response, MAX_ERROR_BODY)
-            .await
-            .unwrap_or_default();
+        let body = read_limited(response, MAX_ERROR_BODY).await.unwrap_or_default();
         if let Ok(envelope) = serde_json::from_slice::<ErrorEnvelope>(&body)
             && let Some(first) = envelope.errors.into_iter().next()
         {
@@ -312,14 +304,8 @@ impl RegistryClient {
         }
     }
 
-    async fn json<T: DeserializeOwned>(
-        &self,
-        builder: RequestBuilder,
-        what: &str,
-    ) -> Result<T, ClientError> {
-        let response = self
-            .send(builder.header(ACCEPT, "application/json"))
-            .await?;
+    async fn json<T: DeserializeOwned>(&self, builder: RequestBuilder, what: &str) -> Result<T, ClientError> {
+        let response = self.send(builder.header(ACCEPT, "application/json")).await?;
         let body = read_limited(response, MAX_JSON_BYTES).await?;
         serde_json::from_slice(&body).map_err(|e| ClientError::InvalidResponse {
             what: what.to_owned(),
@@ -327,11 +313,7 @@ impl RegistryClient {
         })
     }
 
-    async fn get_json<T: DeserializeOwned>(
-        &self,
-        segments: &[&str],
-        what: &str,
-    ) -> Result<T, ClientError> {
+    async fn get_json<T: DeserializeOwned>(&self, segments: &[&str], what: &str) -> Result<T, ClientError> {
         let url = self.url(segments)?;
         self.json(self.request(Method::GET, url), what).await
     }
@@ -343,16 +325,14 @@ impl RegistryClient {
         what: &str,
     ) -> Result<T, ClientError> {
         let url = self.url(segments)?;
-        self.json(self.request(Method::POST, url).json(body), what)
-            .await
+        self.json(self.request(Method::POST, url).json(body), what).await
     }
 
     // ---- JSON API ----
 
     /// `GET /api/v1/me`: who the token belongs to.
     pub async fn me(&self) -> Result<Me, ClientError> {
-        self.get_json(&["api", "v1", "me"], "account description")
-            .await
+        self.get_json(&["api", "v1", "me"], "account description").await
     }
 
     /// Registers a public key (PEM) for a namespace.
@@ -383,23 +363,10 @@ impl RegistryClient {
     }
 
     /// Revokes a key of a namespace.
-    pub async fn revoke_key(
-        &self,
-        namespace: &str,
-        key_id: &str,
-        reason: &str,
-    ) -> Result<Value, ClientError> {
+    pub async fn revoke_key(&self, namespace: &str, key_id: &str, reason: &str) -> Result<Value, ClientError> {
         let body = serde_json::json!({ "reason": reason });
         self.post_json(
-            &[
-                "api",
-                "v1",
-                "namespaces",
-                namespace,
-                "keys",
-                key_id,
-                "revoke",
-            ],
+            &["api", "v1", "namespaces", namespace, "keys", key_id, "revoke"],
             &body,
             "key revocation",
         )
@@ -431,9 +398,7 @@ impl RegistryClient {
     ) -> Result<VersionInfo, ClientError> {
         let body = serde_json::json!({ "reason": reason });
         self.post_json(
-            &[
-                "api", "v1", "packages", namespace, name, "versions", version, "yank",
-            ],
+            &["api", "v1", "packages", namespace, name, "versions", version, "yank"],
             &body,
             "version",
         )
@@ -441,17 +406,10 @@ impl RegistryClient {
     }
 
     /// Takes a yank back.
-    pub async fn unyank(
-        &self,
-        namespace: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<VersionInfo, ClientError> {
+    pub async fn unyank(&self, namespace: &str, name: &str, version: &str) -> Result<VersionInfo, ClientError> {
         let body = serde_json::json!({});
         self.post_json(
-            &[
-                "api", "v1", "packages", namespace, name, "versions", version, "unyank",
-            ],
+            &["api", "v1", "packages", namespace, name, "versions", version, "unyank"],
             &body,
             "version",
         )
@@ -460,24 +418,14 @@ impl RegistryClient {
 
     /// A package and its versions, newest first.
     pub async fn package(&self, namespace: &str, name: &str) -> Result<PackageInfo, ClientError> {
-        self.get_json(
-            &["api", "v1", "packages", namespace, name],
-            "package description",
-        )
-        .await
+        self.get_json(&["api", "v1", "packages", namespace, name], "package description")
+            .await
     }
 
     /// One version with its manifest.
-    pub async fn version(
-        &self,
-        namespace: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<VersionDetail, ClientError> {
+    pub async fn version(&self, namespace: &str, name: &str, version: &str) -> Result<VersionDetail, ClientError> {
         self.get_json(
-            &[
-                "api", "v1", "packages", namespace, name, "versions", version,
-            ],
+            &["api", "v1", "packages", namespace, name, "versions", version],
             "version description",
         )
         .await
@@ -495,8 +443,7 @@ impl RegistryClient {
     /// Publishes a spec document (its TOML text).
     pub async fn publish_spec(&self, toml_text: &str) -> Result<SpecPublished, ClientError> {
         let body = serde_json::json!({ "toml": toml_text });
-        self.post_json(&["api", "v1", "specs"], &body, "spec answer")
-            .await
+        self.post_json(&["api", "v1", "specs"], &body, "spec answer").await
     }
 
     /// Every spec, as the registry lists them.
@@ -517,15 +464,9 @@ impl RegistryClient {
 
     /// A conditional `GET` of a JSON document (the sparse index): with the `ETag` of a
     /// cached copy, a `304 Not Modified` answer comes back as [`Conditional::NotModified`].
-    pub async fn get_conditional(
-        &self,
-        segments: &[&str],
-        etag: Option<&str>,
-    ) -> Result<Conditional, ClientError> {
+    pub async fn get_conditional(&self, segments: &[&str], etag: Option<&str>) -> Result<Conditional, ClientError> {
         let url = self.url(segments)?;
-        let mut builder = self
-            .request(Method::GET, url)
-            .header(ACCEPT, "application/json");
+        let mut builder = self.request(Method::GET, url).header(ACCEPT, "application/json");
         if let Some(tag) = etag {
             builder = builder.header(IF_NONE_MATCH, tag);
         }
@@ -533,10 +474,7 @@ impl RegistryClient {
         let request = request.map_err(|e| ClientError::BadUrl(chain(&e)))?;
         let method = request.method().to_string();
         let path = request.url().path().to_owned();
-        let response = client
-            .execute(request)
-            .await
-            .map_err(|e| self.transport(&e))?;
+        let response = client.execute(request).await.map_err(|e| self.transport(&e))?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(Conditional::NotModified);
         }
@@ -586,15 +524,11 @@ impl RegistryClient {
                 what: "upload session".into(),
                 message: "no Location header".into(),
             })?;
-        let mut put = self
-            .base
-            .join(location)
-            .map_err(|e| ClientError::InvalidResponse {
-                what: "upload location".into(),
-                message: e.to_string(),
-            })?;
-        put.query_pairs_mut()
-            .append_pair("digest", &blob.digest.to_string());
+        let mut put = self.base.join(location).map_err(|e| ClientError::InvalidResponse {
+            what: "upload location".into(),
+            message: e.to_string(),
+        })?;
+        put.query_pairs_mut().append_pair("digest", &blob.digest.to_string());
 
         let body = match &blob.source {
             BlobSource::Bytes(bytes) => {
@@ -602,21 +536,16 @@ impl RegistryClient {
                 reqwest::Body::from(bytes.clone())
             }
             BlobSource::File(path) => {
-                let file =
-                    tokio::fs::File::open(path)
-                        .await
-                        .map_err(|source| ClientError::File {
-                            path: path.clone(),
-                            source,
-                        })?;
+                let file = tokio::fs::File::open(path).await.map_err(|source| ClientError::File {
+                    path: path.clone(),
+                    source,
+                })?;
                 let reporter = Arc::clone(progress);
-                let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(
-                    move |chunk| {
-                        if let Ok(c) = chunk {
-                            reporter.blob_advance(c.len() as u64);
-                        }
-                    },
-                );
+                let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).inspect(move |chunk| {
+                    if let Ok(c) = chunk {
+                        reporter.blob_advance(c.len() as u64);
+                    }
+                });
                 reqwest::Body::wrap_stream(stream)
             }
         };
@@ -632,11 +561,7 @@ impl RegistryClient {
 
     /// Fetches a manifest by tag or digest. When `reference` is a digest, the bytes
     /// must have it; a `Docker-Content-Digest` answer header must match the bytes.
-    pub async fn fetch_manifest(
-        &self,
-        repo: &RepoName,
-        reference: &str,
-    ) -> Result<FetchedManifest, ClientError> {
+    pub async fn fetch_manifest(&self, repo: &RepoName, reference: &str) -> Result<FetchedManifest, ClientError> {
         let url = self.repo_url(repo, &["manifests", reference])?;
         let accept = [
             media_types::OCI_MANIFEST,
@@ -645,20 +570,16 @@ impl RegistryClient {
             media_types::DOCKER_MANIFEST_LIST,
         ]
         .join(", ");
-        let response = self
-            .send(self.request(Method::GET, url).header(ACCEPT, accept))
-            .await?;
+        let response = self.send(self.request(Method::GET, url).header(ACCEPT, accept)).await?;
         let media_type = header_str(&response, CONTENT_TYPE.as_str());
         let announced = header_str(&response, "docker-content-digest");
-        let bytes = read_limited(response, MAX_MANIFEST_BYTES)
-            .await
-            .map_err(|e| match e {
-                ClientError::TooLarge { max, .. } => ClientError::TooLarge {
-                    what: format!("manifest {reference}"),
-                    max,
-                },
-                other => other,
-            })?;
+        let bytes = read_limited(response, MAX_MANIFEST_BYTES).await.map_err(|e| match e {
+            ClientError::TooLarge { max, .. } => ClientError::TooLarge {
+                what: format!("manifest {reference}"),
+                max,
+            },
+            other => other,
+        })?;
         let digest = Digest::of(&bytes);
         let what = format!("manifest {}:{reference}", repo.as_str());
         if let Ok(expected) = reference.parse::<Digest>()
@@ -671,13 +592,10 @@ impl RegistryClient {
             });
         }
         if let Some(announced) = announced {
-            let expected =
-                announced
-                    .parse::<Digest>()
-                    .map_err(|e| ClientError::InvalidResponse {
-                        what: "Docker-Content-Digest header".into(),
-                        message: e.to_string(),
-                    })?;
+            let expected = announced.parse::<Digest>().map_err(|e| ClientError::InvalidResponse {
+                what: "Docker-Content-Digest header".into(),
+                message: e.to_string(),
+            })?;
             if expected != digest {
                 return Err(ClientError::DigestMismatch {
                     what,
@@ -720,12 +638,10 @@ impl RegistryClient {
                 });
             }
             hasher.update(&chunk);
-            out.write_all(&chunk)
-                .await
-                .map_err(|source| ClientError::Write {
-                    what: what.clone(),
-                    source,
-                })?;
+            out.write_all(&chunk).await.map_err(|source| ClientError::Write {
+                what: what.clone(),
+                source,
+            })?;
             progress.blob_advance(chunk.len() as u64);
         }
         out.flush().await.map_err(|source| ClientError::Write {

@@ -35,9 +35,7 @@ const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 pub enum VerifyError {
     #[error(transparent)]
     Client(#[from] ClientError),
-    #[error(
-        "the manifest served for tag `{tag}` has digest {served}, but the registry lists {listed}"
-    )]
+    #[error("the manifest served for tag `{tag}` has digest {served}, but the registry lists {listed}")]
     ManifestDigest {
         tag: String,
         listed: Digest,
@@ -180,39 +178,28 @@ pub async fn verify(
         name: format!("{name}@{version}"),
         message,
     };
-    let info = parse_manifest(manifest.media_type.as_deref(), &manifest.bytes)
-        .map_err(|e| not_a_package(e.to_string()))?;
-    let layers =
-        package_layers(&info, name.as_str(), version).map_err(|e| not_a_package(e.to_string()))?;
+    let info =
+        parse_manifest(manifest.media_type.as_deref(), &manifest.bytes).map_err(|e| not_a_package(e.to_string()))?;
+    let layers = package_layers(&info, name.as_str(), version).map_err(|e| not_a_package(e.to_string()))?;
 
     // 3. The blobs.
     let mut blobs = Vec::new();
     progress.blob_start("config", &layers.config.digest, layers.config.size);
     let config_bytes = client
-        .fetch_blob_bytes(
-            &repo,
-            &layers.config.digest,
-            layers.config.size,
-            MAX_CONFIG_BYTES,
-        )
+        .fetch_blob_bytes(&repo, &layers.config.digest, layers.config.size, MAX_CONFIG_BYTES)
         .await?;
     progress.blob_advance(layers.config.size);
     progress.blob_done("config");
     blobs.push(verified("config", &layers.config));
-    let text =
-        String::from_utf8(config_bytes).map_err(|_| VerifyError::Config("not UTF-8".into()))?;
-    let config =
-        Manifest::from_canonical_json(&text).map_err(|e| VerifyError::Config(e.to_string()))?;
+    let text = String::from_utf8(config_bytes).map_err(|_| VerifyError::Config("not UTF-8".into()))?;
+    let config = Manifest::from_canonical_json(&text).map_err(|e| VerifyError::Config(e.to_string()))?;
     let found = format!("{}@{}", config.package.name, config.package.version);
     let expected = format!("{name}@{version}");
     if found != expected {
         return Err(VerifyError::ConfigMismatch { found, expected });
     }
     if !detail.manifest.is_null()
-        && serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .as_ref()
-            != Some(&detail.manifest)
+        && serde_json::from_str::<serde_json::Value>(&text).ok().as_ref() != Some(&detail.manifest)
     {
         return Err(VerifyError::DescriptionMismatch);
     }
@@ -270,9 +257,8 @@ pub async fn verify(
     }
     let mut parsed_keys = Vec::new();
     for k in &keys {
-        let public = PublicKey::from_pem(&k.public_key).map_err(|e| {
-            VerifyError::Payload(format!("key {} is not a valid public key: {e}", k.key_id))
-        })?;
+        let public = PublicKey::from_pem(&k.public_key)
+            .map_err(|e| VerifyError::Payload(format!("key {} is not a valid public key: {e}", k.key_id)))?;
         let computed = public.key_id();
         if computed != k.key_id {
             return Err(VerifyError::KeyIdMismatch {
@@ -287,12 +273,7 @@ pub async fn verify(
     let mut revoked_match: Option<&KeyInfo> = None;
     for (desc, sig_b64) in candidates {
         let payload = client
-            .fetch_blob_bytes(
-                &repo,
-                &desc.digest,
-                desc.size,
-                simple_signing::MAX_PAYLOAD_LEN,
-            )
+            .fetch_blob_bytes(&repo, &desc.digest, desc.size, simple_signing::MAX_PAYLOAD_LEN)
             .await?;
         let checked = check_payload(&payload, &listed, name.as_str());
         let docker_reference = match checked {
@@ -346,9 +327,7 @@ pub async fn verify(
 
 /// The simple-signing layers of a cosign signature manifest, each with its base64
 /// signature annotation (the first blob, the config, is skipped).
-pub fn signature_layers(
-    sig_info: &ManifestInfo,
-) -> Result<Vec<(&Descriptor, &String)>, VerifyError> {
+pub fn signature_layers(sig_info: &ManifestInfo) -> Result<Vec<(&Descriptor, &String)>, VerifyError> {
     let candidates: Vec<(&Descriptor, &String)> = sig_info
         .blobs
         .iter()
@@ -373,8 +352,7 @@ pub fn signature_layers(
 
 /// Checks a payload's digest and repository; returns its docker reference.
 pub fn check_payload(payload: &[u8], digest: &Digest, repo: &str) -> Result<String, VerifyError> {
-    let parsed =
-        simple_signing::parse_payload(payload).map_err(|e| VerifyError::Payload(e.to_string()))?;
+    let parsed = simple_signing::parse_payload(payload).map_err(|e| VerifyError::Payload(e.to_string()))?;
     if &parsed.manifest_digest != digest {
         return Err(VerifyError::PayloadDigest {
             signed: parsed.manifest_digest,
@@ -383,10 +361,7 @@ pub fn check_payload(payload: &[u8], digest: &Digest, repo: &str) -> Result<Stri
     }
     let reference = parsed.docker_reference;
     // `host[:port]/ns/name`, possibly with a `:tag`; the repository must be ours.
-    let path = reference
-        .split_once('/')
-        .map(|(_, p)| p)
-        .unwrap_or_default();
+    let path = reference.split_once('/').map(|(_, p)| p).unwrap_or_default();
     let path = path
         .rsplit_once(':')
         .filter(|(_, tag)| !tag.contains('/'))
@@ -436,8 +411,7 @@ async fn fetch_content(
     drop(file);
     let limits = options.limits;
     let summary = tokio::task::spawn_blocking(move || {
-        let reader =
-            std::fs::File::open(temp.path()).map_err(|e| VerifyError::Temp(e.to_string()))?;
+        let reader = std::fs::File::open(temp.path()).map_err(|e| VerifyError::Temp(e.to_string()))?;
         check_tarball(std::io::BufReader::new(reader), &limits).map_err(VerifyError::from)
     })
     .await

@@ -24,9 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use govstore_client::cache::Cache;
 use govstore_client::index::{IndexClient, IndexError, Root, Source};
-use govstore_client::install::{
-    InstallError, InstallOptions, InstallReport, RECEIPT_FILE, install,
-};
+use govstore_client::install::{InstallError, InstallOptions, InstallReport, RECEIPT_FILE, install};
 use govstore_client::progress::{NoProgress, Progress};
 use govstore_client::registry::RegistryClient;
 use govstore_core::Digest;
@@ -62,10 +60,7 @@ fn not_found(code: &str) -> Response {
         .into_response()
 }
 
-async fn get_blob(
-    State(s): State<Shared>,
-    UrlPath((_, _, d)): UrlPath<(String, String, String)>,
-) -> Response {
+async fn get_blob(State(s): State<Shared>, UrlPath((_, _, d)): UrlPath<(String, String, String)>) -> Response {
     let mut m = s.lock().unwrap();
     m.blob_gets += 1;
     m.blobs
@@ -85,11 +80,7 @@ async fn get_manifest(
         .cloned()
         .unwrap_or(reference);
     match m.manifests.get(&digest) {
-        Some(bytes) => (
-            [(header::CONTENT_TYPE, media_types::OCI_MANIFEST)],
-            bytes.clone(),
-        )
-            .into_response(),
+        Some(bytes) => ([(header::CONTENT_TYPE, media_types::OCI_MANIFEST)], bytes.clone()).into_response(),
         None => not_found("MANIFEST_UNKNOWN"),
     }
 }
@@ -106,11 +97,7 @@ fn document(s: &Shared, headers: &HeaderMap, body: Option<Vec<u8>>) -> Response 
         return not_found("NOT_FOUND");
     };
     let etag = format!("\"{}\"", Digest::of(&body).hex());
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         m.not_modified += 1;
         return (
             StatusCode::NOT_MODIFIED,
@@ -256,20 +243,16 @@ fn publish(
     }
     m.manifests.insert(digest.to_string(), bytes);
     m.manifests.insert(sig_digest.to_string(), sig);
-    m.tags
-        .insert(format!("{name}:{version}"), digest.to_string());
+    m.tags.insert(format!("{name}:{version}"), digest.to_string());
     m.tags.insert(
         format!("{name}:{}", digest.cosign_signature_tag()),
         sig_digest.to_string(),
     );
     let key_id = key.public_key().key_id();
-    let entry = m
-        .packages
-        .entry(name.to_owned())
-        .or_insert_with(|| PackageIndex {
-            name: name.parse().unwrap(),
-            versions: Vec::new(),
-        });
+    let entry = m.packages.entry(name.to_owned()).or_insert_with(|| PackageIndex {
+        name: name.parse().unwrap(),
+        versions: Vec::new(),
+    });
     entry.versions.push(IndexVersion {
         version: manifest.package.version.clone(),
         digest: digest.clone(),
@@ -280,19 +263,15 @@ fn publish(
     });
     entry.versions.sort_by(|a, b| a.version.cmp(&b.version));
     for i in &manifest.implements {
-        let spec = m
-            .specs
-            .entry(i.spec.to_string())
-            .or_insert_with(|| SpecIndex {
-                spec: i.spec.clone(),
-                implementations: Vec::new(),
-            });
-        spec.implementations
-            .push(govstore_core::index::Implementation {
-                package: manifest.package.name.clone(),
-                version: manifest.package.version.clone(),
-                spec_version: i.version.clone(),
-            });
+        let spec = m.specs.entry(i.spec.to_string()).or_insert_with(|| SpecIndex {
+            spec: i.spec.clone(),
+            implementations: Vec::new(),
+        });
+        spec.implementations.push(govstore_core::index::Implementation {
+            package: manifest.package.name.clone(),
+            version: manifest.package.version.clone(),
+            spec_version: i.version.clone(),
+        });
     }
     Published {
         locked: LockedPackage {
@@ -355,22 +334,8 @@ impl Env {
         }
     }
 
-    fn publish(
-        &self,
-        name: &str,
-        version: &str,
-        extra: &str,
-        files: &[(&str, &[u8])],
-    ) -> Published {
-        publish(
-            &self.state,
-            &self.url,
-            &self.key,
-            name,
-            version,
-            extra,
-            files,
-        )
+    fn publish(&self, name: &str, version: &str, extra: &str, files: &[(&str, &[u8])]) -> Published {
+        publish(&self.state, &self.url, &self.key, name, version, extra, files)
     }
 
     fn options(&self, dir: &str) -> InstallOptions {
@@ -381,12 +346,7 @@ impl Env {
         }
     }
 
-    async fn install(
-        &self,
-        lock: &Lockfile,
-        dir: &str,
-        offline: bool,
-    ) -> Result<InstallReport, InstallError> {
+    async fn install(&self, lock: &Lockfile, dir: &str, offline: bool) -> Result<InstallReport, InstallError> {
         let progress: Arc<dyn Progress> = Arc::new(NoProgress);
         let registry = (!offline).then_some(&self.client);
         install(registry, &self.cache, lock, &self.options(dir), &progress).await
@@ -409,18 +369,12 @@ fn snapshot(dir: &Path) -> Vec<(String, String)> {
             let rel = p.strip_prefix(base).unwrap().display().to_string();
             let t = e.file_type().unwrap();
             if t.is_symlink() {
-                out.push((
-                    rel,
-                    format!("-> {}", std::fs::read_link(&p).unwrap().display()),
-                ));
+                out.push((rel, format!("-> {}", std::fs::read_link(&p).unwrap().display())));
             } else if t.is_dir() {
                 out.push((rel.clone(), "dir".into()));
                 walk(base, &p, out);
             } else {
-                out.push((
-                    rel,
-                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
-                ));
+                out.push((rel, String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned()));
             }
         }
     }
@@ -432,8 +386,7 @@ fn snapshot(dir: &Path) -> Vec<(String, String)> {
 #[tokio::test]
 async fn index_documents_are_cached_and_revalidated() {
     let env = Env::new().await;
-    let identity =
-        "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n";
+    let identity = "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n";
     let needs_im = "\n[requires.specs]\n\"govstack/information-mediator\" = \"^1.1\"\n[requires.packages]\n\"mosip/keymanager\" = \"^1\"\n";
     env.publish(
         "mosip/esignet",
@@ -442,18 +395,19 @@ async fn index_documents_are_cached_and_revalidated() {
         &[("a", b"a")],
     );
     env.publish("openspp/registry", "2.0.0", identity, &[("a", b"a")]);
-    env.publish("x-road/security-server", "7.8.0", "\n[[implements]]\nspec = \"govstack/information-mediator\"\nversion = \"1.1.0\"\nhow = \"native\"\n", &[("a", b"a")]);
+    env.publish(
+        "x-road/security-server",
+        "7.8.0",
+        "\n[[implements]]\nspec = \"govstack/information-mediator\"\nversion = \"1.1.0\"\nhow = \"native\"\n",
+        &[("a", b"a")],
+    );
 
     let index = IndexClient::new(env.client.clone(), env.cache.clone(), false);
     let name = "mosip/esignet".parse().unwrap();
     let (doc, source) = index.package(&name).await.unwrap().unwrap();
     assert_eq!((doc.versions.len(), source), (1, Source::Fetched));
     let (_, source) = index.package(&name).await.unwrap().unwrap();
-    assert_eq!(
-        source,
-        Source::Revalidated,
-        "a conditional GET answered 304"
-    );
+    assert_eq!(source, Source::Revalidated, "a conditional GET answered 304");
     assert_eq!(env.state.lock().unwrap().not_modified, 1);
     assert!(
         index
@@ -470,26 +424,13 @@ async fn index_documents_are_cached_and_revalidated() {
         .await
         .unwrap();
     let names: Vec<&str> = got.catalogue.packages.keys().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["mosip/esignet", "openspp/registry", "x-road/security-server"]);
     assert_eq!(
-        names,
-        [
-            "mosip/esignet",
-            "openspp/registry",
-            "x-road/security-server"
-        ]
-    );
-    assert_eq!(
-        got.specs
-            .iter()
-            .map(|s| s.spec.as_str())
-            .collect::<Vec<_>>(),
+        got.specs.iter().map(|s| s.spec.as_str()).collect::<Vec<_>>(),
         ["govstack/identity", "govstack/information-mediator"]
     );
     assert_eq!(
-        got.unknown_packages
-            .iter()
-            .map(|n| n.as_str())
-            .collect::<Vec<_>>(),
+        got.unknown_packages.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
         ["mosip/keymanager"]
     );
     assert_eq!(
@@ -520,9 +461,8 @@ async fn index_documents_are_cached_and_revalidated() {
         "{err}"
     );
     assert!(
-        err.to_string().starts_with(
-            "the index document of package `openspp/never-asked` is not in the local cache (http://"
-        ),
+        err.to_string()
+            .starts_with("the index document of package `openspp/never-asked` is not in the local cache (http://"),
         "{err}"
     );
     assert_eq!(
@@ -539,10 +479,7 @@ async fn install_verifies_unpacks_and_reruns_as_a_no_op() {
         "mosip/esignet",
         "1.8.0",
         "",
-        &[
-            ("deploy/values.yaml", b"replicas: 2\n"),
-            ("README.txt", b"eSignet\n"),
-        ],
+        &[("deploy/values.yaml", b"replicas: 2\n"), ("README.txt", b"eSignet\n")],
     );
     let b = env.publish(
         "x-road/security-server",
@@ -554,15 +491,9 @@ async fn install_verifies_unpacks_and_reruns_as_a_no_op() {
 
     let count = Arc::new(Count::default());
     let progress: Arc<dyn Progress> = count.clone();
-    let report = install(
-        Some(&env.client),
-        &env.cache,
-        &lock,
-        &env.options("stack"),
-        &progress,
-    )
-    .await
-    .unwrap();
+    let report = install(Some(&env.client), &env.cache, &lock, &env.options("stack"), &progress)
+        .await
+        .unwrap();
     assert!(!report.up_to_date);
     assert_eq!(
         report.installed,
@@ -583,38 +514,22 @@ async fn install_verifies_unpacks_and_reruns_as_a_no_op() {
         std::fs::read_to_string(dir.join("x-road/security-server/deploy/compose.yaml")).unwrap(),
         "services: {}\n"
     );
-    let receipt: Value =
-        serde_json::from_slice(&std::fs::read(dir.join(RECEIPT_FILE)).unwrap()).unwrap();
+    let receipt: Value = serde_json::from_slice(&std::fs::read(dir.join(RECEIPT_FILE)).unwrap()).unwrap();
     assert_eq!(
         receipt["lock_hash"],
         json!(govstore_client::install::lock_hash(&lock).to_string())
     );
-    assert_eq!(
-        receipt["packages"][0]["digest"],
-        json!(a.locked.digest.to_string())
-    );
-    assert_eq!(
-        receipt["packages"][0]["content_digest"],
-        json!(a.content.to_string())
-    );
-    assert_eq!(
-        receipt["packages"][0]["key_id"],
-        json!(env.key.public_key().key_id())
-    );
-    assert_eq!(
-        receipt["packages"][1]["path"],
-        json!("x-road/security-server")
-    );
+    assert_eq!(receipt["packages"][0]["digest"], json!(a.locked.digest.to_string()));
+    assert_eq!(receipt["packages"][0]["content_digest"], json!(a.content.to_string()));
+    assert_eq!(receipt["packages"][0]["key_id"], json!(env.key.public_key().key_id()));
+    assert_eq!(receipt["packages"][1]["path"], json!("x-road/security-server"));
     // Nothing is left beside the directory but its lock file.
     let siblings: Vec<String> = std::fs::read_dir(&env.root)
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(
-        siblings.iter().all(|s| !s.contains("staging")),
-        "{siblings:?}"
-    );
+    assert!(siblings.iter().all(|s| !s.contains("staging")), "{siblings:?}");
 
     // A rerun: nothing fetched, nothing written.
     let gets = env.blob_gets();
@@ -635,11 +550,8 @@ async fn install_verifies_unpacks_and_reruns_as_a_no_op() {
         (0, 4, false)
     );
     assert_eq!(env.blob_gets(), gets);
-    let without_receipt = |v: Vec<(String, String)>| {
-        v.into_iter()
-            .filter(|(p, _)| p != RECEIPT_FILE)
-            .collect::<Vec<_>>()
-    };
+    let without_receipt =
+        |v: Vec<(String, String)>| v.into_iter().filter(|(p, _)| p != RECEIPT_FILE).collect::<Vec<_>>();
     assert_eq!(
         without_receipt(snapshot(&env.root.join("copy"))),
         without_receipt(before)
@@ -692,10 +604,7 @@ async fn a_tampered_blob_fails_and_leaves_the_directory_untouched() {
         text.starts_with("mosip/esignet@1.9.0 failed verification: a blob of mosip/esignet should have digest sha256:"),
         "{text}"
     );
-    assert!(
-        text.contains("but the content received has digest"),
-        "{text}"
-    );
+    assert!(text.contains("but the content received has digest"), "{text}");
     assert_eq!(snapshot(&dir), before, "DIR untouched");
     assert!(
         !env.cache.blob_path(&b.content).exists(),
@@ -768,23 +677,13 @@ async fn the_signer_must_be_the_one_the_lockfile_names() {
 #[tokio::test]
 async fn updates_replace_and_remove_packages() {
     let env = Env::new().await;
-    let a1 = env.publish(
-        "mosip/esignet",
-        "1.8.0",
-        "",
-        &[("v1-only.txt", b"1"), ("common", b"1")],
-    );
+    let a1 = env.publish("mosip/esignet", "1.8.0", "", &[("v1-only.txt", b"1"), ("common", b"1")]);
     let a2 = env.publish("mosip/esignet", "1.9.0", "", &[("common", b"2")]);
     let b = env.publish("mosip/resident", "1.0.0", "", &[("r", b"r")]);
     let c = env.publish("x-road/security-server", "7.8.0", "", &[("x", b"x")]);
-    env.install(&lock(&[&a1, &b, &c]), "stack", false)
-        .await
-        .unwrap();
+    env.install(&lock(&[&a1, &b, &c]), "stack", false).await.unwrap();
 
-    let report = env
-        .install(&lock(&[&a2, &b]), "stack", false)
-        .await
-        .unwrap();
+    let report = env.install(&lock(&[&a2, &b]), "stack", false).await.unwrap();
     assert_eq!(report.installed, ["mosip/esignet@1.9.0"]);
     assert_eq!(report.unchanged, ["mosip/resident@1.0.0"]);
     assert_eq!(report.removed, ["x-road/security-server"]);
@@ -803,8 +702,7 @@ async fn updates_replace_and_remove_packages() {
         ],
         "the old version's files are gone with it, and the empty namespace directory too"
     );
-    let receipt: Value =
-        serde_json::from_slice(&std::fs::read(dir.join(RECEIPT_FILE)).unwrap()).unwrap();
+    let receipt: Value = serde_json::from_slice(&std::fs::read(dir.join(RECEIPT_FILE)).unwrap()).unwrap();
     assert_eq!(receipt["packages"].as_array().unwrap().len(), 2);
 }
 
@@ -847,10 +745,7 @@ async fn symbolic_links_in_the_directory_are_never_followed() {
 
     // DIR itself a link: refused before anything is fetched.
     std::os::unix::fs::symlink(&outside, env.root.join("linked")).unwrap();
-    let err = env
-        .install(&lock(&[&a]), "linked", false)
-        .await
-        .unwrap_err();
+    let err = env.install(&lock(&[&a]), "linked", false).await.unwrap_err();
     assert!(matches!(err, InstallError::Target { .. }), "{err}");
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 
@@ -873,9 +768,7 @@ async fn an_interrupted_install_completes_on_rerun() {
     let a1 = env.publish("mosip/esignet", "1.8.0", "", &[("v", b"1")]);
     let a2 = env.publish("mosip/esignet", "1.9.0", "", &[("v", b"2")]);
     let b = env.publish("mosip/resident", "1.0.0", "", &[("r", b"r")]);
-    env.install(&lock(&[&a1, &b]), "stack", false)
-        .await
-        .unwrap();
+    env.install(&lock(&[&a1, &b]), "stack", false).await.unwrap();
     let dir = env.root.join("stack");
     // As if an update to a2 stopped in the middle of the swap: esignet moved out into
     // the staging directory, the new one not yet in, the old receipt still there.
@@ -883,32 +776,15 @@ async fn an_interrupted_install_completes_on_rerun() {
     std::fs::create_dir_all(staging.join("old")).unwrap();
     std::fs::rename(dir.join("mosip/esignet"), staging.join("old/1")).unwrap();
 
-    let report = env
-        .install(&lock(&[&a2, &b]), "stack", false)
-        .await
-        .unwrap();
+    let report = env.install(&lock(&[&a2, &b]), "stack", false).await.unwrap();
     assert_eq!(report.installed, ["mosip/esignet@1.9.0"]);
-    assert_eq!(
-        std::fs::read_to_string(dir.join("mosip/esignet/v")).unwrap(),
-        "2"
-    );
-    assert!(
-        !staging.exists(),
-        "the stale staging directory is cleaned up"
-    );
+    assert_eq!(std::fs::read_to_string(dir.join("mosip/esignet/v")).unwrap(), "2");
+    assert!(!staging.exists(), "the stale staging directory is cleaned up");
 
     // The same lockfile again, after the package directory vanished: reinstalled.
     std::fs::remove_dir_all(dir.join("mosip/resident")).unwrap();
-    let report = env
-        .install(&lock(&[&a2, &b]), "stack", false)
-        .await
-        .unwrap();
+    let report = env.install(&lock(&[&a2, &b]), "stack", false).await.unwrap();
     assert!(!report.up_to_date);
     assert_eq!(report.installed, ["mosip/resident@1.0.0"]);
-    assert!(
-        env.install(&lock(&[&a2, &b]), "stack", false)
-            .await
-            .unwrap()
-            .up_to_date
-    );
+    assert!(env.install(&lock(&[&a2, &b]), "stack", false).await.unwrap().up_to_date);
 }

@@ -21,9 +21,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use govstore_client::progress::Progress;
 use govstore_client::publish::{PublishOptions, publish};
-use govstore_client::registry::{
-    BlobSource, BlobUpload, ClientError, RegistryClient, UploadOutcome,
-};
+use govstore_client::registry::{BlobSource, BlobUpload, ClientError, RegistryClient, UploadOutcome};
 use govstore_client::verify::{VerifyError, VerifyOptions, verify};
 use govstore_core::Digest;
 use govstore_core::artifact::package_layers;
@@ -56,10 +54,7 @@ fn envelope(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// The refusal of a request without the test token.
 fn refused(headers: &HeaderMap) -> Option<Response> {
-    match headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         Some(v) if v == format!("Bearer {TOKEN}") => None,
         _ => Some(envelope(
             StatusCode::UNAUTHORIZED,
@@ -69,10 +64,7 @@ fn refused(headers: &HeaderMap) -> Option<Response> {
     }
 }
 
-async fn head_blob(
-    State(s): State<Shared>,
-    Path((_, _, d)): Path<(String, String, String)>,
-) -> StatusCode {
+async fn head_blob(State(s): State<Shared>, Path((_, _, d)): Path<(String, String, String)>) -> StatusCode {
     if s.lock().unwrap().blobs.contains_key(&d) {
         StatusCode::OK
     } else {
@@ -80,17 +72,10 @@ async fn head_blob(
     }
 }
 
-async fn get_blob(
-    State(s): State<Shared>,
-    Path((_, _, d)): Path<(String, String, String)>,
-) -> Response {
+async fn get_blob(State(s): State<Shared>, Path((_, _, d)): Path<(String, String, String)>) -> Response {
     match s.lock().unwrap().blobs.get(&d) {
         Some(b) => b.clone().into_response(),
-        None => envelope(
-            StatusCode::NOT_FOUND,
-            "BLOB_UNKNOWN",
-            "blob unknown to registry",
-        ),
+        None => envelope(StatusCode::NOT_FOUND, "BLOB_UNKNOWN", "blob unknown to registry"),
     }
 }
 
@@ -141,10 +126,7 @@ async fn finish_upload(
     StatusCode::CREATED.into_response()
 }
 
-async fn get_manifest(
-    State(s): State<Shared>,
-    Path((_, _, reference)): Path<(String, String, String)>,
-) -> Response {
+async fn get_manifest(State(s): State<Shared>, Path((_, _, reference)): Path<(String, String, String)>) -> Response {
     let m = s.lock().unwrap();
     let digest = m.tags.get(&reference).cloned().unwrap_or(reference);
     match m.manifests.get(&digest) {
@@ -153,17 +135,11 @@ async fn get_manifest(
             let mut r = bytes.clone().into_response();
             r.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(mt));
-            r.headers_mut().insert(
-                "docker-content-digest",
-                HeaderValue::from_str(&digest).unwrap(),
-            );
+            r.headers_mut()
+                .insert("docker-content-digest", HeaderValue::from_str(&digest).unwrap());
             r
         }
-        None => envelope(
-            StatusCode::NOT_FOUND,
-            "MANIFEST_UNKNOWN",
-            "manifest unknown",
-        ),
+        None => envelope(StatusCode::NOT_FOUND, "MANIFEST_UNKNOWN", "manifest unknown"),
     }
 }
 
@@ -218,8 +194,7 @@ async fn publish_version(
     );
     let key_id = m.keys.iter().find_map(|k| {
         let public = PublicKey::from_pem(k["public_key"].as_str()?).ok()?;
-        (k["revoked_at"].is_null() && public.verify(&payload, &signature).is_ok())
-            .then(|| public.key_id())
+        (k["revoked_at"].is_null() && public.verify(&payload, &signature).is_ok()).then(|| public.key_id())
     });
     let Some(key_id) = key_id else {
         return envelope(
@@ -235,8 +210,7 @@ async fn publish_version(
     // The `.sig` manifest, in cosign's layout.
     let payload_digest = Digest::of(&payload);
     m.blobs.insert(payload_digest.to_string(), payload.clone());
-    m.blobs
-        .insert(Digest::of(b"{}").to_string(), b"{}".to_vec());
+    m.blobs.insert(Digest::of(b"{}").to_string(), b"{}".to_vec());
     let sig = serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": media_types::OCI_MANIFEST,
@@ -254,8 +228,7 @@ async fn publish_version(
     m.manifests.insert(digest.to_string(), manifest);
     m.tags.insert(version.clone(), digest.to_string());
     m.manifests.insert(sig_digest.to_string(), sig);
-    m.tags
-        .insert(digest.cosign_signature_tag(), sig_digest.to_string());
+    m.tags.insert(digest.cosign_signature_tag(), sig_digest.to_string());
     let config = info.blobs[0].digest.to_string();
     let config_json: Value = serde_json::from_slice(&m.blobs[&config]).unwrap();
     let v = json!({
@@ -265,14 +238,12 @@ async fn publish_version(
     let mut detail = v.clone();
     detail["manifest"] = config_json;
     m.versions.insert(version.clone(), detail);
-    let answer = json!({ "name": full, "version": version, "digest": digest, "signature_digest": sig_digest, "key_id": key_id });
+    let answer =
+        json!({ "name": full, "version": version, "digest": digest, "signature_digest": sig_digest, "key_id": key_id });
     (StatusCode::CREATED, axum::Json(answer)).into_response()
 }
 
-async fn version(
-    State(s): State<Shared>,
-    Path((_, _, v)): Path<(String, String, String)>,
-) -> Response {
+async fn version(State(s): State<Shared>, Path((_, _, v)): Path<(String, String, String)>) -> Response {
     match s.lock().unwrap().versions.get(&v) {
         Some(d) => axum::Json(d.clone()).into_response(),
         None => envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "no such version"),
@@ -282,23 +253,14 @@ async fn version(
 async fn start() -> (String, Shared) {
     let state: Shared = Arc::default();
     let app = Router::new()
-        .route(
-            "/v2/{ns}/{name}/blobs/{digest}",
-            get(get_blob).head(head_blob),
-        )
+        .route("/v2/{ns}/{name}/blobs/{digest}", get(get_blob).head(head_blob))
         .route("/v2/{ns}/{name}/blobs/uploads/", post(start_upload))
         .route("/v2/{ns}/{name}/blobs/uploads/{id}", put(finish_upload))
         .route("/v2/{ns}/{name}/manifests/{reference}", get(get_manifest))
         .route("/api/v1/me", get(me))
         .route("/api/v1/namespaces/{ns}/keys", get(keys))
-        .route(
-            "/api/v1/packages/{ns}/{name}/versions",
-            post(publish_version),
-        )
-        .route(
-            "/api/v1/packages/{ns}/{name}/versions/{version}",
-            get(version),
-        )
+        .route("/api/v1/packages/{ns}/{name}/versions", post(publish_version))
+        .route("/api/v1/packages/{ns}/{name}/versions/{version}", get(version))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .with_state(state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -364,39 +326,25 @@ async fn publish_then_verify_then_tamper() {
     let progress: Arc<dyn Progress> = count.clone();
 
     // Unregistered key: the registry refuses, the code and message come through.
-    let err = publish(
-        &client,
-        dir.path(),
-        &key,
-        &PublishOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = publish(&client, dir.path(), &key, &PublishOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "SIGNATURE_INVALID: the signature does not verify against a key of the namespace."
     );
 
     register(&state, &key, false);
-    let out = publish(
-        &client,
-        dir.path(),
-        &key,
-        &PublishOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap();
+    let out = publish(&client, dir.path(), &key, &PublishOptions::default(), &progress)
+        .await
+        .unwrap();
     assert_eq!(
         (out.published.name.as_str(), out.published.version.as_str()),
         ("acme/registry", "1.0.0")
     );
     assert_eq!(out.published.key_id, key.public_key().key_id());
     assert!(
-        out.uploads
-            .iter()
-            .all(|(_, o)| *o == UploadOutcome::AlreadyPresent),
+        out.uploads.iter().all(|(_, o)| *o == UploadOutcome::AlreadyPresent),
         "uploaded by the refused attempt"
     );
     assert_eq!(count.skipped.load(Ordering::Relaxed), 3);
@@ -404,34 +352,18 @@ async fn publish_then_verify_then_tamper() {
         count.bytes.load(Ordering::Relaxed) > 3 << 20,
         "the content streamed with progress"
     );
-    assert_eq!(
-        state.lock().unwrap().puts,
-        3,
-        "config, content and README, once each"
-    );
+    assert_eq!(state.lock().unwrap().puts, 3, "config, content and README, once each");
 
     // Publishing the same version again is refused.
-    let err = publish(
-        &client,
-        dir.path(),
-        &key,
-        &PublishOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = publish(&client, dir.path(), &key, &PublishOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert!(err.to_string().starts_with("VERSION_EXISTS"), "{err}");
 
     let name = "acme/registry".parse().unwrap();
-    let report = verify(
-        &client,
-        &name,
-        "1.0.0",
-        &VerifyOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap();
+    let report = verify(&client, &name, "1.0.0", &VerifyOptions::default(), &progress)
+        .await
+        .unwrap();
     assert_eq!(report.digest, out.published.digest);
     assert_eq!(report.key_id, key.public_key().key_id());
     assert_eq!(report.key_name.as_deref(), Some("laptop"));
@@ -450,15 +382,9 @@ async fn publish_then_verify_then_tamper() {
         .blobs
         .insert(readme.clone(), b"# Evil!!!!\n".to_vec())
         .unwrap();
-    let err = verify(
-        &client,
-        &name,
-        "1.0.0",
-        &VerifyOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = verify(&client, &name, "1.0.0", &VerifyOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, VerifyError::Client(ClientError::DigestMismatch { .. })),
         "{err}"
@@ -468,15 +394,9 @@ async fn publish_then_verify_then_tamper() {
     // The key revoked: the signature no longer counts.
     state.lock().unwrap().keys[0]["revoked_at"] = json!("2026-11-22T00:00:00Z");
     state.lock().unwrap().keys[0]["revoke_reason"] = json!("laptop stolen");
-    let err = verify(
-        &client,
-        &name,
-        "1.0.0",
-        &VerifyOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = verify(&client, &name, "1.0.0", &VerifyOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
@@ -488,44 +408,25 @@ async fn publish_then_verify_then_tamper() {
     // Another key of the namespace, still unrevoked, did not sign it.
     let other = KeyPair::generate().unwrap();
     register(&state, &other, false);
-    let err = verify(
-        &client,
-        &name,
-        "1.0.0",
-        &VerifyOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = verify(&client, &name, "1.0.0", &VerifyOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert!(matches!(err, VerifyError::Revoked { .. }), "{err}");
     state.lock().unwrap().keys.remove(0);
-    let err = verify(
-        &client,
-        &name,
-        "1.0.0",
-        &VerifyOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = verify(&client, &name, "1.0.0", &VerifyOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert!(matches!(err, VerifyError::BadSignature(_)), "{err}");
 
     // The tag moved to another manifest than the API lists.
     {
         let mut m = state.lock().unwrap();
-        m.manifests
-            .insert(Digest::of(b"{}").to_string(), b"{}".to_vec());
+        m.manifests.insert(Digest::of(b"{}").to_string(), b"{}".to_vec());
         m.tags.insert("1.0.0".into(), Digest::of(b"{}").to_string());
     }
-    let err = verify(
-        &client,
-        &name,
-        "1.0.0",
-        &VerifyOptions::default(),
-        &progress,
-    )
-    .await
-    .unwrap_err();
+    let err = verify(&client, &name, "1.0.0", &VerifyOptions::default(), &progress)
+        .await
+        .unwrap_err();
     assert!(matches!(err, VerifyError::ManifestDigest { .. }), "{err}");
 }
 
@@ -548,10 +449,7 @@ async fn errors_carry_the_envelope() {
         source: BlobSource::Bytes(Bytes::from_static(b"hello")),
     };
     let progress: Arc<dyn Progress> = Arc::new(Count::default());
-    let err = client
-        .upload_blob(&repo, &blob, &progress)
-        .await
-        .unwrap_err();
+    let err = client.upload_blob(&repo, &blob, &progress).await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "DIGEST_INVALID: provided digest did not match uploaded content"
@@ -560,9 +458,6 @@ async fn errors_carry_the_envelope() {
     assert!(err.is_not_found());
 
     let down = RegistryClient::new("http://127.0.0.1:1", None).unwrap();
-    assert!(matches!(
-        down.me().await.unwrap_err(),
-        ClientError::Connect { .. }
-    ));
+    assert!(matches!(down.me().await.unwrap_err(), ClientError::Connect { .. }));
     assert_eq!(client.docker_host(), url.trim_start_matches("http://"));
 }

@@ -113,8 +113,14 @@ pub fn package_layers(info: &ManifestInfo, name: &str, version: &str) -> Result<
         return Err(ArtifactError::NotAPackage);
     }
     let mut blobs = info.blobs.iter();
-    let config = blobs.next().filter(|c| c.media_type == CONFIG_MEDIA_TYPE).ok_or(ArtifactError::Config)?;
-    let content = blobs.next().filter(|c| c.media_type == CONTENT_MEDIA_TYPE).ok_or(ArtifactError::Content)?;
+    let config = blobs
+        .next()
+        .filter(|c| c.media_type == CONFIG_MEDIA_TYPE)
+        .ok_or(ArtifactError::Config)?;
+    let content = blobs
+        .next()
+        .filter(|c| c.media_type == CONTENT_MEDIA_TYPE)
+        .ok_or(ArtifactError::Content)?;
     let (mut readme, mut sbom) = (None, None);
     for (i, d) in blobs.enumerate() {
         let slot = match d.media_type.as_str() {
@@ -146,7 +152,10 @@ mod tests {
     use crate::oci::parse_manifest;
 
     fn blob(b: &[u8]) -> Blob {
-        Blob { digest: Digest::of(b), size: b.len() as u64 }
+        Blob {
+            digest: Digest::of(b),
+            size: b.len() as u64,
+        }
     }
 
     #[test]
@@ -165,6 +174,9 @@ mod tests {
         let layers = package_layers(&info, "mosip/esignet", "1.8.0").expect("a package");
         assert_eq!(layers.content.digest, Digest::of(b"tar"));
         assert_eq!(layers.readme.map(|r| r.size), Some(9));
-        assert_eq!(package_layers(&info, "mosip/esignet", "1.7.1"), Err(ArtifactError::Annotation(VERSION_ANNOTATION, "1.7.1".into())));
+        assert_eq!(
+            package_layers(&info, "mosip/esignet", "1.7.1"),
+            Err(ArtifactError::Annotation(VERSION_ANNOTATION, "1.7.1".into()))
+        );
     }
 }

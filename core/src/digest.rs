@@ -114,8 +114,14 @@ mod tests {
     fn parses_and_rejects() {
         let ok = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
         assert_eq!(ok.parse::<Digest>().map(|d| d.to_string()), Ok(ok.to_owned()));
-        assert!(matches!("e3b0".parse::<Digest>(), Err(DigestError::MissingAlgorithm(_))));
-        assert!(matches!("md5:abc".parse::<Digest>(), Err(DigestError::UnsupportedAlgorithm(_))));
+        assert!(matches!(
+            "e3b0".parse::<Digest>(),
+            Err(DigestError::MissingAlgorithm(_))
+        ));
+        assert!(matches!(
+            "md5:abc".parse::<Digest>(),
+            Err(DigestError::UnsupportedAlgorithm(_))
+        ));
         assert!(matches!("sha256:abc".parse::<Digest>(), Err(DigestError::BadHex(_))));
         let upper = ok.to_uppercase().replace("SHA256", "sha256");
         assert!(matches!(upper.parse::<Digest>(), Err(DigestError::BadHex(_))));

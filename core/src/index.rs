@@ -76,7 +76,11 @@ impl Catalogue {
         for (name, versions) in &self.packages {
             for v in versions {
                 for i in v.manifest.implements.iter().filter(|i| &i.spec == spec) {
-                    out.push(Implementation { package: name.clone(), version: v.version.clone(), spec_version: i.version.clone() });
+                    out.push(Implementation {
+                        package: name.clone(),
+                        version: v.version.clone(),
+                        spec_version: i.version.clone(),
+                    });
                 }
             }
         }

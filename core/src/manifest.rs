@@ -70,12 +70,10 @@ pub mod values;
 
 pub use error::{FieldError, FieldPath, Location, ManifestError, Segment};
 pub use model::{
-    Claim, Compliance, Conflicts, HarnessResult, How, Implementation, InterfaceClaim, Level,
-    Manifest, Maturity, Package, Provides, RequirementsClaim, Requires, Tally, TestHarness,
+    Claim, Compliance, Conflicts, HarnessResult, How, Implementation, InterfaceClaim, Level, Manifest, Maturity,
+    Package, Provides, RequirementsClaim, Requires, Tally, TestHarness,
 };
-pub use values::{
-    ComponentName, CountryCode, Date, Evidence, License, RelativePath, Sdg, Url, ValueError,
-};
+pub use values::{ComponentName, CountryCode, Date, Evidence, License, RelativePath, Sdg, Url, ValueError};
 
 use crate::digest::Digest;
 

@@ -98,7 +98,10 @@ pub enum ManifestDocError {
 }
 
 fn field_err(field: impl Into<String>, reason: impl Into<String>) -> ManifestDocError {
-    ManifestDocError::Field { field: field.into(), reason: reason.into() }
+    ManifestDocError::Field {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 /// RFC 6838 `type/subtype` with restricted-name characters (parameters are not allowed
@@ -108,7 +111,9 @@ pub fn is_valid_media_type(s: &str) -> bool {
         !part.is_empty()
             && part.len() <= 127
             && part.as_bytes()[0].is_ascii_alphanumeric()
-            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
     };
     match s.split_once('/') {
         Some((t, st)) => restricted(t) && restricted(st),
@@ -136,7 +141,10 @@ pub fn parse_manifest(content_type: Option<&str>, body: &[u8]) -> Result<Manifes
             return Err(ManifestDocError::UnsupportedMediaType(truncate(d)));
         }
         (Some(h), Some(d)) if h != d => {
-            return Err(ManifestDocError::MediaTypeMismatch { header: truncate(h), document: d.to_owned() });
+            return Err(ManifestDocError::MediaTypeMismatch {
+                header: truncate(h),
+                document: d.to_owned(),
+            });
         }
         (_, Some(d)) => d,
         (Some(h), None) => h,
@@ -166,7 +174,9 @@ pub fn parse_manifest(content_type: Option<&str>, body: &[u8]) -> Result<Manifes
     };
     match kind {
         ManifestKind::Image => {
-            let config = obj.get("config").ok_or_else(|| field_err("config", "is required in an image manifest"))?;
+            let config = obj
+                .get("config")
+                .ok_or_else(|| field_err("config", "is required in an image manifest"))?;
             let config = descriptor(config, "config")?;
             if info.artifact_type.is_none() && media_type == media_types::OCI_MANIFEST {
                 info.artifact_type = Some(config.media_type.clone());
@@ -180,8 +190,16 @@ pub fn parse_manifest(content_type: Option<&str>, body: &[u8]) -> Result<Manifes
                 return Err(field_err("config", "an index must not have config or layers"));
             }
             info.manifests = descriptor_list(obj.get("manifests"), "manifests")?;
-            if let Some((i, d)) = info.manifests.iter().enumerate().find(|(_, d)| manifest_kind(&d.media_type).is_none()) {
-                return Err(field_err(format!("manifests[{i}].mediaType"), format!("`{}` is not a manifest type", truncate(&d.media_type))));
+            if let Some((i, d)) = info
+                .manifests
+                .iter()
+                .enumerate()
+                .find(|(_, d)| manifest_kind(&d.media_type).is_none())
+            {
+                return Err(field_err(
+                    format!("manifests[{i}].mediaType"),
+                    format!("`{}` is not a manifest type", truncate(&d.media_type)),
+                ));
             }
         }
     }
@@ -192,7 +210,10 @@ fn optional_media_type(v: Option<&Value>, field: &str) -> Result<Option<String>,
     match v {
         None => Ok(None),
         Some(Value::String(s)) if is_valid_media_type(s) => Ok(Some(s.clone())),
-        Some(_) => Err(field_err(field, "must be a media type such as `application/vnd.example+json`")),
+        Some(_) => Err(field_err(
+            field,
+            "must be a media type such as `application/vnd.example+json`",
+        )),
     }
 }
 
@@ -205,7 +226,11 @@ fn descriptor_list(v: Option<&Value>, field: &str) -> Result<Vec<Descriptor>, Ma
     if items.len() > MAX_DESCRIPTORS {
         return Err(ManifestDocError::TooManyDescriptors);
     }
-    items.iter().enumerate().map(|(i, d)| descriptor(d, &format!("{field}[{i}]"))).collect()
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, d)| descriptor(d, &format!("{field}[{i}]")))
+        .collect()
 }
 
 fn annotations(v: Option<&Value>, field: &str) -> Result<BTreeMap<String, String>, ManifestDocError> {
@@ -218,7 +243,10 @@ fn annotations(v: Option<&Value>, field: &str) -> Result<BTreeMap<String, String
             map.iter()
                 .map(|(k, v)| match v {
                     Value::String(s) => Ok((k.clone(), s.clone())),
-                    _ => Err(field_err(format!("{field}.{}", truncate(k)), "annotation values must be strings")),
+                    _ => Err(field_err(
+                        format!("{field}.{}", truncate(k)),
+                        "annotation values must be strings",
+                    )),
                 })
                 .collect()
         }
@@ -232,16 +260,25 @@ fn descriptor(v: &Value, field: &str) -> Result<Descriptor, ManifestDocError> {
     };
     let media_type = match obj.get("mediaType") {
         Some(Value::String(s)) if is_valid_media_type(s) => s.clone(),
-        _ => return Err(field_err(format!("{field}.mediaType"), "is required and must be a media type")),
+        _ => {
+            return Err(field_err(
+                format!("{field}.mediaType"),
+                "is required and must be a media type",
+            ));
+        }
     };
     let digest = match obj.get("digest") {
-        Some(Value::String(s)) => s.parse::<Digest>().map_err(|e| field_err(format!("{field}.digest"), e.to_string()))?,
+        Some(Value::String(s)) => s
+            .parse::<Digest>()
+            .map_err(|e| field_err(format!("{field}.digest"), e.to_string()))?,
         _ => return Err(field_err(format!("{field}.digest"), "is required")),
     };
-    let size = obj
-        .get("size")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| field_err(format!("{field}.size"), "is required and must be a non-negative integer"))?;
+    let size = obj.get("size").and_then(Value::as_u64).ok_or_else(|| {
+        field_err(
+            format!("{field}.size"),
+            "is required and must be a non-negative integer",
+        )
+    })?;
     let artifact_type = optional_media_type(obj.get("artifactType"), &format!("{field}.artifactType"))?;
     let ann = annotations(obj.get("annotations"), &format!("{field}.annotations"))?;
     Ok(Descriptor {
@@ -295,7 +332,10 @@ mod tests {
         let cases: Vec<(Option<&str>, String)> = vec![
             (None, "not json".into()),
             (None, "[]".into()),
-            (Some("application/x-unknown"), ok.replace(media_types::OCI_MANIFEST, "application/x-unknown")),
+            (
+                Some("application/x-unknown"),
+                ok.replace(media_types::OCI_MANIFEST, "application/x-unknown"),
+            ),
             (Some(media_types::OCI_INDEX), ok.clone()),
             (None, ok.replace("\"schemaVersion\":2", "\"schemaVersion\":1")),
             (None, ok.replace(D, "sha256:nothex")),

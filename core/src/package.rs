@@ -59,9 +59,7 @@ impl fmt::Display for NameRule {
             NameRule::PartTooLong => {
                 write!(f, "each part must be at most {MAX_PART_LEN} characters")
             }
-            NameRule::MustStartWithLetter => {
-                f.write_str("each part must start with a lowercase letter")
-            }
+            NameRule::MustStartWithLetter => f.write_str("each part must start with a lowercase letter"),
             NameRule::EndsWithDash => f.write_str("a part must not end with `-`"),
             NameRule::DoubleDash => f.write_str("dashes must be single (`--` is not allowed)"),
             NameRule::Uppercase => f.write_str("uppercase letters are not allowed; use lowercase"),
@@ -104,7 +102,11 @@ fn check_part(part: &str) -> Result<(), NameRule> {
 /// Checks a namespace (an organisation's name) or a user name by the grammar of one
 /// part of a package name.
 pub fn check_namespace(s: &str, kind: &'static str) -> Result<(), QualifiedNameError> {
-    check_part(s).map_err(|rule| QualifiedNameError { kind, input: truncate(s), rule })
+    check_part(s).map_err(|rule| QualifiedNameError {
+        kind,
+        input: truncate(s),
+        rule,
+    })
 }
 
 /// Parses `namespace/name` and returns the index of the `/`.
@@ -241,20 +243,13 @@ mod tests {
             assert!(ok.parse::<SpecId>().is_ok());
         }
         let max = format!("{}/{}", "a".repeat(64), "b".repeat(64));
-        assert_eq!(
-            max.parse::<PackageName>()
-                .map(|n| n.repo_name().to_string()),
-            Ok(max)
-        );
+        assert_eq!(max.parse::<PackageName>().map(|n| n.repo_name().to_string()), Ok(max));
     }
 
     #[test]
     fn parts() {
         let name: PackageName = "x-road/security-server".parse().unwrap();
-        assert_eq!(
-            (name.namespace(), name.name()),
-            ("x-road", "security-server")
-        );
+        assert_eq!((name.namespace(), name.name()), ("x-road", "security-server"));
     }
 
     #[test]
@@ -282,10 +277,7 @@ mod tests {
             assert_eq!(err.kind, "package name");
         }
         let long = format!("a/{}", "b".repeat(65));
-        assert_eq!(
-            long.parse::<SpecId>().map_err(|e| e.rule),
-            Err(NameRule::PartTooLong)
-        );
+        assert_eq!(long.parse::<SpecId>().map_err(|e| e.rule), Err(NameRule::PartTooLong));
     }
 
     #[test]
@@ -307,11 +299,7 @@ mod tests {
         let name: PackageName = serde_json::from_str("\"mosip/esignet\"").unwrap();
         assert_eq!(serde_json::to_string(&name).unwrap(), "\"mosip/esignet\"");
         let err = serde_json::from_str::<PackageName>("\"MOSIP/esignet\"").unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("uppercase letters are not allowed"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("uppercase letters are not allowed"), "{err}");
         assert!(serde_json::from_str::<SpecId>("42").is_err());
     }
 }

@@ -171,12 +171,20 @@ mod tests {
 
     #[test]
     fn repository_names() {
-        for ok in ["a", "mosip/esignet", "a/b/c", "x-road/security-server", "a__b", "a.b_c--d", "0"] {
+        for ok in [
+            "a",
+            "mosip/esignet",
+            "a/b/c",
+            "x-road/security-server",
+            "a__b",
+            "a.b_c--d",
+            "0",
+        ] {
             assert!(ok.parse::<RepoName>().is_ok(), "{ok} should be valid");
         }
         for bad in [
-            "", "..", "a/..", "a/%2e%2e", "%2e", "A", "a//b", "/a", "a/", "-a", "a-", "a___b", "a..b", "a/./b",
-            "a b", "a\\b",
+            "", "..", "a/..", "a/%2e%2e", "%2e", "A", "a//b", "/a", "a/", "-a", "a-", "a___b", "a..b", "a/./b", "a b",
+            "a\\b",
         ] {
             assert!(bad.parse::<RepoName>().is_err(), "{bad:?} should be invalid");
         }

@@ -39,7 +39,9 @@ pub enum Scope {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("scope `{0}` is invalid: use `admin`, `specs`, or `publish:`, `yank:` or `keys:` followed by a namespace or glob such as `mosip` or `mosip-*`")]
+#[error(
+    "scope `{0}` is invalid: use `admin`, `specs`, or `publish:`, `yank:` or `keys:` followed by a namespace or glob such as `mosip` or `mosip-*`"
+)]
 pub struct ScopeError(String);
 
 impl FromStr for Scope {
@@ -61,11 +63,16 @@ impl FromStr for Scope {
         };
         let ok = !glob.is_empty()
             && glob.len() <= 64
-            && glob.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*');
+            && glob
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'*');
         if !ok {
             return Err(err());
         }
-        Ok(Scope::Namespaced { action, glob: glob.to_owned() })
+        Ok(Scope::Namespaced {
+            action,
+            glob: glob.to_owned(),
+        })
     }
 }
 

@@ -107,9 +107,8 @@ impl Spec {
 
     /// The canonical JSON form.
     pub fn canonical_json(&self) -> String {
-        let value = serde_json::to_value(self).expect(
-            "a spec always serializes to a JSON value: it has no maps with non-string keys",
-        );
+        let value = serde_json::to_value(self)
+            .expect("a spec always serializes to a JSON value: it has no maps with non-string keys");
         let mut out = String::new();
         canonical::write(&value, &mut out);
         out
@@ -183,10 +182,7 @@ status = "draft"
         );
         let v = spec.version(&Version::new(1, 0, 2)).unwrap();
         assert_eq!(v.requirements[0].level, RequirementLevel::Required);
-        assert_eq!(
-            v.released.map(|d| d.to_string()).as_deref(),
-            Some("2025-09")
-        );
+        assert_eq!(v.released.map(|d| d.to_string()).as_deref(), Some("2025-09"));
         let json = spec.canonical_json();
         let back = Spec::from_canonical_json(&json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, spec);
@@ -202,10 +198,7 @@ status = "draft"
         let end = start + doc[start..].find("//! ```\n").unwrap();
         let text: String = doc[start..end]
             .lines()
-            .map(|l| {
-                l.strip_prefix("//! ")
-                    .unwrap_or(l.trim_start_matches("//!"))
-            })
+            .map(|l| l.strip_prefix("//! ").unwrap_or(l.trim_start_matches("//!")))
             .collect::<Vec<_>>()
             .join("\n");
         Spec::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -217,14 +210,8 @@ status = "draft"
         let json = spec.canonical_json();
         assert!(json.starts_with(r#"{"description":"#), "{json}");
         assert!(json.contains(r#""version":"1.1.0-draft.1""#), "{json}");
-        let pretty = serde_json::to_string_pretty(
-            &serde_json::from_str::<serde_json::Value>(&json).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(
-            Spec::from_canonical_json(&pretty),
-            Err(SpecError::NotCanonical)
-        );
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&json).unwrap()).unwrap();
+        assert_eq!(Spec::from_canonical_json(&pretty), Err(SpecError::NotCanonical));
     }
 
     #[test]
@@ -233,11 +220,7 @@ status = "draft"
         spec.versions.swap(0, 1);
         spec.title = String::new();
         let err = spec.validate().unwrap_err();
-        let paths: Vec<String> = err
-            .field_errors()
-            .iter()
-            .map(|e| e.path.to_string())
-            .collect();
+        let paths: Vec<String> = err.field_errors().iter().map(|e| e.path.to_string()).collect();
         assert_eq!(paths, ["title", "versions[1].version"]);
     }
 }

@@ -177,20 +177,12 @@ impl fmt::Display for EntryProblem {
             Self::PathTooLong { max } => write!(f, "the path is longer than {max} bytes"),
             Self::Duplicate => f.write_str("the path appears twice in the archive"),
             Self::InsideNonDirectory { parent } => {
-                write!(
-                    f,
-                    "the path goes through `{parent}`, which is not a directory"
-                )
+                write!(f, "the path goes through `{parent}`, which is not a directory")
             }
-            Self::HasChildren => {
-                f.write_str("it is not a directory, but other entries are inside it")
-            }
+            Self::HasChildren => f.write_str("it is not a directory, but other entries are inside it"),
             Self::SymlinkEmpty => f.write_str("the symbolic link has an empty target"),
             Self::SymlinkAbsolute { target } => {
-                write!(
-                    f,
-                    "the symbolic link points to the absolute path `{target}`"
-                )
+                write!(f, "the symbolic link points to the absolute path `{target}`")
             }
             Self::SymlinkEscapes { target } => write!(
                 f,
@@ -213,20 +205,14 @@ impl fmt::Display for EntryProblem {
                 shown_type(*b)
             ),
             Self::PaxGlobalHeader => f.write_str("PAX global headers are not allowed"),
-            Self::OldHeader => {
-                f.write_str("old (v7) tar headers are not allowed; use ustar, PAX or GNU")
-            }
+            Self::OldHeader => f.write_str("old (v7) tar headers are not allowed; use ustar, PAX or GNU"),
             Self::SetId { mode } => write!(f, "mode {mode:o} sets the setuid or setgid bit"),
             Self::DataOnNonFile { size } => {
-                write!(
-                    f,
-                    "only files may carry data, but this entry has {size} bytes"
-                )
+                write!(f, "only files may carry data, but this entry has {size} bytes")
             }
-            Self::PaxSizeMismatch { pax, header } => write!(
-                f,
-                "its PAX size ({pax}) disagrees with its header size ({header})"
-            ),
+            Self::PaxSizeMismatch { pax, header } => {
+                write!(f, "its PAX size ({pax}) disagrees with its header size ({header})")
+            }
             Self::BadExtension(why) => write!(f, "bad extension header: {why}"),
         }
     }
@@ -442,11 +428,7 @@ impl<'l> Walk<'l> {
         }
     }
 
-    fn raw_entry<R: Read>(
-        &mut self,
-        entry: &mut tar::Entry<'_, R>,
-        pending: &mut Pending,
-    ) -> Result<(), TarballError> {
+    fn raw_entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, pending: &mut Pending) -> Result<(), TarballError> {
         let header = entry.header();
         let ty = header.entry_type();
         let header_path = header.path_bytes().into_owned();
@@ -457,9 +439,7 @@ impl<'l> Walk<'l> {
         if header.as_ustar().is_none() && header.as_gnu().is_none() {
             return Err(fail_here(EntryProblem::OldHeader));
         }
-        let size = header
-            .entry_size()
-            .map_err(|e| classify(e, self.last.clone()))?;
+        let size = header.entry_size().map_err(|e| classify(e, self.last.clone()))?;
 
         // Extension headers: read (bounded), remember, and go on to the entry they describe.
         if ty.is_gnu_longname() || ty.is_gnu_longlink() || ty.is_pax_local_extensions() {
@@ -501,10 +481,7 @@ impl<'l> Walk<'l> {
         }
 
         let pending = std::mem::take(pending);
-        let path_bytes = pending
-            .pax_path
-            .or(pending.long_name)
-            .unwrap_or(header_path);
+        let path_bytes = pending.pax_path.or(pending.long_name).unwrap_or(header_path);
         let link_bytes = pending
             .pax_link
             .or(pending.long_link)
@@ -603,8 +580,7 @@ impl<'l> Walk<'l> {
 
         let kind = match kind {
             Kind::Symlink(_) => {
-                let target =
-                    link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
+                let target = link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
                 if target.starts_with('/') {
                     return Err(fail(EntryProblem::SymlinkAbsolute {
                         target: truncate(&target),
@@ -615,8 +591,7 @@ impl<'l> Walk<'l> {
                 Kind::Symlink(target)
             }
             Kind::HardLink => {
-                let raw =
-                    link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
+                let raw = link_target(link_bytes.as_deref(), self.limits.max_path_bytes).map_err(fail)?;
                 let bad = |reason| EntryProblem::HardLinkTarget {
                     target: truncate(&raw),
                     reason,
@@ -633,9 +608,7 @@ impl<'l> Walk<'l> {
                     Some(Kind::File | Kind::HardLink) => {}
                     Some(_) => return Err(fail(bad("the target is not a file"))),
                     None => {
-                        return Err(fail(bad(
-                            "the target is not an earlier entry of the archive",
-                        )));
+                        return Err(fail(bad("the target is not an earlier entry of the archive")));
                     }
                 }
                 self.summary.hard_links += 1;
@@ -659,9 +632,7 @@ impl<'l> Walk<'l> {
     fn pax_records(&self, data: &[u8], pending: &mut Pending) -> Result<(), String> {
         for record in tar::PaxExtensions::new(data) {
             let record = record.map_err(|_| "a malformed PAX record".to_owned())?;
-            let key = record
-                .key()
-                .map_err(|_| "a PAX key that is not UTF-8".to_owned())?;
+            let key = record.key().map_err(|_| "a PAX key that is not UTF-8".to_owned())?;
             let value = record.value_bytes();
             match key {
                 "path" => pending.pax_path = Some(value.to_vec()),
@@ -767,10 +738,7 @@ fn normalize(raw: &str, max: usize) -> Result<Option<String>, EntryProblem> {
     if raw.chars().any(char::is_control) {
         return Err(EntryProblem::ControlCharacter);
     }
-    let parts: Vec<&str> = raw
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
+    let parts: Vec<&str> = raw.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
     if parts.contains(&"..") {
         return Err(EntryProblem::ParentDir);
     }
@@ -804,11 +772,7 @@ mod tests {
             let mut h = Header::new_gnu();
             h.set_entry_type(ty);
             h.set_size(size);
-            h.set_mode(if ty == EntryType::Directory {
-                0o755
-            } else {
-                0o644
-            });
+            h.set_mode(if ty == EntryType::Directory { 0o755 } else { 0o644 });
             h
         }
 
@@ -918,17 +882,14 @@ mod tests {
         b.append(&h, &b"x"[..]).unwrap();
         let msg = refusal(&gzip(&b.into_inner().unwrap()));
         assert!(
-            msg.starts_with("entry `ddd")
-                && msg.ends_with("`: `..` would leave the package directory"),
+            msg.starts_with("entry `ddd") && msg.ends_with("`: `..` would leave the package directory"),
             "{msg}"
         );
     }
 
     #[test]
     fn refuses_parent_dir() {
-        let bytes = Tb::new()
-            .raw(EntryType::Regular, b"a/../../evil.sh", 1, 0o755)
-            .gz();
+        let bytes = Tb::new().raw(EntryType::Regular, b"a/../../evil.sh", 1, 0o755).gz();
         assert_eq!(
             refusal(&bytes),
             "entry `a/../../evil.sh`: `..` would leave the package directory"
@@ -937,20 +898,13 @@ mod tests {
 
     #[test]
     fn refuses_absolute_paths() {
-        let bytes = Tb::new()
-            .raw(EntryType::Regular, b"/etc/cron.d/x", 1, 0o644)
-            .gz();
-        assert_eq!(
-            refusal(&bytes),
-            "entry `/etc/cron.d/x`: absolute paths are not allowed"
-        );
+        let bytes = Tb::new().raw(EntryType::Regular, b"/etc/cron.d/x", 1, 0o644).gz();
+        assert_eq!(refusal(&bytes), "entry `/etc/cron.d/x`: absolute paths are not allowed");
     }
 
     #[test]
     fn refuses_symlinks_that_escape() {
-        let direct = Tb::new()
-            .link(EntryType::Symlink, "charts/up", "../../etc")
-            .gz();
+        let direct = Tb::new().link(EntryType::Symlink, "charts/up", "../../etc").gz();
         assert_eq!(
             refusal(&direct),
             "entry `charts/up`: the symbolic link points to `../../etc`, which leaves the package directory"
@@ -1006,10 +960,7 @@ mod tests {
             "{}",
             refusal(&out)
         );
-        let nothing = Tb::new()
-            .link(EntryType::Link, "h", "later")
-            .file("later", b"x")
-            .gz();
+        let nothing = Tb::new().link(EntryType::Link, "h", "later").file("later", b"x").gz();
         assert_eq!(
             refusal(&nothing),
             "entry `h`: the hard link to `later` is not allowed: the target is not an earlier entry of the archive"
@@ -1019,10 +970,7 @@ mod tests {
     #[test]
     fn refuses_devices_and_fifos() {
         let chr = Tb::new().raw(EntryType::Char, b"dev/null", 0, 0o644).gz();
-        assert_eq!(
-            refusal(&chr),
-            "entry `dev/null`: character devices are not allowed"
-        );
+        assert_eq!(refusal(&chr), "entry `dev/null`: character devices are not allowed");
         let blk = Tb::new().raw(EntryType::Block, b"sda", 0, 0o644).gz();
         assert_eq!(refusal(&blk), "entry `sda`: block devices are not allowed");
         let fifo = Tb::new().raw(EntryType::Fifo, b"pipe", 0, 0o644).gz();
@@ -1032,27 +980,16 @@ mod tests {
     #[test]
     fn refuses_duplicates_bad_names_and_setuid() {
         let dup = Tb::new().file("a.txt", b"1").file("./a.txt", b"2").gz();
-        assert_eq!(
-            refusal(&dup),
-            "entry `a.txt`: the path appears twice in the archive"
-        );
+        assert_eq!(refusal(&dup), "entry `a.txt`: the path appears twice in the archive");
         let latin1 = Tb::new().raw(EntryType::Regular, b"caf\xe9", 1, 0o644).gz();
-        assert_eq!(
-            refusal(&latin1),
-            "entry `caf\u{fffd}`: the path is not UTF-8"
-        );
-        let escape = Tb::new()
-            .raw(EntryType::Regular, b"x\x1b[2J", 1, 0o644)
-            .gz();
+        assert_eq!(refusal(&latin1), "entry `caf\u{fffd}`: the path is not UTF-8");
+        let escape = Tb::new().raw(EntryType::Regular, b"x\x1b[2J", 1, 0o644).gz();
         assert_eq!(
             refusal(&escape),
             "entry `x\\u{1b}[2J`: the path contains control characters"
         );
         let suid = Tb::new().raw(EntryType::Regular, b"run", 1, 0o4755).gz();
-        assert_eq!(
-            refusal(&suid),
-            "entry `run`: mode 4755 sets the setuid or setgid bit"
-        );
+        assert_eq!(refusal(&suid), "entry `run`: mode 4755 sets the setuid or setgid bit");
     }
 
     #[test]
@@ -1112,14 +1049,8 @@ mod tests {
     #[test]
     fn refuses_broken_streams() {
         let good = Tb::new().file("a", b"hello").gz();
-        assert!(matches!(
-            check(b"not gzip at all"),
-            Err(TarballError::Gzip(_))
-        ));
-        assert!(matches!(
-            check(&good[..good.len() - 10]),
-            Err(TarballError::Gzip(_))
-        ));
+        assert!(matches!(check(b"not gzip at all"), Err(TarballError::Gzip(_))));
+        assert!(matches!(check(&good[..good.len() - 10]), Err(TarballError::Gzip(_))));
         let mut trailing = good.clone();
         trailing.extend_from_slice(b"extra");
         assert_eq!(check(&trailing), Err(TarballError::TrailingData));

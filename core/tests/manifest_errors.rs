@@ -86,10 +86,7 @@ fn unknown_enum_variant() {
 
 #[test]
 fn bad_spdx_expression() {
-    insta::assert_snapshot!(report(&with(
-        "license = \"MPL-2.0\"",
-        "license = \"Apache-2.0 OR\""
-    )));
+    insta::assert_snapshot!(report(&with("license = \"MPL-2.0\"", "license = \"Apache-2.0 OR\"")));
 }
 
 #[test]
@@ -113,10 +110,7 @@ fn short_version() {
 
 #[test]
 fn bad_package_name() {
-    insta::assert_snapshot!(report(&with(
-        "name = \"mosip/esignet\"",
-        "name = \"MOSIP/eSignet\""
-    )));
+    insta::assert_snapshot!(report(&with("name = \"mosip/esignet\"", "name = \"MOSIP/eSignet\"")));
 }
 
 #[test]
@@ -183,10 +177,7 @@ fn javascript_url() {
 
 #[test]
 fn build_metadata_in_version() {
-    insta::assert_snapshot!(report(&with(
-        "version = \"1.8.0\"",
-        "version = \"1.8.0+build.7\""
-    )));
+    insta::assert_snapshot!(report(&with("version = \"1.8.0\"", "version = \"1.8.0+build.7\"")));
 }
 
 /// The rules checked after deserialization report every problem, each with its line.

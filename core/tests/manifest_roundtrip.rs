@@ -18,15 +18,8 @@ fn catalog_examples() -> Vec<(String, String)> {
         let dir = entry.expect("readable directory entry").path();
         let manifest = dir.join("govstore.toml");
         if manifest.is_file() {
-            let name = dir
-                .file_name()
-                .expect("a name")
-                .to_string_lossy()
-                .into_owned();
-            found.push((
-                name,
-                std::fs::read_to_string(&manifest).expect("readable manifest"),
-            ));
+            let name = dir.file_name().expect("a name").to_string_lossy().into_owned();
+            found.push((name, std::fs::read_to_string(&manifest).expect("readable manifest")));
         }
     }
     found.sort();
@@ -42,8 +35,7 @@ fn every_catalog_example_is_valid_and_round_trips() {
         examples.len()
     );
     for (dir, text) in examples {
-        let m = Manifest::from_toml_str(&text)
-            .unwrap_or_else(|e| panic!("catalog-examples/{dir}: {e}"));
+        let m = Manifest::from_toml_str(&text).unwrap_or_else(|e| panic!("catalog-examples/{dir}: {e}"));
         let json = m.canonical_json();
         let back = Manifest::from_canonical_json(&json).unwrap_or_else(|e| panic!("{dir}: {e}"));
         assert_eq!(back, m, "{dir}");
@@ -96,10 +88,7 @@ fn catalog_examples_say_what_the_brief_says() {
     assert!(opencrvs.package.license.is_osi_approved());
 
     let n8n = get("n8n");
-    assert_eq!(
-        n8n.package.license.as_str(),
-        "LicenseRef-Sustainable-Use-License"
-    );
+    assert_eq!(n8n.package.license.as_str(), "LicenseRef-Sustainable-Use-License");
     assert!(!n8n.package.license.is_osi_approved());
 }
 
@@ -140,10 +129,7 @@ version = "1.8.0"
 name = "mosip/esignet"
 keywords = []
 "#;
-    let (a, b) = (
-        Manifest::from_toml_str(a).unwrap(),
-        Manifest::from_toml_str(b).unwrap(),
-    );
+    let (a, b) = (Manifest::from_toml_str(a).unwrap(), Manifest::from_toml_str(b).unwrap());
     assert_eq!(a.canonical_json(), b.canonical_json());
     assert_eq!(
         a.canonical_json(),
@@ -159,13 +145,8 @@ fn from_canonical_json_refuses_non_canonical_and_invalid_json() {
     let m = Manifest::from_toml_str(include_str!("../src/manifest/reference.toml")).unwrap();
     let json = m.canonical_json();
 
-    let pretty =
-        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&json).unwrap())
-            .unwrap();
-    assert_eq!(
-        Manifest::from_canonical_json(&pretty),
-        Err(ManifestError::NotCanonical)
-    );
+    let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&json).unwrap()).unwrap();
+    assert_eq!(Manifest::from_canonical_json(&pretty), Err(ManifestError::NotCanonical));
 
     let unknown = json.replacen("\"package\":{", "\"package\":{\"licence\":\"MIT\",", 1);
     let err = Manifest::from_canonical_json(&unknown).unwrap_err();
@@ -186,10 +167,7 @@ fn from_canonical_json_refuses_non_canonical_and_invalid_json() {
     );
 
     let err = Manifest::from_canonical_json(&format!("{json} x")).unwrap_err();
-    assert!(
-        matches!(err, ManifestError::Syntax { format: "JSON", .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, ManifestError::Syntax { format: "JSON", .. }), "{err:?}");
 }
 
 #[test]
@@ -199,11 +177,7 @@ fn validate_checks_manifests_built_in_code() {
     m.package.keywords = (0..11).map(|i| format!("k{i}")).collect();
     m.package.description.clear();
     let err = m.validate().unwrap_err();
-    let paths: Vec<String> = err
-        .field_errors()
-        .iter()
-        .map(|e| e.path.to_string())
-        .collect();
+    let paths: Vec<String> = err.field_errors().iter().map(|e| e.path.to_string()).collect();
     assert_eq!(paths, ["package.description", "package.keywords"]);
 }
 
@@ -229,15 +203,8 @@ fn version_requirements_round_trip() {
         );
         let m = Manifest::from_toml_str(&text).unwrap_or_else(|e| panic!("{written}: {e}"));
         let json = m.canonical_json();
-        assert!(
-            json.contains(&format!("\"x\":\"{canonical}\"")),
-            "{written}: {json}"
-        );
-        assert_eq!(
-            Manifest::from_canonical_json(&json).unwrap(),
-            m,
-            "{written}"
-        );
+        assert!(json.contains(&format!("\"x\":\"{canonical}\"")), "{written}: {json}");
+        assert_eq!(Manifest::from_canonical_json(&json).unwrap(), m, "{written}");
     }
     let empty = "[package]\nname = \"a/b\"\nversion = \"1.0.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n\
                  [requires.platform]\nx = \"\"\n";

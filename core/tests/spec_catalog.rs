@@ -25,8 +25,7 @@ fn spec_files() -> Vec<(String, Spec)> {
         if path.extension().is_some_and(|e| e == "toml") {
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(&path).expect("readable spec file");
-            let spec = Spec::from_toml_str(&text)
-                .unwrap_or_else(|e| panic!("catalog-examples/specs/{stem}.toml: {e}"));
+            let spec = Spec::from_toml_str(&text).unwrap_or_else(|e| panic!("catalog-examples/specs/{stem}.toml: {e}"));
             found.push((stem, spec));
         }
     }
@@ -50,8 +49,7 @@ fn packages() -> Vec<(String, Manifest)> {
         if manifest.is_file() {
             let name = dir.file_name().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(&manifest).expect("readable manifest");
-            let m = Manifest::from_toml_str(&text)
-                .unwrap_or_else(|e| panic!("catalog-examples/{name}: {e}"));
+            let m = Manifest::from_toml_str(&text).unwrap_or_else(|e| panic!("catalog-examples/{name}: {e}"));
             found.push((name, m));
         }
     }
@@ -60,10 +58,7 @@ fn packages() -> Vec<(String, Manifest)> {
 }
 
 fn versions(spec: &Spec) -> Vec<String> {
-    spec.versions
-        .iter()
-        .map(|v| v.version.to_string())
-        .collect()
+    spec.versions.iter().map(|v| v.version.to_string()).collect()
 }
 
 #[test]
@@ -100,10 +95,7 @@ fn every_spec_file_parses_and_round_trips() {
         let json = spec.canonical_json();
         let back = Spec::from_canonical_json(&json).unwrap_or_else(|e| panic!("{stem}: {e}"));
         assert_eq!(&back, spec, "{stem}");
-        assert!(
-            spec.latest_released().is_some(),
-            "{stem}: no released version"
-        );
+        assert!(spec.latest_released().is_some(), "{stem}: no released version");
         for v in &spec.versions {
             for file in &v.openapi {
                 let prefix = format!(
@@ -139,10 +131,7 @@ fn specs_say_what_the_sources_say() {
         ["0.8.0", "0.9.0", "1.0.0", "1.1.0", "1.1.1"]
     );
     let payments = get("govstack/payments");
-    assert_eq!(
-        versions(payments),
-        ["0.9.2", "1.0.0", "2.0.0", "2.1.0", "3.0.0"]
-    );
+    assert_eq!(versions(payments), ["0.9.2", "1.0.0", "2.0.0", "2.1.0", "3.0.0"]);
     let released: Vec<String> = payments
         .versions
         .iter()
@@ -169,27 +158,12 @@ fn specs_say_what_the_sources_say() {
         Some(Status::Draft)
     );
     assert_eq!(versions(get("govstack/messaging")), ["0.9.0", "1.0.0"]);
-    assert_eq!(
-        versions(get("govstack/workflow")),
-        ["0.9.2", "0.9.3", "1.0.0"]
-    );
-    assert_eq!(
-        versions(get("govstack/scheduler")),
-        ["0.9.0", "1.0.0", "1.1.0"]
-    );
-    assert_eq!(
-        versions(get("govstack/esignature")),
-        ["0.8.0", "0.9.0", "1.0.0"]
-    );
+    assert_eq!(versions(get("govstack/workflow")), ["0.9.2", "0.9.3", "1.0.0"]);
+    assert_eq!(versions(get("govstack/scheduler")), ["0.9.0", "1.0.0", "1.1.0"]);
+    assert_eq!(versions(get("govstack/esignature")), ["0.8.0", "0.9.0", "1.0.0"]);
     assert_eq!(versions(get("govstack/emarketplace")), ["0.1.0"]);
-    assert_eq!(
-        versions(get("govstack/gis")),
-        ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]
-    );
-    assert_eq!(
-        versions(get("govstack/wallet")),
-        ["0.1.0", "0.2.0", "1.0.0"]
-    );
+    assert_eq!(versions(get("govstack/gis")), ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]);
+    assert_eq!(versions(get("govstack/wallet")), ["0.1.0", "0.2.0", "1.0.0"]);
     assert_eq!(
         versions(get("govstack/cloud-infrastructure")),
         ["0.8.0", "0.9.0", "1.0.0", "1.0.1"]
@@ -199,12 +173,7 @@ fn specs_say_what_the_sources_say() {
     let cfr = get("govstack/cfr");
     assert_eq!(versions(cfr), ["1.0.0", "2.0.0", "2.1.0"]);
     let cfr2 = cfr.version(&Version::new(2, 0, 0)).unwrap();
-    let level = |id: &str| {
-        cfr2.requirements
-            .iter()
-            .find(|r| r.id.as_str() == id)
-            .map(|r| r.level)
-    };
+    let level = |id: &str| cfr2.requirements.iter().find(|r| r.id.as_str() == id).map(|r| r.level);
     for required in [
         "govstack-cfr-deployment#req-1",
         "govstack-cfr-deployment#req-2",
@@ -213,22 +182,14 @@ fn specs_say_what_the_sources_say() {
         "govstack-cfr-security#req-3",
         "govstack-cfr-security#req-16",
     ] {
-        assert_eq!(
-            level(required),
-            Some(RequirementLevel::Required),
-            "{required}"
-        );
+        assert_eq!(level(required), Some(RequirementLevel::Required), "{required}");
     }
     for recommended in [
         "govstack-cfr-deployment#req-4",
         "govstack-cfr-security#req-15",
         "govstack-cfr-development#req-3",
     ] {
-        assert_eq!(
-            level(recommended),
-            Some(RequirementLevel::Recommended),
-            "{recommended}"
-        );
+        assert_eq!(level(recommended), Some(RequirementLevel::Recommended), "{recommended}");
     }
 }
 
@@ -244,20 +205,13 @@ fn every_package_names_known_spec_versions() {
         }
         if let Err(errors) = check_spec_references(&manifest, &specs) {
             for e in errors {
-                let hint = e
-                    .hint
-                    .as_ref()
-                    .map(|h| format!(" (hint: {h})"))
-                    .unwrap_or_default();
+                let hint = e.hint.as_ref().map(|h| format!(" (hint: {h})")).unwrap_or_default();
                 problems.push(format!("catalog-examples/{dir}: {e}{hint}"));
             }
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(
-        implementing >= 15,
-        "only {implementing} packages implement a spec"
-    );
+    assert!(implementing >= 15, "only {implementing} packages implement a spec");
 }
 
 /// What `catalog-examples/README.md` promises about directories.
@@ -281,19 +235,14 @@ fn package_directories_follow_the_layout() {
         );
 
         let readme = m.package.readme.as_ref().map(|r| path.join(r.as_str()));
-        assert!(
-            readme.as_deref().is_some_and(Path::is_file),
-            "{dir}: readme missing"
-        );
+        assert!(readme.as_deref().is_some_and(Path::is_file), "{dir}: readme missing");
         let deploy = path.join("deploy");
         let files = std::fs::read_dir(&deploy)
             .unwrap_or_else(|e| panic!("{dir}: deploy/: {e}"))
             .count();
         assert!(files > 0, "{dir}: deploy/ is empty");
 
-        let base = if name.name() == name.namespace()
-            || name.name().starts_with(&format!("{}-", name.namespace()))
-        {
+        let base = if name.name() == name.namespace() || name.name().starts_with(&format!("{}-", name.namespace())) {
             name.name().to_owned()
         } else {
             format!("{}-{}", name.namespace(), name.name())

@@ -96,9 +96,8 @@ fn versions_written_as_a_table() {
 
 #[test]
 fn openapi_written_as_a_table() {
-    let text = format!(
-        "{BASE}\n[[versions]]\nversion = \"1.1.0\"\nstatus = \"draft\"\n[versions.openapi]\nname = \"x\"\n"
-    );
+    let text =
+        format!("{BASE}\n[[versions]]\nversion = \"1.1.0\"\nstatus = \"draft\"\n[versions.openapi]\nname = \"x\"\n");
     insta::assert_snapshot!(report(&text));
 }
 
@@ -109,10 +108,7 @@ fn short_version() {
 
 #[test]
 fn build_metadata_in_version() {
-    insta::assert_snapshot!(report(&with(
-        "version = \"1.0.2\"",
-        "version = \"1.0.2+govstack\""
-    )));
+    insta::assert_snapshot!(report(&with("version = \"1.0.2\"", "version = \"1.0.2+govstack\"")));
 }
 
 #[test]
@@ -125,8 +121,7 @@ fn versions_out_of_order_and_listed_twice() {
 
 #[test]
 fn no_versions() {
-    let text =
-        "id = \"govstack/identity\"\ntitle = \"Identity\"\ndescription = \"d\"\nversions = []\n";
+    let text = "id = \"govstack/identity\"\ntitle = \"Identity\"\ndescription = \"d\"\nversions = []\n";
     insta::assert_snapshot!(report(text));
 }
 
@@ -142,34 +137,22 @@ fn unknown_status() {
 
 #[test]
 fn requirement_level_in_lowercase() {
-    insta::assert_snapshot!(report(&with(
-        "level = \"REQUIRED\"",
-        "level = \"required\""
-    )));
+    insta::assert_snapshot!(report(&with("level = \"REQUIRED\"", "level = \"required\"")));
 }
 
 #[test]
 fn bad_requirement_id() {
-    insta::assert_snapshot!(report(&with(
-        "id = \"identity#req-1\"",
-        "id = \"Identity req 1\""
-    )));
+    insta::assert_snapshot!(report(&with("id = \"identity#req-1\"", "id = \"Identity req 1\"")));
 }
 
 #[test]
 fn bad_release_date() {
-    insta::assert_snapshot!(report(&with(
-        "released = \"2025-09\"",
-        "released = \"2025-13\""
-    )));
+    insta::assert_snapshot!(report(&with("released = \"2025-09\"", "released = \"2025-13\"")));
 }
 
 #[test]
 fn quarter_instead_of_date() {
-    insta::assert_snapshot!(report(&with(
-        "released = \"2025-09\"",
-        "released = \"23Q4\""
-    )));
+    insta::assert_snapshot!(report(&with("released = \"2025-09\"", "released = \"23Q4\"")));
 }
 
 #[test]
@@ -190,10 +173,7 @@ fn bad_spec_id() {
 
 #[test]
 fn toml_syntax_error() {
-    insta::assert_snapshot!(report(&with(
-        "released = \"2025-09\"",
-        "released = 2025-09"
-    )));
+    insta::assert_snapshot!(report(&with("released = \"2025-09\"", "released = 2025-09")));
 }
 
 #[test]
@@ -260,8 +240,7 @@ fn check(from: &str, to: &str) -> String {
 
 fn check_text(text: &str) -> String {
     let manifest = Manifest::from_toml_str(text).unwrap_or_else(|e| panic!("{e}"));
-    let mut errors =
-        check_spec_references(&manifest, &catalogue()).expect_err("the check should fail");
+    let mut errors = check_spec_references(&manifest, &catalogue()).expect_err("the check should fail");
     locate_in_toml(text, &mut errors);
     render(&errors)
 }
@@ -279,18 +258,12 @@ fn implements_a_version_that_does_not_exist() {
 
 #[test]
 fn implements_a_misspelt_spec() {
-    insta::assert_snapshot!(check(
-        "spec = \"govstack/identity\"",
-        "spec = \"govstack/identiy\""
-    ));
+    insta::assert_snapshot!(check("spec = \"govstack/identity\"", "spec = \"govstack/identiy\""));
 }
 
 #[test]
 fn implements_a_spec_in_the_wrong_namespace() {
-    insta::assert_snapshot!(check(
-        "spec = \"govstack/identity\"",
-        "spec = \"mosip/identity\""
-    ));
+    insta::assert_snapshot!(check("spec = \"govstack/identity\"", "spec = \"mosip/identity\""));
 }
 
 #[test]

@@ -105,7 +105,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer(RepositoryBlobs::RepositoryId))
                 .col(string_len(RepositoryBlobs::Digest, 71))
                 .col(big_integer(RepositoryBlobs::CreatedAt))
-                .primary_key(Index::create().col(RepositoryBlobs::RepositoryId).col(RepositoryBlobs::Digest))
+                .primary_key(
+                    Index::create()
+                        .col(RepositoryBlobs::RepositoryId)
+                        .col(RepositoryBlobs::Digest),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .from(RepositoryBlobs::Table, RepositoryBlobs::RepositoryId)
@@ -234,7 +238,11 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("uploads_updated_at").table(Uploads::Table).col(Uploads::UpdatedAt).to_owned(),
+            Index::create()
+                .name("uploads_updated_at")
+                .table(Uploads::Table)
+                .col(Uploads::UpdatedAt)
+                .to_owned(),
         )
         .await?;
         Ok(())

@@ -112,7 +112,11 @@ enum AuditLog {
 }
 
 fn fk(from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from.0, from.1).to(to.0, to.1).on_delete(ForeignKeyAction::Cascade).to_owned()
+    ForeignKey::create()
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 #[async_trait::async_trait]
@@ -143,9 +147,19 @@ impl MigrationTrait for Migration {
                 .col(big_integer(Memberships::OrganisationId))
                 .col(big_integer(Memberships::UserId))
                 .col(string_len(Memberships::Role, 16))
-                .primary_key(Index::create().col(Memberships::OrganisationId).col(Memberships::UserId))
-                .foreign_key(&mut fk((Memberships::Table, Memberships::OrganisationId), (Organisations::Table, Organisations::Id)))
-                .foreign_key(&mut fk((Memberships::Table, Memberships::UserId), (Users::Table, Users::Id)))
+                .primary_key(
+                    Index::create()
+                        .col(Memberships::OrganisationId)
+                        .col(Memberships::UserId),
+                )
+                .foreign_key(&mut fk(
+                    (Memberships::Table, Memberships::OrganisationId),
+                    (Organisations::Table, Organisations::Id),
+                ))
+                .foreign_key(&mut fk(
+                    (Memberships::Table, Memberships::UserId),
+                    (Users::Table, Users::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -178,7 +192,10 @@ impl MigrationTrait for Migration {
                 .col(big_integer(SigningKeys::CreatedAt))
                 .col(big_integer_null(SigningKeys::RevokedAt))
                 .col(text_null(SigningKeys::RevokeReason))
-                .foreign_key(&mut fk((SigningKeys::Table, SigningKeys::OrganisationId), (Organisations::Table, Organisations::Id)))
+                .foreign_key(&mut fk(
+                    (SigningKeys::Table, SigningKeys::OrganisationId),
+                    (Organisations::Table, Organisations::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -201,7 +218,10 @@ impl MigrationTrait for Migration {
                 .col(text(Packages::Description))
                 .col(text(Packages::License))
                 .col(big_integer(Packages::CreatedAt))
-                .foreign_key(&mut fk((Packages::Table, Packages::OrganisationId), (Organisations::Table, Organisations::Id)))
+                .foreign_key(&mut fk(
+                    (Packages::Table, Packages::OrganisationId),
+                    (Organisations::Table, Organisations::Id),
+                ))
                 .to_owned(),
         )
         .await?;
@@ -219,7 +239,10 @@ impl MigrationTrait for Migration {
                 .col(big_integer(PackageVersions::PublishedAt))
                 .col(boolean(PackageVersions::Yanked))
                 .col(text_null(PackageVersions::YankReason))
-                .foreign_key(&mut fk((PackageVersions::Table, PackageVersions::PackageId), (Packages::Table, Packages::Id)))
+                .foreign_key(&mut fk(
+                    (PackageVersions::Table, PackageVersions::PackageId),
+                    (Packages::Table, Packages::Id),
+                ))
                 .to_owned(),
         )
         .await?;

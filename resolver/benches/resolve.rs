@@ -82,29 +82,17 @@ fn spec_id(i: usize) -> SpecId {
 
 /// `n` packages of 20 versions each.
 fn catalogue(n: usize, rng: &mut Rng) -> Catalogue {
-    let licences: Vec<License> = [
-        "Apache-2.0",
-        "MIT",
-        "AGPL-3.0-only",
-        "MPL-2.0",
-        "Apache-2.0 OR MIT",
-    ]
-    .iter()
-    .map(|s| parse(s))
-    .collect();
-    let names: Vec<PackageName> = (0..n).map(package_name).collect();
-    let specs: Vec<SpecId> = (0..SPECS).map(spec_id).collect();
-    let spec_versions: Vec<Version> = ["1.0.0", "1.1.0", "2.0.0"]
+    let licences: Vec<License> = ["Apache-2.0", "MIT", "AGPL-3.0-only", "MPL-2.0", "Apache-2.0 OR MIT"]
         .iter()
         .map(|s| parse(s))
         .collect();
+    let names: Vec<PackageName> = (0..n).map(package_name).collect();
+    let specs: Vec<SpecId> = (0..SPECS).map(spec_id).collect();
+    let spec_versions: Vec<Version> = ["1.0.0", "1.1.0", "2.0.0"].iter().map(|s| parse(s)).collect();
     let postgres: Vec<VersionReq> = (12..=16).map(|v| parse(&format!(">={v}"))).collect();
     let kubernetes: Vec<VersionReq> = (24..=30).map(|v| parse(&format!(">=1.{v}"))).collect();
     let caret: Vec<VersionReq> = (1..=4).map(|m| parse(&format!("^{m}"))).collect();
-    let spec_reqs: Vec<VersionReq> = ["^1.0", "^1.1", ">=1.0", "^2.0"]
-        .iter()
-        .map(|s| parse(s))
-        .collect();
+    let spec_reqs: Vec<VersionReq> = ["^1.0", "^1.1", ">=1.0", "^2.0"].iter().map(|s| parse(s)).collect();
     let any: VersionReq = parse("*");
     let mut out = Catalogue::default();
     for i in 0..n {
@@ -129,10 +117,9 @@ fn catalogue(n: usize, rng: &mut Rng) -> Catalogue {
                 }
             }
             if rng.chance(5) {
-                requires.specs.insert(
-                    specs[rng.below(SPECS)].clone(),
-                    spec_reqs[rng.below(3)].clone(),
-                );
+                requires
+                    .specs
+                    .insert(specs[rng.below(SPECS)].clone(), spec_reqs[rng.below(3)].clone());
             }
             if rng.chance(70) {
                 requires
@@ -212,10 +199,7 @@ fn stack(n: usize, rng: &mut Rng) -> Stack {
     let mut wants = BTreeMap::new();
     for _ in 0..3 + rng.below(6) {
         let i = top + rng.below(n / 5);
-        wants.insert(
-            package_name(i).to_string(),
-            ["*", "^3", ">=2", "*"][rng.below(4)],
-        );
+        wants.insert(package_name(i).to_string(), ["*", "^3", ">=2", "*"][rng.below(4)]);
     }
     let mut specs = BTreeMap::new();
     for _ in 0..1 + rng.below(3) {
@@ -224,10 +208,7 @@ fn stack(n: usize, rng: &mut Rng) -> Stack {
             ["^1.0", "^1", ">=1.0", "^2.0"][rng.below(4)],
         );
     }
-    let mut text = format!(
-        "[stack]\ncountry = \"KE\"\nname = \"Bench {}\"\n",
-        rng.next() % 1000
-    );
+    let mut text = format!("[stack]\ncountry = \"KE\"\nname = \"Bench {}\"\n", rng.next() % 1000);
     if rng.chance(50) {
         text.push_str(&format!(
             "[[existing]]\nname = \"running-system\"\nimplements = [{{ spec = \"{}\", version = \"1.1.0\" }}]\n",
@@ -353,10 +334,7 @@ fn run(n: usize) {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() {
         vec![1_000, 10_000, 100_000]
     } else {

@@ -53,10 +53,7 @@ impl Candidate {
 
 impl PackageCandidates {
     pub(crate) fn get(&self, version: &Version) -> Option<(usize, &Candidate)> {
-        self.list
-            .iter()
-            .enumerate()
-            .find(|(_, c)| &c.version == version)
+        self.list.iter().enumerate().find(|(_, c)| &c.version == version)
     }
 }
 
@@ -109,17 +106,15 @@ impl SpecCandidate {
 
     /// Whether it may still be allowed, without working it out: for priorities.
     pub(crate) fn maybe_allowed(&self) -> bool {
-        self.verdict.get().is_none_or(|v| {
-            !v.versions.is_empty() || matches!(self.provider, Provider::Existing(_))
-        })
+        self.verdict
+            .get()
+            .is_none_or(|v| !v.versions.is_empty() || matches!(self.provider, Provider::Existing(_)))
     }
 }
 
 impl SpecCandidates {
     pub(crate) fn get(&self, virtual_version: &Version) -> Option<&SpecCandidate> {
-        self.list
-            .iter()
-            .find(|c| c.virtual_version == *virtual_version)
+        self.list.iter().find(|c| c.virtual_version == *virtual_version)
     }
 }
 
@@ -149,9 +144,7 @@ pub(crate) fn package_candidates(
         .iter()
         .enumerate()
         .map(|(index, entry)| {
-            let existing = running
-                .filter(|(_, v)| **v == entry.version)
-                .map(|(i, _)| i);
+            let existing = running.filter(|(_, v)| **v == entry.version).map(|(i, _)| i);
             let excluded = if existing.is_some() {
                 held_back(name, &entry.version, stack)
             } else {
@@ -246,20 +239,14 @@ pub(crate) fn spec_candidates(
         }
     }
     existing.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let groups = resolver
-        .spec_groups
-        .get(spec)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let groups = resolver.spec_groups.get(spec).map(Vec::as_slice).unwrap_or_default();
     let runs = |package: &PackageName, entries: &[(usize, usize)]| {
         stack.existing.iter().any(|e| {
             e.package.as_ref() == Some(package)
                 && e.version.as_ref().is_some_and(|running| {
-                    entries.iter().any(|(vi, _)| {
-                        resolver
-                            .entry(package, *vi)
-                            .is_some_and(|x| &x.version == running)
-                    })
+                    entries
+                        .iter()
+                        .any(|(vi, _)| resolver.entry(package, *vi).is_some_and(|x| &x.version == running))
                 })
         })
     };
@@ -280,17 +267,13 @@ pub(crate) fn spec_candidates(
     let list = existing
         .into_iter()
         .map(|(_, _, c)| c)
-        .chain(
-            order
-                .filter_map(|k| groups.get(k))
-                .map(|group| SpecCandidate {
-                    virtual_version: group.virtual_version.clone(),
-                    spec_version: group.spec_version.clone(),
-                    provider: Provider::Package(group.package.clone()),
-                    entries: group.entries.clone(),
-                    verdict: OnceCell::new(),
-                }),
-        )
+        .chain(order.filter_map(|k| groups.get(k)).map(|group| SpecCandidate {
+            virtual_version: group.virtual_version.clone(),
+            spec_version: group.spec_version.clone(),
+            provider: Provider::Package(group.package.clone()),
+            entries: group.entries.clone(),
+            verdict: OnceCell::new(),
+        }))
         .collect();
     SpecCandidates { list }
 }

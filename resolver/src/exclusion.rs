@@ -115,23 +115,15 @@ impl Exclusion {
 impl fmt::Display for Exclusion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Exclusion::Yanked {
-                reason: Some(reason),
-            } => write!(f, "is yanked ({reason})"),
+            Exclusion::Yanked { reason: Some(reason) } => write!(f, "is yanked ({reason})"),
             Exclusion::Yanked { reason: None } => f.write_str("is yanked"),
-            Exclusion::PreRelease => {
-                f.write_str("is a pre-release, and the policy does not allow pre-releases")
-            }
+            Exclusion::PreRelease => f.write_str("is a pre-release, and the policy does not allow pre-releases"),
             Exclusion::Excluded => f.write_str("is excluded by the stack (wants.excludes)"),
             Exclusion::PinnedElsewhere { pin } => write!(f, "is not the pinned version {pin}"),
-            Exclusion::UntrustedPublisher { namespace } => write!(
-                f,
-                "is published by `{namespace}`, which is not a trusted publisher"
-            ),
-            Exclusion::Licence {
-                expression,
-                problems,
-            } => {
+            Exclusion::UntrustedPublisher { namespace } => {
+                write!(f, "is published by `{namespace}`, which is not a trusted publisher")
+            }
+            Exclusion::Licence { expression, problems } => {
                 write!(
                     f,
                     "is licensed `{expression}`, which the licence policy does not allow: "
@@ -154,10 +146,7 @@ impl fmt::Display for Exclusion {
                 if requirement.comparators.is_empty() {
                     write!(f, "needs {component}, which the stack does not have")
                 } else {
-                    write!(
-                        f,
-                        "needs {component} {requirement}, which the stack does not have"
-                    )
+                    write!(f, "needs {component} {requirement}, which the stack does not have")
                 }
             }
             Exclusion::NotApproved { country } => write!(f, "is not approved for {country}"),

@@ -38,8 +38,7 @@ pub(crate) struct SpecGroup {
 impl<'c> Resolver<'c> {
     /// Indexes `catalogue`.
     pub fn new(catalogue: &'c Catalogue) -> Self {
-        let mut groups: HashMap<SpecId, HashMap<(&PackageName, &Version), SpecGroup>> =
-            HashMap::new();
+        let mut groups: HashMap<SpecId, HashMap<(&PackageName, &Version), SpecGroup>> = HashMap::new();
         let mut conflict_targets = HashSet::new();
         for (name, versions) in &catalogue.packages {
             for (vi, entry) in versions.iter().enumerate() {
@@ -77,8 +76,7 @@ impl<'c> Resolver<'c> {
                     ))
                 });
                 for (k, group) in list.iter_mut().enumerate() {
-                    group.virtual_version.build =
-                        BuildMetadata::new(&format!("p{k}")).unwrap_or(BuildMetadata::EMPTY);
+                    group.virtual_version.build = BuildMetadata::new(&format!("p{k}")).unwrap_or(BuildMetadata::EMPTY);
                     group
                         .entries
                         .sort_by(|x, y| versions_of(catalogue, &group.package, x, y));
@@ -95,11 +93,7 @@ impl<'c> Resolver<'c> {
 
     /// The catalogue versions of `name`, if it is in the catalogue.
     pub(crate) fn versions(&self, name: &PackageName) -> &'c [IndexVersion] {
-        self.catalogue
-            .packages
-            .get(name)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+        self.catalogue.packages.get(name).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// One catalogue version.
@@ -116,11 +110,7 @@ fn versions_of(
     x: &(usize, usize),
     y: &(usize, usize),
 ) -> std::cmp::Ordering {
-    let versions = catalogue
-        .packages
-        .get(package)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let versions = catalogue.packages.get(package).map(Vec::as_slice).unwrap_or_default();
     let vx = versions.get(x.0).map(|e| &e.version);
     let vy = versions.get(y.0).map(|e| &e.version);
     vx.cmp(&vy).then(x.1.cmp(&y.1))

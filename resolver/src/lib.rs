@@ -76,11 +76,7 @@ use provider::{Node, Session, root_version};
 
 /// Resolves `stack` against `catalogue`. To resolve several stacks against one
 /// catalogue, build a [`Resolver`] once and call [`Resolver::resolve`].
-pub fn resolve(
-    catalogue: &Catalogue,
-    stack: &Stack,
-    options: &ResolveOptions,
-) -> Result<Resolution, ResolveError> {
+pub fn resolve(catalogue: &Catalogue, stack: &Stack, options: &ResolveOptions) -> Result<Resolution, ResolveError> {
     Resolver::new(catalogue).resolve(stack, options)
 }
 
@@ -90,11 +86,7 @@ const ROUNDS: usize = 3;
 
 impl Resolver<'_> {
     /// Resolves `stack`. See the [crate documentation](crate).
-    pub fn resolve(
-        &self,
-        stack: &Stack,
-        options: &ResolveOptions,
-    ) -> Result<Resolution, ResolveError> {
+    pub fn resolve(&self, stack: &Stack, options: &ResolveOptions) -> Result<Resolution, ResolveError> {
         let session = Session::new(self, stack, options);
         let mut round = 0;
         loop {
@@ -102,14 +94,10 @@ impl Resolver<'_> {
             let resolution = match pubgrub::resolve(&session, Node::Root, root_version()) {
                 Ok(selected) => Resolution::build(&session, selected),
                 Err(PubGrubError::NoSolution(tree)) => {
-                    return Err(ResolveError::NoSolution(Box::new(NoSolution::build(
-                        &session, &tree,
-                    ))));
+                    return Err(ResolveError::NoSolution(Box::new(NoSolution::build(&session, &tree))));
                 }
                 Err(_) => {
-                    return Err(ResolveError::TooComplex {
-                        steps: session.steps(),
-                    });
+                    return Err(ResolveError::TooComplex { steps: session.steps() });
                 }
             };
             if round == ROUNDS || !session.prefer(better_implementers(&resolution)) {
@@ -128,11 +116,9 @@ fn better_implementers(resolution: &Resolution) -> HashSet<PackageName> {
         let SpecProvider::Package { name: current, .. } = &choice.provider else {
             continue;
         };
-        let only_for_specs = resolution.get(current).is_some_and(|p| {
-            p.satisfies
-                .iter()
-                .all(|n| matches!(n, Need::Implements { .. }))
-        });
+        let only_for_specs = resolution
+            .get(current)
+            .is_some_and(|p| p.satisfies.iter().all(|n| matches!(n, Need::Implements { .. })));
         if !only_for_specs {
             continue;
         }

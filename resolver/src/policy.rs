@@ -144,8 +144,7 @@ fn platform(entry: &IndexVersion, stack: &Stack, out: &mut Vec<Exclusion>) {
 /// an explicit allow once an allow-list exists. Exceptions (`WITH`) do not change the
 /// verdict on the licence they qualify.
 pub(crate) fn licence(license: &License, policy: &Policy) -> Option<Exclusion> {
-    if policy.allow_licenses.is_empty() && policy.deny_licenses.is_empty() && !policy.deny_copyleft
-    {
+    if policy.allow_licenses.is_empty() && policy.deny_licenses.is_empty() && !policy.deny_copyleft {
         return None;
     }
     let expression = license.expression();
@@ -172,8 +171,7 @@ fn rule(item: &spdx::LicenseItem, policy: &Policy) -> Option<LicenceRule> {
         spdx::LicenseItem::Spdx { id, .. } => id.name.to_owned(),
         spdx::LicenseItem::Other(reference) => reference.to_string(),
     };
-    let listed =
-        |list: &[govstore_core::stack::LicenceName]| list.iter().any(|l| l.as_str() == name);
+    let listed = |list: &[govstore_core::stack::LicenceName]| list.iter().any(|l| l.as_str() == name);
     if listed(&policy.deny_licenses) {
         return Some(LicenceRule::Denied);
     }
@@ -261,9 +259,7 @@ mod tests {
         assert_eq!(verdict("MIT OR GPL-3.0-only", &deny_gpl), None);
         assert_eq!(
             verdict("MIT AND GPL-3.0-only", &deny_gpl).as_deref(),
-            Some(
-                "is licensed `MIT AND GPL-3.0-only`, which the licence policy does not allow: GPL-3.0-only is denied"
-            )
+            Some("is licensed `MIT AND GPL-3.0-only`, which the licence policy does not allow: GPL-3.0-only is denied")
         );
         assert!(verdict("GPL-3.0-only", &deny_gpl).is_some());
         assert_eq!(verdict("Apache-2.0", &deny_gpl), None);
@@ -293,17 +289,10 @@ mod tests {
     fn copyleft() {
         let p = policy(&[], &[], true);
         assert!(verdict("AGPL-3.0-only", &p).is_some());
-        assert!(
-            verdict("LGPL-3.0-only", &p)
-                .unwrap()
-                .contains("is copyleft")
-        );
+        assert!(verdict("LGPL-3.0-only", &p).unwrap().contains("is copyleft"));
         assert_eq!(verdict("MIT OR MPL-2.0", &p), None);
         assert_eq!(verdict("BSD-3-Clause", &p), None);
-        assert_eq!(
-            verdict("GPL-3.0-only WITH Classpath-exception-2.0 OR MIT", &p),
-            None
-        );
+        assert_eq!(verdict("GPL-3.0-only WITH Classpath-exception-2.0 OR MIT", &p), None);
         assert!(verdict("GPL-3.0-only WITH Classpath-exception-2.0", &p).is_some());
     }
 }

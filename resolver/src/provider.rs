@@ -28,9 +28,7 @@ use std::rc::Rc;
 
 use govstore_core::package::{PackageName, SpecId};
 use govstore_core::stack::Stack;
-use pubgrub::{
-    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
-};
+use pubgrub::{Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics};
 use semver::{BuildMetadata, Prerelease, Version};
 
 use crate::candidates::{self, PackageCandidates, Provider, SpecCandidates};
@@ -103,11 +101,7 @@ impl fmt::Debug for Session<'_> {
 }
 
 impl<'a> Session<'a> {
-    pub(crate) fn new(
-        resolver: &'a Resolver<'a>,
-        stack: &'a Stack,
-        options: &'a ResolveOptions,
-    ) -> Self {
+    pub(crate) fn new(resolver: &'a Resolver<'a>, stack: &'a Stack, options: &'a ResolveOptions) -> Self {
         let preferred: HashSet<PackageName> = stack
             .wants
             .packages
@@ -139,9 +133,7 @@ impl<'a> Session<'a> {
             self.stack,
             self.options,
         ));
-        self.packages
-            .borrow_mut()
-            .insert(name.clone(), Rc::clone(&built));
+        self.packages.borrow_mut().insert(name.clone(), Rc::clone(&built));
         built
     }
 
@@ -156,9 +148,7 @@ impl<'a> Session<'a> {
             self.stack,
             &self.preferred.borrow(),
         ));
-        self.specs
-            .borrow_mut()
-            .insert(spec.clone(), Rc::clone(&built));
+        self.specs.borrow_mut().insert(spec.clone(), Rc::clone(&built));
         built
     }
 
@@ -196,21 +186,14 @@ impl<'a> Session<'a> {
             .collect()
     }
 
-    fn package_dependencies(
-        &self,
-        name: &PackageName,
-        version: &Version,
-    ) -> Dependencies<Node, VersionSet, String> {
+    fn package_dependencies(&self, name: &PackageName, version: &Version) -> Dependencies<Node, VersionSet, String> {
         let candidates = self.package(name);
         let Some((_, candidate)) = candidates.get(version) else {
             return Dependencies::Unavailable(format!("{name} {version} is not in the catalogue"));
         };
         let mut deps: Vec<(Node, VersionSet)> = Vec::new();
         if self.resolver.conflict_targets.contains(name) {
-            deps.push((
-                Node::Presence(name.clone()),
-                VersionSet::singleton(version.clone()),
-            ));
+            deps.push((Node::Presence(name.clone()), VersionSet::singleton(version.clone())));
         }
         let entry = candidate.index.and_then(|i| self.resolver.entry(name, i));
         if let (None, Some(entry)) = (candidate.existing, entry) {
@@ -225,9 +208,7 @@ impl<'a> Session<'a> {
             }
             for (other, req) in &manifest.conflicts.packages {
                 if other != name {
-                    let allowed = range_of(req)
-                        .complement()
-                        .union(&VersionSet::singleton(absent()));
+                    let allowed = range_of(req).complement().union(&VersionSet::singleton(absent()));
                     deps.push((Node::Presence(other.clone()), allowed));
                 }
             }
@@ -235,11 +216,7 @@ impl<'a> Session<'a> {
         Dependencies::Available(deps.into_iter().collect())
     }
 
-    fn spec_dependencies(
-        &self,
-        spec: &SpecId,
-        version: &Version,
-    ) -> Dependencies<Node, VersionSet, String> {
+    fn spec_dependencies(&self, spec: &SpecId, version: &Version) -> Dependencies<Node, VersionSet, String> {
         let candidates = self.spec(spec);
         match candidates.get(version) {
             Some(candidate) => match &candidate.provider {
@@ -251,17 +228,11 @@ impl<'a> Session<'a> {
                         .fold(VersionSet::empty(), |set, v| {
                             set.union(&VersionSet::singleton(v.clone()))
                         });
-                    Dependencies::Available(
-                        [(Node::Package(name.clone()), versions)]
-                            .into_iter()
-                            .collect(),
-                    )
+                    Dependencies::Available([(Node::Package(name.clone()), versions)].into_iter().collect())
                 }
                 Provider::Existing(_) => Dependencies::Available(DependencyConstraints::default()),
             },
-            None => {
-                Dependencies::Unavailable(format!("{spec} {version} is not a known implementation"))
-            }
+            None => Dependencies::Unavailable(format!("{spec} {version} is not a known implementation")),
         }
     }
 
@@ -283,12 +254,7 @@ impl<'a> Session<'a> {
                 .count(),
             Node::Presence(name) => {
                 usize::from(range.contains(&absent()))
-                    + self
-                        .package(name)
-                        .known
-                        .iter()
-                        .filter(|v| range.contains(v))
-                        .count()
+                    + self.package(name).known.iter().filter(|v| range.contains(v)).count()
             }
         }
     }
@@ -306,12 +272,7 @@ impl DependencyProvider for Session<'_> {
     /// every real package is decided).
     type Priority = (u8, u32, Reverse<usize>);
 
-    fn prioritize(
-        &self,
-        node: &Node,
-        range: &VersionSet,
-        stats: &PackageResolutionStatistics,
-    ) -> Self::Priority {
+    fn prioritize(&self, node: &Node, range: &VersionSet, stats: &PackageResolutionStatistics) -> Self::Priority {
         let count = self.count(node, range);
         if count == 0 {
             return (u8::MAX, u32::MAX, Reverse(0));
@@ -325,11 +286,7 @@ impl DependencyProvider for Session<'_> {
         (kind, stats.conflict_count(), Reverse(count))
     }
 
-    fn choose_version(
-        &self,
-        node: &Node,
-        range: &VersionSet,
-    ) -> Result<Option<Version>, Cancelled> {
+    fn choose_version(&self, node: &Node, range: &VersionSet) -> Result<Option<Version>, Cancelled> {
         Ok(match node {
             Node::Root => Some(root_version()).filter(|v| range.contains(v)),
             Node::Package(name) => self

@@ -20,9 +20,9 @@ pub(crate) type VersionSet = Ranges<Version>;
 
 /// The set of versions `req` admits, pre-releases included (see the module docs).
 pub(crate) fn range_of(req: &VersionReq) -> VersionSet {
-    req.comparators.iter().fold(VersionSet::full(), |acc, c| {
-        acc.intersection(&comparator(c))
-    })
+    req.comparators
+        .iter()
+        .fold(VersionSet::full(), |acc, c| acc.intersection(&comparator(c)))
 }
 
 /// Whether `req` names a pre-release, such as `>=2.0.0-rc.1`: then the user asked for
@@ -85,19 +85,12 @@ fn comparator(c: &Comparator) -> VersionSet {
     let next_major = major.saturating_add(1);
     match (c.op, c.minor, c.patch) {
         (Op::Exact, Some(minor), Some(patch)) => exactly(&plain(major, minor, patch, &c.pre)),
-        (Op::Exact | Op::Wildcard, Some(minor), None) => VersionSet::between(
-            Version::new(major, minor, 0),
-            floor(major, minor.saturating_add(1), 0),
-        ),
-        (Op::Exact | Op::Wildcard, None, _) => {
-            VersionSet::between(Version::new(major, 0, 0), floor(next_major, 0, 0))
+        (Op::Exact | Op::Wildcard, Some(minor), None) => {
+            VersionSet::between(Version::new(major, minor, 0), floor(major, minor.saturating_add(1), 0))
         }
-        (Op::Greater, Some(minor), Some(patch)) => {
-            VersionSet::higher_than(after(&plain(major, minor, patch, &c.pre)))
-        }
-        (Op::Greater, Some(minor), None) => {
-            VersionSet::higher_than(Version::new(major, minor.saturating_add(1), 0))
-        }
+        (Op::Exact | Op::Wildcard, None, _) => VersionSet::between(Version::new(major, 0, 0), floor(next_major, 0, 0)),
+        (Op::Greater, Some(minor), Some(patch)) => VersionSet::higher_than(after(&plain(major, minor, patch, &c.pre))),
+        (Op::Greater, Some(minor), None) => VersionSet::higher_than(Version::new(major, minor.saturating_add(1), 0)),
         (Op::Greater, None, _) => VersionSet::higher_than(Version::new(next_major, 0, 0)),
         (Op::GreaterEq, minor, patch) => {
             VersionSet::higher_than(plain(major, minor.unwrap_or(0), patch.unwrap_or(0), &c.pre))
@@ -114,17 +107,13 @@ fn comparator(c: &Comparator) -> VersionSet {
         (Op::LessEq, Some(minor), Some(patch)) => {
             VersionSet::strictly_lower_than(after(&plain(major, minor, patch, &c.pre)))
         }
-        (Op::LessEq, Some(minor), None) => {
-            VersionSet::strictly_lower_than(floor(major, minor.saturating_add(1), 0))
-        }
+        (Op::LessEq, Some(minor), None) => VersionSet::strictly_lower_than(floor(major, minor.saturating_add(1), 0)),
         (Op::LessEq, None, _) => VersionSet::strictly_lower_than(floor(next_major, 0, 0)),
         (Op::Tilde, Some(minor), patch) => VersionSet::between(
             plain(major, minor, patch.unwrap_or(0), &c.pre),
             floor(major, minor.saturating_add(1), 0),
         ),
-        (Op::Tilde, None, _) => {
-            VersionSet::between(Version::new(major, 0, 0), floor(next_major, 0, 0))
-        }
+        (Op::Tilde, None, _) => VersionSet::between(Version::new(major, 0, 0), floor(next_major, 0, 0)),
         (Op::Caret, minor, patch) => caret(major, minor, patch, &c.pre),
         // `Op` is non-exhaustive; an operator this code does not know admits nothing.
         _ => VersionSet::empty(),
@@ -203,11 +192,7 @@ mod tests {
             let parsed = VersionReq::parse(req).unwrap();
             let range = range_of(&parsed);
             for version in &versions {
-                assert_eq!(
-                    range.contains(version),
-                    parsed.matches(version),
-                    "{req} vs {version}"
-                );
+                assert_eq!(range.contains(version), parsed.matches(version), "{req} vs {version}");
             }
         }
     }
@@ -223,9 +208,7 @@ mod tests {
         assert!(set(">=2.0.0-rc.1").contains(&v("2.0.0-rc.2")));
         assert!(set("=2.0.0-rc.1").contains(&v("2.0.0-rc.1")));
         assert!(!set("=2.0.0-rc.1").contains(&v("2.0.0-rc.1.1")));
-        assert!(names_prerelease(
-            &VersionReq::parse(">=2.0.0-rc.1").unwrap()
-        ));
+        assert!(names_prerelease(&VersionReq::parse(">=2.0.0-rc.1").unwrap()));
         assert!(!names_prerelease(&VersionReq::parse(">=2.0.0").unwrap()));
     }
 

@@ -126,10 +126,9 @@ impl fmt::Display for Need {
             Need::Wanted { requirement } => {
                 write!(f, "wanted by the stack ({})", req_text(requirement))
             }
-            Need::RequiredBy {
-                dependent,
-                requirement,
-            } => write!(f, "required by {dependent} ({})", req_text(requirement)),
+            Need::RequiredBy { dependent, requirement } => {
+                write!(f, "required by {dependent} ({})", req_text(requirement))
+            }
             Need::Implements {
                 spec,
                 version,
@@ -183,10 +182,7 @@ impl Resolution {
         Lockfile::new(stack.digest(), packages)
     }
 
-    pub(crate) fn build(
-        session: &Session<'_>,
-        selected: SelectedDependencies<Node, Version>,
-    ) -> Self {
+    pub(crate) fn build(session: &Session<'_>, selected: SelectedDependencies<Node, Version>) -> Self {
         let mut packages: BTreeMap<PackageName, ChosenPackage> = BTreeMap::new();
         let mut specs: BTreeMap<SpecId, SpecChoice> = BTreeMap::new();
         for (node, version) in selected.iter() {
@@ -240,10 +236,7 @@ impl Resolution {
         }
         for (dep, dependent, requirement) in package_needs {
             if let Some(p) = packages.get_mut(&dep) {
-                p.satisfies.push(Need::RequiredBy {
-                    dependent,
-                    requirement,
-                });
+                p.satisfies.push(Need::RequiredBy { dependent, requirement });
             }
         }
         for (spec, dependent, requirement) in spec_needs {

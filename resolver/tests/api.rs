@@ -29,11 +29,7 @@ fn stack(wants: &str) -> Stack {
 fn lockfile_round_trip_keeps_versions() {
     let mut esignet = package("mosip/esignet", &["1.7.1", "1.8.0"]);
     esignet.requires = RequiresSpec {
-        specs: [(
-            "govstack/information-mediator".to_owned(),
-            "^1.1".to_owned(),
-        )]
-        .into(),
+        specs: [("govstack/information-mediator".to_owned(), "^1.1".to_owned())].into(),
         ..RequiresSpec::default()
     };
     let mut xroad = package("x-road/security-server", &["7.8.0"]);
@@ -52,10 +48,7 @@ fn lockfile_round_trip_keeps_versions() {
         .iter()
         .map(|p| format!("{}@{}", p.name, p.version))
         .collect();
-    assert_eq!(
-        names,
-        ["mosip/esignet@1.8.0", "x-road/security-server@7.8.0"]
-    );
+    assert_eq!(names, ["mosip/esignet@1.8.0", "x-road/security-server@7.8.0"]);
     assert_eq!(lock.stack, stack.digest());
     let read = Lockfile::from_toml_str(&lock.to_toml_string()).unwrap();
     assert_eq!(read, lock);
@@ -86,10 +79,7 @@ fn lockfile_round_trip_keeps_versions() {
             "implements govstack/information-mediator 1.1.1 for mosip/esignet 1.8.0 (^1.1)",
         ]
     );
-    assert_eq!(
-        resolution.specs[0].provider.to_string(),
-        "x-road/security-server 7.8.0"
-    );
+    assert_eq!(resolution.specs[0].provider.to_string(), "x-road/security-server 7.8.0");
 }
 
 #[test]
@@ -99,9 +89,7 @@ fn step_limit_stops_resolution() {
     for i in 0..30 {
         let mut p = package(&format!("chain/p{i}"), &["1.0.0", "2.0.0"]);
         if i < 29 {
-            p.requires
-                .packages
-                .insert(format!("chain/p{}", i + 1), "*".to_owned());
+            p.requires.packages.insert(format!("chain/p{}", i + 1), "*".to_owned());
         }
         packages.push(p);
     }
@@ -111,14 +99,11 @@ fn step_limit_stops_resolution() {
         max_steps: Some(10),
         ..ResolveOptions::default()
     };
-    let err = Resolver::new(&catalogue)
-        .resolve(&stack, &options)
-        .unwrap_err();
+    let err = Resolver::new(&catalogue).resolve(&stack, &options).unwrap_err();
     assert!(matches!(err, ResolveError::TooComplex { .. }), "{err}");
     assert!(err.no_solution().is_none());
     assert!(
-        err.to_string()
-            .starts_with("resolution stopped after 11 steps"),
+        err.to_string().starts_with("resolution stopped after 11 steps"),
         "{err}"
     );
     let ok = Resolver::new(&catalogue)

@@ -52,20 +52,14 @@ fn stack(name: &str) -> Stack {
 
 fn resolve(name: &str) -> String {
     let catalogue = example_catalogue();
-    assert!(
-        catalogue.packages.len() >= 20,
-        "the example catalogue is missing"
-    );
+    assert!(catalogue.packages.len() >= 20, "the example catalogue is missing");
     let stack = stack(name);
     match Resolver::new(&catalogue).resolve(&stack, &ResolveOptions::default()) {
         Ok(resolution) => {
             let source: Url = "https://registry.example.gov".parse().unwrap();
             let lock = resolution.to_lockfile(&stack, &source);
             assert_eq!(lock.stack, stack.digest());
-            assert_eq!(
-                Lockfile::from_toml_str(&lock.to_toml_string()).unwrap(),
-                lock
-            );
+            assert_eq!(Lockfile::from_toml_str(&lock.to_toml_string()).unwrap(), lock);
             assert_eq!(lock.packages.len(), resolution.to_install().count());
             support::summary(&resolution)
         }
@@ -93,10 +87,7 @@ fn greenfield_on_vms() {
 #[test]
 fn no_copyleft_cannot_be_resolved() {
     let outcome = resolve("stack-no-copyleft.toml");
-    assert!(
-        outcome.starts_with("no set of packages fits the stack"),
-        "{outcome}"
-    );
+    assert!(outcome.starts_with("no set of packages fits the stack"), "{outcome}");
     assert!(outcome.contains("MPL-2.0 is copyleft"), "{outcome}");
     insta::assert_snapshot!(outcome);
 }

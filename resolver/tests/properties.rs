@@ -67,17 +67,15 @@ fn gen_version() -> impl Strategy<Value = GenVersion> {
         prop::bool::weighted(0.1),
     )
         .prop_map(
-            |(version, deps, conflicts, spec_req, implements, kubernetes, agpl, yanked)| {
-                GenVersion {
-                    version,
-                    deps,
-                    conflicts,
-                    spec_req,
-                    implements,
-                    kubernetes,
-                    agpl,
-                    yanked,
-                }
+            |(version, deps, conflicts, spec_req, implements, kubernetes, agpl, yanked)| GenVersion {
+                version,
+                deps,
+                conflicts,
+                spec_req,
+                implements,
+                kubernetes,
+                agpl,
+                yanked,
             },
         )
 }
@@ -120,9 +118,7 @@ fn package_specs(generated: &[Vec<GenVersion>]) -> Vec<PackageSpec> {
             let mut requires = RequiresSpec::default();
             for (dep, req) in &v.deps {
                 if *dep != p && *dep < generated.len() {
-                    requires
-                        .packages
-                        .insert(NAMES[*dep].to_owned(), REQS[*req].to_owned());
+                    requires.packages.insert(NAMES[*dep].to_owned(), REQS[*req].to_owned());
                 }
             }
             if let Some(req) = v.spec_req {
@@ -188,19 +184,13 @@ fn stack_text(s: &GenStack, packages: usize) -> String {
         .map(|(p, r)| (NAMES[*p], REQS[*r]))
         .collect();
     let pin = s.pin.filter(|(p, _)| *p < packages);
-    let entries: Vec<String> = wants
-        .iter()
-        .map(|(n, r)| format!("{n:?} = {r:?}"))
-        .collect();
+    let entries: Vec<String> = wants.iter().map(|(n, r)| format!("{n:?} = {r:?}")).collect();
     text.push_str(&format!("packages = {{ {} }}\n", entries.join(", ")));
     if let Some(r) = s.want_spec {
         text.push_str(&format!("specs = {{ {SPEC:?} = {:?} }}\n", REQS[r]));
     }
     if let Some((p, v)) = pin {
-        text.push_str(&format!(
-            "pins = {{ {:?} = {:?} }}\n",
-            NAMES[p], VERSIONS[v]
-        ));
+        text.push_str(&format!("pins = {{ {:?} = {:?} }}\n", NAMES[p], VERSIONS[v]));
     }
     text
 }
@@ -227,11 +217,7 @@ fn running(stack: &Stack, name: &PackageName) -> Option<Version> {
         .and_then(|e| e.version.clone())
 }
 
-fn manifest_of<'c>(
-    catalogue: &'c Catalogue,
-    name: &PackageName,
-    version: &Version,
-) -> Option<(&'c Manifest, bool)> {
+fn manifest_of<'c>(catalogue: &'c Catalogue, name: &PackageName, version: &Version) -> Option<(&'c Manifest, bool)> {
     catalogue
         .packages
         .get(name)?
@@ -244,8 +230,7 @@ fn manifest_of<'c>(
 /// Written from the rules, not from the resolver's code.
 fn check(catalogue: &Catalogue, stack: &Stack, a: &Assignment) -> Result<(), String> {
     let spec: SpecId = SPEC.parse().unwrap();
-    let mut spec_reqs: Vec<VersionReq> =
-        stack.wants.specs.get(&spec).cloned().into_iter().collect();
+    let mut spec_reqs: Vec<VersionReq> = stack.wants.specs.get(&spec).cloned().into_iter().collect();
     for (name, req) in &stack.wants.packages {
         match a.packages.get(name) {
             Some(v) if req.matches(v) => {}
@@ -305,9 +290,7 @@ fn check(catalogue: &Catalogue, stack: &Stack, a: &Assignment) -> Result<(), Str
             match a.packages.get(dep) {
                 Some(v) if req.matches(v) => {}
                 other => {
-                    return Err(format!(
-                        "{name} {version} requires {dep} {req}, got {other:?}"
-                    ));
+                    return Err(format!("{name} {version} requires {dep} {req}, got {other:?}"));
                 }
             }
         }
@@ -340,15 +323,10 @@ fn check(catalogue: &Catalogue, stack: &Stack, a: &Assignment) -> Result<(), Str
                 .unwrap_or_default()
         }
     };
-    if offered
-        .iter()
-        .any(|sv| spec_reqs.iter().all(|r| r.matches(sv)))
-    {
+    if offered.iter().any(|sv| spec_reqs.iter().all(|r| r.matches(sv))) {
         Ok(())
     } else {
-        Err(format!(
-            "the spec provider offers {offered:?}, needed {spec_reqs:?}"
-        ))
+        Err(format!("the spec provider offers {offered:?}, needed {spec_reqs:?}"))
     }
 }
 
@@ -374,11 +352,7 @@ fn exhaustive(catalogue: &Catalogue, stack: &Stack) -> Option<Assignment> {
         .iter()
         .map(|n| {
             let mut o: Vec<Option<Version>> = vec![None];
-            o.extend(
-                catalogue.packages[n]
-                    .iter()
-                    .map(|e| Some(e.version.clone())),
-            );
+            o.extend(catalogue.packages[n].iter().map(|e| Some(e.version.clone())));
             if let Some(v) = running(stack, n)
                 && !o.contains(&Some(v.clone()))
             {

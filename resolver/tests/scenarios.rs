@@ -122,10 +122,7 @@ fn assert_plain(name: &str, report: &str) {
     for leak in [
         "+p", "+e", "absent", "0.0.0-0", "-0 ", "Presence", "∅", "root", "virtual",
     ] {
-        assert!(
-            !report.contains(leak),
-            "{name}: the report shows `{leak}`:\n{report}"
-        );
+        assert!(!report.contains(leak), "{name}: the report shows `{leak}`:\n{report}");
     }
 }
 
@@ -133,8 +130,7 @@ fn check(path: &Path) {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     let text = std::fs::read_to_string(path).unwrap();
     let scenario: Scenario = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let stack =
-        Stack::from_toml_str(&scenario.stack).unwrap_or_else(|e| panic!("{name}: stack: {e}"));
+    let stack = Stack::from_toml_str(&scenario.stack).unwrap_or_else(|e| panic!("{name}: stack: {e}"));
     let catalogue = catalogue(&scenario.packages);
     let options = options(&scenario.options);
     let result = Resolver::new(&catalogue).resolve(&stack, &options);
@@ -176,18 +172,11 @@ fn check(path: &Path) {
                 );
             }
             if let Some(install) = &expected.install {
-                let to_install: Vec<String> = resolution
-                    .to_install()
-                    .map(|p| p.name.to_string())
-                    .collect();
+                let to_install: Vec<String> = resolution.to_install().map(|p| p.name.to_string()).collect();
                 assert_eq!(&to_install, install, "{name}:\n{}", summary(&resolution));
             }
             for p in &resolution.packages {
-                assert!(
-                    !p.satisfies.is_empty(),
-                    "{name}: {} is there for no reason",
-                    p.name
-                );
+                assert!(!p.satisfies.is_empty(), "{name}: {} is there for no reason", p.name);
             }
         }
         Err(error) => {

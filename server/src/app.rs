@@ -17,7 +17,10 @@ use crate::storage::sessions::Sessions;
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot prepare the data directory {path}: {source}")]
-    DataDir { path: std::path::PathBuf, source: std::io::Error },
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the database: {0}")]
     Database(#[from] sea_orm::DbErr),
     #[error("cannot open the search index: {0}")]
@@ -26,16 +29,27 @@ pub enum StartupError {
 
 /// Open storage and the database (running migrations) and build the state.
 pub async fn state(config: Config) -> Result<AppState, StartupError> {
-    let blobs = BlobStore::open(&config.data_dir)
-        .map_err(|source| StartupError::DataDir { path: config.data_dir.clone(), source })?;
+    let blobs = BlobStore::open(&config.data_dir).map_err(|source| StartupError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
     let db = Db::connect(&config.effective_database_url()).await?;
     let search = crate::search::open(&config.data_dir, &db.read).await?;
-    Ok(AppState { config: Arc::new(config), db, blobs, sessions: Sessions::default(), search })
+    Ok(AppState {
+        config: Arc::new(config),
+        db,
+        blobs,
+        sessions: Sessions::default(),
+        search,
+    })
 }
 
 /// The production router. Tests drive exactly this with `tower::ServiceExt::oneshot`.
 pub fn router(state: AppState) -> Router {
-    crate::oci::router().merge(crate::api::router()).layer(middleware::from_fn(log_request)).with_state(state)
+    crate::oci::router()
+        .merge(crate::api::router())
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
 }
 
 async fn log_request(req: Request, next: Next) -> Response {

@@ -51,7 +51,10 @@ pub struct DemoReport {
 }
 
 fn dirs_with(path: &Path, file: &str) -> Result<Vec<PathBuf>, DemoError> {
-    let err = |source| DemoError::Catalogue { path: path.to_owned(), source };
+    let err = |source| DemoError::Catalogue {
+        path: path.to_owned(),
+        source,
+    };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(path).map_err(err)? {
         let p = entry.map_err(err)?.path();
@@ -75,13 +78,19 @@ pub async fn run(st: &AppState, base_url: &str, catalogue: &Path) -> Result<Demo
     // One organisation and key per namespace.
     let mut namespaces: Vec<String> = Vec::new();
     for dir in &packages {
-        let manifest = read_manifest(dir).map_err(|e| DemoError::Publish { dir: dir.clone(), source: Box::new(e) })?;
+        let manifest = read_manifest(dir).map_err(|e| DemoError::Publish {
+            dir: dir.clone(),
+            source: Box::new(e),
+        })?;
         namespaces.push(manifest.package.name.namespace().to_owned());
     }
     namespaces.sort();
     namespaces.dedup();
     let keys_dir = st.config.data_dir.join("demo-keys");
-    std::fs::create_dir_all(&keys_dir).map_err(|source| DemoError::WriteKey { path: keys_dir.clone(), source })?;
+    std::fs::create_dir_all(&keys_dir).map_err(|source| DemoError::WriteKey {
+        path: keys_dir.clone(),
+        source,
+    })?;
     let mut keys = std::collections::BTreeMap::new();
     for ns in &namespaces {
         if db::accounts::organisation(&st.db.read, ns).await?.is_none() {
@@ -90,33 +99,55 @@ pub async fn run(st: &AppState, base_url: &str, catalogue: &Path) -> Result<Demo
         keys.insert(ns.clone(), demo_key(&client, &keys_dir, ns).await?);
     }
 
-    let mut report = DemoReport { token, ..Default::default() };
+    let mut report = DemoReport {
+        token,
+        ..Default::default()
+    };
     let specs_dir = catalogue.join("specs");
     if specs_dir.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&specs_dir)
-            .map_err(|source| DemoError::Catalogue { path: specs_dir.clone(), source })?
+            .map_err(|source| DemoError::Catalogue {
+                path: specs_dir.clone(),
+                source,
+            })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
         files.sort();
         for path in files {
-            let text = std::fs::read_to_string(&path).map_err(|source| DemoError::Catalogue { path: path.clone(), source })?;
-            client.publish_spec(&text).await.map_err(|e| DemoError::Spec { path: path.clone(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| DemoError::Catalogue {
+                path: path.clone(),
+                source,
+            })?;
+            client.publish_spec(&text).await.map_err(|e| DemoError::Spec {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             report.specs += 1;
         }
     }
 
     let progress: Arc<dyn Progress> = Arc::new(NoProgress);
     for dir in &packages {
-        let manifest = read_manifest(dir).map_err(|e| DemoError::Publish { dir: dir.clone(), source: Box::new(e) })?;
-        let Some(key) = keys.get(manifest.package.name.namespace()) else { continue };
+        let manifest = read_manifest(dir).map_err(|e| DemoError::Publish {
+            dir: dir.clone(),
+            source: Box::new(e),
+        })?;
+        let Some(key) = keys.get(manifest.package.name.namespace()) else {
+            continue;
+        };
         match publish(&client, dir, key, &PublishOptions::default(), &progress).await {
             Ok(out) => {
                 tracing::info!(package = %out.published.name, version = %out.published.version, "demo: published");
                 report.published += 1;
             }
             Err(PublishError::Client(e)) if e.code() == Some("VERSION_EXISTS") => report.already_there += 1,
-            Err(e) => return Err(DemoError::Publish { dir: dir.clone(), source: Box::new(e) }),
+            Err(e) => {
+                return Err(DemoError::Publish {
+                    dir: dir.clone(),
+                    source: Box::new(e),
+                });
+            }
         }
     }
     Ok(report)
@@ -131,10 +162,13 @@ async fn demo_key(client: &RegistryClient, dir: &Path, ns: &str) -> Result<KeyPa
     }
     let key = KeyPair::generate()?;
     let write = |p: PathBuf, text: String| {
-        govstore_client::config::write_private(&p, text.as_bytes()).map_err(|source| DemoError::WriteKey { path: p, source })
+        govstore_client::config::write_private(&p, text.as_bytes())
+            .map_err(|source| DemoError::WriteKey { path: p, source })
     };
     write(path, key.to_encrypted_pem(DEMO_KEY_PASSWORD.as_bytes())?)?;
     write(dir.join(format!("{ns}.pub")), key.public_key().to_pem())?;
-    client.register_key(ns, &key.public_key().to_pem(), Some("demo")).await?;
+    client
+        .register_key(ns, &key.public_key().to_pem(), Some("demo"))
+        .await?;
     Ok(key)
 }

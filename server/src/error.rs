@@ -75,7 +75,13 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), detail: None, headers: Vec::new() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            detail: None,
+            headers: Vec::new(),
+        }
     }
 
     pub fn detail(mut self, detail: Value) -> Self {
@@ -112,7 +118,11 @@ impl ApiError {
     /// A server-side failure: logged in full here, answered with a bare message.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Unknown, "internal server error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unknown,
+            "internal server error",
+        )
     }
 
     pub fn name_invalid(message: impl Into<String>) -> Self {
@@ -120,8 +130,12 @@ impl ApiError {
     }
 
     pub fn name_unknown(name: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, Code::NameUnknown, "repository name not known to registry")
-            .detail(json!({ "name": name }))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            Code::NameUnknown,
+            "repository name not known to registry",
+        )
+        .detail(json!({ "name": name }))
     }
 
     pub fn blob_unknown(digest: &impl std::fmt::Display) -> Self {
@@ -130,12 +144,20 @@ impl ApiError {
     }
 
     pub fn manifest_unknown(reference: &impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::NOT_FOUND, Code::ManifestUnknown, "manifest unknown to registry")
-            .detail(json!({ "reference": reference.to_string() }))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            Code::ManifestUnknown,
+            "manifest unknown to registry",
+        )
+        .detail(json!({ "reference": reference.to_string() }))
     }
 
     pub fn upload_unknown() -> Self {
-        Self::new(StatusCode::NOT_FOUND, Code::BlobUploadUnknown, "blob upload unknown to registry")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            Code::BlobUploadUnknown,
+            "blob upload unknown to registry",
+        )
     }
 
     pub fn digest_invalid(message: impl Into<String>) -> Self {
@@ -151,8 +173,15 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, Code::Unauthorized, "authentication required to push")
-            .header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"govstore\""))
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            Code::Unauthorized,
+            "authentication required to push",
+        )
+        .header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"govstore\""),
+        )
     }
 }
 

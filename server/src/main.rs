@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand};
 use govstore_server::config::{Config, FileConfig, Limits, default_listen};
 
 #[derive(Debug, Parser)]
-#[command(name = "govstore-server", version, about = "The govstore registry: an OCI registry for signed digital-government building blocks")]
+#[command(
+    name = "govstore-server",
+    version,
+    about = "The govstore registry: an OCI registry for signed digital-government building blocks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -146,15 +150,28 @@ impl ServeArgs {
         let d = Limits::default();
         Ok(Config {
             listen: self.listen.or(file.listen).unwrap_or_else(default_listen),
-            data_dir: self.store.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")),
+            data_dir: self
+                .store
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("data")),
             database_url: self.store.database_url.or(file.database_url),
             insecure_anonymous_push: self.insecure_anonymous_push || file.insecure_anonymous_push.unwrap_or(false),
             allow_delete: self.allow_delete || file.allow_delete.unwrap_or(false),
             limits: Limits {
-                max_manifest_bytes: self.max_manifest_bytes.or(file.max_manifest_bytes).unwrap_or(d.max_manifest_bytes),
+                max_manifest_bytes: self
+                    .max_manifest_bytes
+                    .or(file.max_manifest_bytes)
+                    .unwrap_or(d.max_manifest_bytes),
                 max_blob_bytes: self.max_blob_bytes.or(file.max_blob_bytes).unwrap_or(d.max_blob_bytes),
-                max_package_bytes: self.max_package_bytes.or(file.max_package_bytes).unwrap_or(d.max_package_bytes),
-                max_upload_sessions: self.max_upload_sessions.or(file.max_upload_sessions).unwrap_or(d.max_upload_sessions),
+                max_package_bytes: self
+                    .max_package_bytes
+                    .or(file.max_package_bytes)
+                    .unwrap_or(d.max_package_bytes),
+                max_upload_sessions: self
+                    .max_upload_sessions
+                    .or(file.max_upload_sessions)
+                    .unwrap_or(d.max_upload_sessions),
                 upload_ttl: self
                     .upload_ttl_secs
                     .or(file.upload_ttl_secs)
@@ -203,10 +220,18 @@ async fn open_store(store: StoreArgs) -> anyhow::Result<(Config, govstore_server
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
     };
-    let mut config = Config::for_data_dir(store.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data")));
+    let mut config = Config::for_data_dir(
+        store
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("data")),
+    );
     config.database_url = store.database_url.or(file.database_url);
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let db = govstore_server::db::Db::connect(&config.effective_database_url()).await.context("cannot open the database")?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let db = govstore_server::db::Db::connect(&config.effective_database_url())
+        .await
+        .context("cannot open the database")?;
     Ok((config, db))
 }
 
@@ -233,10 +258,18 @@ async fn admin(args: AdminArgs) -> anyhow::Result<()> {
             admin::add_member(&db, &org, &user, &role).await?;
             eprintln!("{user} is now {role} of {org}");
         }
-        AdminCommand::CreateToken { user, scopes, name, expires_in_days } => {
+        AdminCommand::CreateToken {
+            user,
+            scopes,
+            name,
+            expires_in_days,
+        } => {
             let token = admin::create_token(&db, &user, &name, &scopes, Some(expires_in_days)).await?;
             println!("{token}");
-            eprintln!("token for {user} with scopes {}; expires in {expires_in_days} days; it is not shown again", scopes.join(" "));
+            eprintln!(
+                "token for {user} with scopes {}; expires in {expires_in_days} days; it is not shown again",
+                scopes.join(" ")
+            );
         }
         AdminCommand::RevokeToken { prefix } => {
             admin::revoke_token(&db, &prefix).await?;
@@ -256,22 +289,38 @@ async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
         tracing::warn!(status = %e.status(), "could not clean upload sessions at start");
     }
     govstore_server::app::spawn_janitor(state.clone());
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!("govstore-server listening on http://{addr}");
     let server = tokio::spawn(
-        axum::serve(listener, govstore_server::app::router(state.clone())).with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        }).into_future(),
+        axum::serve(listener, govstore_server::app::router(state.clone()))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .into_future(),
     );
     if let Some(catalogue) = demo {
         let report = govstore_server::demo::run(&state, &format!("http://{addr}"), &catalogue)
             .await
             .context("the demo catalogue could not be published")?;
-        tracing::info!(specs = report.specs, published = report.published, already_there = report.already_there, "demo catalogue ready");
-        println!("govstore demo on http://{addr}: {} specs, {} packages published, {} already there", report.specs, report.published, report.already_there);
+        tracing::info!(
+            specs = report.specs,
+            published = report.published,
+            already_there = report.already_there,
+            "demo catalogue ready"
+        );
+        println!(
+            "govstore demo on http://{addr}: {} specs, {} packages published, {} already there",
+            report.specs, report.published, report.already_there
+        );
         println!("demo admin token (valid one day): {}", report.token);
-        println!("demo signing keys (password `{}`): {}", govstore_server::demo::DEMO_KEY_PASSWORD, state.config.data_dir.join("demo-keys").display());
+        println!(
+            "demo signing keys (password `{}`): {}",
+            govstore_server::demo::DEMO_KEY_PASSWORD,
+            state.config.data_dir.join("demo-keys").display()
+        );
     }
     server.await.context("server task")??;
     Ok(())

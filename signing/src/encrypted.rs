@@ -58,10 +58,7 @@ pub(crate) fn encrypt(pkcs8_der: &[u8], password: &[u8]) -> Result<Vec<u8>, Sign
 }
 
 /// Checks the envelope and decrypts it, returning the PKCS#8 DER private key.
-pub(crate) fn decrypt(
-    envelope: &[u8],
-    password: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, SigningError> {
+pub(crate) fn decrypt(envelope: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, SigningError> {
     check(envelope)?;
     match kdf::decrypt(envelope, password) {
         Ok(der) => Ok(Zeroizing::new(der)),
@@ -73,8 +70,8 @@ pub(crate) fn decrypt(
 
 fn check(envelope: &[u8]) -> Result<(), SigningError> {
     let malformed = SigningError::MalformedEncryptedKey;
-    let env: Envelope = serde_json::from_slice(envelope)
-        .map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
+    let env: Envelope =
+        serde_json::from_slice(envelope).map_err(|e| malformed(format!("not the expected JSON: {e}")))?;
     if env.kdf.name != "scrypt" {
         return Err(malformed(format!(
             "unsupported key derivation `{}`; expected scrypt",
@@ -108,10 +105,7 @@ fn check(envelope: &[u8]) -> Result<(), SigningError> {
     }
     let ciphertext = decode("ciphertext", &env.ciphertext)?;
     if ciphertext.len() <= TAG_LEN {
-        return Err(malformed(format!(
-            "ciphertext is only {} bytes",
-            ciphertext.len()
-        )));
+        return Err(malformed(format!("ciphertext is only {} bytes", ciphertext.len())));
     }
     Ok(())
 }

@@ -10,10 +10,7 @@ pub enum SigningError {
     #[error("not a valid PEM file: {0}")]
     InvalidPem(String),
     #[error("unsupported PEM label `{found}`; expected {expected}")]
-    UnsupportedPemLabel {
-        found: String,
-        expected: &'static str,
-    },
+    UnsupportedPemLabel { found: String, expected: &'static str },
     #[error("the encrypted private key is malformed: {0}")]
     MalformedEncryptedKey(String),
     #[error("wrong password for this private key (or the key file is corrupted)")]

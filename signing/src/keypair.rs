@@ -8,8 +8,8 @@ use sigstore::crypto::signing_key::ecdsa::{ECDSAKeys, EllipticCurve};
 use sigstore::crypto::signing_key::{KeyPair as _, Signer as _};
 
 use crate::{
-    COSIGN_PRIVATE_KEY_LABEL, PublicKey, SIGSTORE_PRIVATE_KEY_LABEL, SigningError,
-    decode_single_pem, encode_pem, encrypted,
+    COSIGN_PRIVATE_KEY_LABEL, PublicKey, SIGSTORE_PRIVATE_KEY_LABEL, SigningError, decode_single_pem, encode_pem,
+    encrypted,
 };
 
 /// An ECDSA P-256 private key with its public key. Its `Debug` shows only the key id.
@@ -21,8 +21,7 @@ pub struct KeyPair {
 impl KeyPair {
     /// A new random key.
     pub fn generate() -> Result<Self, SigningError> {
-        let keys = ECDSAKeys::new(EllipticCurve::P256)
-            .map_err(|e| SigningError::KeyGeneration(e.to_string()))?;
+        let keys = ECDSAKeys::new(EllipticCurve::P256).map_err(|e| SigningError::KeyGeneration(e.to_string()))?;
         Self::from_keys(keys).map_err(|e| SigningError::KeyGeneration(e.to_string()))
     }
 
@@ -52,9 +51,8 @@ impl KeyPair {
             });
         }
         let pkcs8 = encrypted::decrypt(block.contents(), password)?;
-        let keys = ECDSAKeys::from_der(&pkcs8).map_err(|e| {
-            SigningError::NotP256(format!("the encrypted key is not an ECDSA key ({e})"))
-        })?;
+        let keys = ECDSAKeys::from_der(&pkcs8)
+            .map_err(|e| SigningError::NotP256(format!("the encrypted key is not an ECDSA key ({e})")))?;
         Self::from_keys(keys)
     }
 
@@ -66,9 +64,7 @@ impl KeyPair {
             .public_key_to_der()
             .map_err(|e| SigningError::InvalidPublicKey(e.to_string()))?;
         let public = PublicKey::from_spki_der(&spki)?;
-        let signer = keys
-            .to_signer()
-            .map_err(|e| SigningError::NotP256(e.to_string()))?;
+        let signer = keys.to_signer().map_err(|e| SigningError::NotP256(e.to_string()))?;
         Ok(Self { signer, public })
     }
 

@@ -15,8 +15,8 @@ use crate::{PUBLIC_KEY_LABEL, SigningError, decode_single_pem, encode_pem};
 /// by the 65-byte point `04 || X || Y`. Accepting only this one encoding makes the SPKI
 /// bytes, and so [`PublicKey::key_id`], canonical.
 const P256_SPKI_HEADER: [u8; 26] = [
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
-    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 const P256_SPKI_LEN: usize = P256_SPKI_HEADER.len() + 65;
 
@@ -45,12 +45,9 @@ impl PublicKey {
         if der.len() != P256_SPKI_LEN || !der.starts_with(&P256_SPKI_HEADER) {
             return Err(describe_non_canonical(der));
         }
-        ParsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, der).map_err(|e| {
-            SigningError::InvalidPublicKey(format!("not a point on the P-256 curve ({e})"))
-        })?;
-        Ok(Self {
-            spki_der: der.to_vec(),
-        })
+        ParsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, der)
+            .map_err(|e| SigningError::InvalidPublicKey(format!("not a point on the P-256 curve ({e})")))?;
+        Ok(Self { spki_der: der.to_vec() })
     }
 
     /// The key as a `PUBLIC KEY` PEM (64-column base64, `\n` line endings), as cosign writes it.
@@ -73,9 +70,7 @@ impl PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PublicKey")
-            .field("key_id", &self.key_id())
-            .finish()
+        f.debug_struct("PublicKey").field("key_id", &self.key_id()).finish()
     }
 }
 
@@ -84,18 +79,11 @@ fn describe_non_canonical(der: &[u8]) -> SigningError {
     use CosignVerificationKey as K;
     match CosignVerificationKey::try_from_der(der) {
         Ok(K::ECDSA_P256_SHA256_ASN1(_)) => SigningError::InvalidPublicKey(
-            "a P-256 key, but not in the uncompressed SubjectPublicKeyInfo form cosign writes"
-                .into(),
+            "a P-256 key, but not in the uncompressed SubjectPublicKeyInfo form cosign writes".into(),
         ),
-        Ok(K::ECDSA_P384_SHA384_ASN1(_)) => {
-            SigningError::NotP256("this is an ECDSA P-384 key".into())
-        }
-        Ok(K::ECDSA_P521_SHA512_ASN1(_)) => {
-            SigningError::NotP256("this is an ECDSA P-521 key".into())
-        }
-        Ok(K::RSA_PKCS1_SHA256(_) | K::RSA_PSS_SHA256(_)) => {
-            SigningError::NotP256("this is an RSA key".into())
-        }
+        Ok(K::ECDSA_P384_SHA384_ASN1(_)) => SigningError::NotP256("this is an ECDSA P-384 key".into()),
+        Ok(K::ECDSA_P521_SHA512_ASN1(_)) => SigningError::NotP256("this is an ECDSA P-521 key".into()),
+        Ok(K::RSA_PKCS1_SHA256(_) | K::RSA_PSS_SHA256(_)) => SigningError::NotP256("this is an RSA key".into()),
         Ok(K::ED25519(_)) => SigningError::NotP256("this is an Ed25519 key".into()),
         Err(e) => SigningError::InvalidPublicKey(e.to_string()),
     }

@@ -93,8 +93,7 @@ pub fn parse_payload(bytes: &[u8]) -> Result<Payload, SigningError> {
     }
     let invalid = SigningError::InvalidPayload;
     // serde's derived structs also accept JSON arrays; check the shape first.
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| invalid(format!("not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| invalid(format!("not JSON: {e}")))?;
     require_object(&value, "the payload")?;
     require_object(&value["critical"], "`critical`")?;
     require_object(&value["critical"]["identity"], "`critical.identity`")?;
@@ -117,9 +116,7 @@ pub fn parse_payload(bytes: &[u8]) -> Result<Payload, SigningError> {
     }
     let docker_reference = wire.critical.identity.docker_reference;
     if docker_reference.is_empty() {
-        return Err(invalid(
-            "`critical.identity.docker-reference` is empty".into(),
-        ));
+        return Err(invalid("`critical.identity.docker-reference` is empty".into()));
     }
     let optional = match wire.optional {
         Value::Null => None,
@@ -138,9 +135,7 @@ fn require_object(value: &Value, what: &str) -> Result<(), SigningError> {
         Value::Object(_) => Ok(()),
         // A missing field: the typed pass names it.
         Value::Null => Ok(()),
-        _ => Err(SigningError::InvalidPayload(format!(
-            "{what} is not a JSON object"
-        ))),
+        _ => Err(SigningError::InvalidPayload(format!("{what} is not a JSON object"))),
     }
 }
 

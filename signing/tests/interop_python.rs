@@ -14,8 +14,7 @@ use govstore_core::Digest;
 use govstore_signing::simple_signing::payload;
 use govstore_signing::{KeyPair, PublicKey, SigningError};
 
-const HOW_TO_INSTALL: &str =
-    "install it with `python3 -m pip install -r tests/e2e/requirements.txt`";
+const HOW_TO_INSTALL: &str = "install it with `python3 -m pip install -r tests/e2e/requirements.txt`";
 
 /// Verifies argv[2] (DER signature) over argv[1] (payload) with the PEM public key argv[0].
 /// Exit 0: valid; 1: invalid signature; anything else: a broken setup.
@@ -62,12 +61,11 @@ fn python(script: &str, args: &[&Path]) -> Output {
         .arg(script)
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}); this test needs python3 with `cryptography`: {HOW_TO_INSTALL}"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run python3 ({e}); this test needs python3 with `cryptography`: {HOW_TO_INSTALL}")
+        });
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(3)
-        || stderr.contains("ModuleNotFoundError")
-        || stderr.contains("IMPORT-ERROR")
-    {
+    if out.status.code() == Some(3) || stderr.contains("ModuleNotFoundError") || stderr.contains("IMPORT-ERROR") {
         panic!("python3 has no `cryptography` package: {HOW_TO_INSTALL}\n{stderr}");
     }
     out
@@ -118,10 +116,7 @@ fn python_cryptography_verifies_our_signature() {
         "python accepted a tampered payload: {}",
         describe(&out)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "invalid signature"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "invalid signature");
 }
 
 #[test]
@@ -132,26 +127,15 @@ fn we_verify_a_signature_made_by_python_cryptography() {
         dir.path().join("payload.json"),
         dir.path().join("signature.der"),
     );
-    let bytes = payload(
-        "registry.example/gov/forms",
-        &Digest::of(b"another manifest"),
-    );
+    let bytes = payload("registry.example/gov/forms", &Digest::of(b"another manifest"));
     std::fs::write(&payload_path, &bytes).unwrap();
 
     let out = python(SIGN, &[&pub_path, &payload_path, &sig_path]);
-    assert!(
-        out.status.success(),
-        "python could not sign: {}",
-        describe(&out)
-    );
+    assert!(out.status.success(), "python could not sign: {}", describe(&out));
     let python_key_id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
 
     let public = PublicKey::from_pem(&std::fs::read_to_string(&pub_path).unwrap()).unwrap();
-    assert_eq!(
-        public.key_id(),
-        python_key_id,
-        "key id is sha256 of the same SPKI DER"
-    );
+    assert_eq!(public.key_id(), python_key_id, "key id is sha256 of the same SPKI DER");
     let signature = std::fs::read(&sig_path).unwrap();
     public.verify(&bytes, &signature).unwrap();
     assert!(matches!(

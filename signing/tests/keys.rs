@@ -40,9 +40,7 @@ fn round_trip_generate_write_read_sign_verify() {
     let signature = read.sign(PAYLOAD).unwrap();
     key.public_key().verify(PAYLOAD, &signature).unwrap();
     // ECDSA signatures are randomised; the original key's verify the read-back key's, and back.
-    read.public_key()
-        .verify(PAYLOAD, &key.sign(PAYLOAD).unwrap())
-        .unwrap();
+    read.public_key().verify(PAYLOAD, &key.sign(PAYLOAD).unwrap()).unwrap();
     // ASN.1 DER: SEQUENCE { INTEGER r, INTEGER s }.
     assert_eq!(signature[0], 0x30);
     assert_eq!(usize::from(signature[1]), signature.len() - 2);
@@ -50,19 +48,10 @@ fn round_trip_generate_write_read_sign_verify() {
 
 #[test]
 fn the_written_pem_is_cosign_labelled_with_scrypt_n_32768() {
-    let pem = KeyPair::generate()
-        .unwrap()
-        .to_encrypted_pem(PASSWORD)
-        .unwrap();
+    let pem = KeyPair::generate().unwrap().to_encrypted_pem(PASSWORD).unwrap();
     let lines: Vec<&str> = pem.lines().collect();
-    assert_eq!(
-        lines.first(),
-        Some(&"-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----")
-    );
-    assert_eq!(
-        lines.last(),
-        Some(&"-----END ENCRYPTED COSIGN PRIVATE KEY-----")
-    );
+    assert_eq!(lines.first(), Some(&"-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----"));
+    assert_eq!(lines.last(), Some(&"-----END ENCRYPTED COSIGN PRIVATE KEY-----"));
     assert!(!pem.contains('\r'), "LF line endings, as cosign writes");
     assert!(pem.ends_with("-----\n"));
     assert!(lines[1..lines.len() - 1].iter().all(|l| l.len() <= 64));
@@ -93,10 +82,7 @@ fn each_write_uses_a_fresh_salt_and_nonce() {
 
 #[test]
 fn wrong_password_is_refused() {
-    let pem = KeyPair::generate()
-        .unwrap()
-        .to_encrypted_pem(PASSWORD)
-        .unwrap();
+    let pem = KeyPair::generate().unwrap().to_encrypted_pem(PASSWORD).unwrap();
     let err = KeyPair::from_encrypted_pem(&pem, b"wrong").unwrap_err();
     assert!(matches!(err, SigningError::WrongPassword), "{err:?}");
     assert_eq!(
@@ -153,10 +139,7 @@ fn tampered_payload_or_signature_is_refused() {
         public.verify(PAYLOAD, &trailing),
         Err(SigningError::BadSignature)
     ));
-    assert!(matches!(
-        public.verify(PAYLOAD, b""),
-        Err(SigningError::BadSignature)
-    ));
+    assert!(matches!(public.verify(PAYLOAD, b""), Err(SigningError::BadSignature)));
     assert_eq!(
         public.verify(PAYLOAD, b"").unwrap_err().to_string(),
         "the signature does not verify against this public key"
@@ -185,9 +168,7 @@ fn reads_our_key_relabelled_sigstore() {
         "ENCRYPTED SIGSTORE PRIVATE KEY",
     );
     assert_eq!(
-        KeyPair::from_encrypted_pem(&pem, PASSWORD)
-            .unwrap()
-            .public_key(),
+        KeyPair::from_encrypted_pem(&pem, PASSWORD).unwrap().public_key(),
         key.public_key()
     );
 }
@@ -201,9 +182,7 @@ fn reads_a_key_written_by_sigstore_rs() {
     let key = KeyPair::from_encrypted_pem(&pem, PASSWORD).unwrap();
     let expected = PublicKey::from_pem(&keys.public_key_to_pem().unwrap()).unwrap();
     assert_eq!(key.public_key(), expected);
-    expected
-        .verify(PAYLOAD, &key.sign(PAYLOAD).unwrap())
-        .unwrap();
+    expected.verify(PAYLOAD, &key.sign(PAYLOAD).unwrap()).unwrap();
 }
 
 #[test]
@@ -211,9 +190,7 @@ fn reads_a_cosign_2_key_sigstore_label_n_65536() {
     let pem = fixture("cosign2_generated_sigstore_label_n65536_empty_password.key");
     assert_eq!(envelope(&pem)["kdf"]["params"]["N"], 65536);
     let key = KeyPair::from_encrypted_pem(&pem, b"").unwrap();
-    key.public_key()
-        .verify(PAYLOAD, &key.sign(PAYLOAD).unwrap())
-        .unwrap();
+    key.public_key().verify(PAYLOAD, &key.sign(PAYLOAD).unwrap()).unwrap();
     assert!(matches!(
         KeyPair::from_encrypted_pem(&pem, b"x"),
         Err(SigningError::WrongPassword)
@@ -225,12 +202,9 @@ fn reads_a_cosign_labelled_fixture_n_32768() {
     let pem = fixture("sigstore-rs_ecdsa_cosign_label_n32768.key");
     assert_eq!(envelope(&pem)["kdf"]["params"]["N"], 32768);
     let key = KeyPair::from_encrypted_pem(&pem, b"123").unwrap();
-    key.public_key()
-        .verify(PAYLOAD, &key.sign(PAYLOAD).unwrap())
-        .unwrap();
+    key.public_key().verify(PAYLOAD, &key.sign(PAYLOAD).unwrap()).unwrap();
     // Written back, it carries the same key under the same label.
-    let again =
-        KeyPair::from_encrypted_pem(&key.to_encrypted_pem(b"new").unwrap(), b"new").unwrap();
+    let again = KeyPair::from_encrypted_pem(&key.to_encrypted_pem(b"new").unwrap(), b"new").unwrap();
     assert_eq!(again.public_key(), key.public_key());
 }
 
@@ -247,10 +221,7 @@ fn keys_other_than_p256_are_refused() {
         "ENCRYPTED COSIGN PRIVATE KEY",
     );
     let err = KeyPair::from_encrypted_pem(&pem, PASSWORD).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "not an ECDSA P-256 key: this is an ECDSA P384 key"
-    );
+    assert_eq!(err.to_string(), "not an ECDSA P-256 key: this is an ECDSA P384 key");
 }
 
 #[test]
@@ -278,10 +249,7 @@ fn unencrypted_and_unknown_labels_are_refused() {
 
 #[test]
 fn two_pem_blocks_are_refused() {
-    let a = KeyPair::generate()
-        .unwrap()
-        .to_encrypted_pem(PASSWORD)
-        .unwrap();
+    let a = KeyPair::generate().unwrap().to_encrypted_pem(PASSWORD).unwrap();
     let err = KeyPair::from_encrypted_pem(&format!("{a}{a}"), PASSWORD).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -291,16 +259,10 @@ fn two_pem_blocks_are_refused() {
 
 #[test]
 fn expensive_or_unknown_kdf_parameters_are_refused() {
-    let pem = KeyPair::generate()
-        .unwrap()
-        .to_encrypted_pem(PASSWORD)
-        .unwrap();
+    let pem = KeyPair::generate().unwrap().to_encrypted_pem(PASSWORD).unwrap();
     let mut env = envelope(&pem);
     env["kdf"]["params"]["N"] = serde_json::json!(1_048_576);
-    let edited = pem::encode(&pem::Pem::new(
-        "ENCRYPTED COSIGN PRIVATE KEY",
-        env.to_string(),
-    ));
+    let edited = pem::encode(&pem::Pem::new("ENCRYPTED COSIGN PRIVATE KEY", env.to_string()));
     let err = KeyPair::from_encrypted_pem(&edited, PASSWORD).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -317,10 +279,7 @@ fn public_key_pem_round_trip_and_key_id() {
     assert!(pem.ends_with("-----END PUBLIC KEY-----\n"));
     assert_eq!(PublicKey::from_pem(&pem).unwrap(), public);
     // CRLF (as sigstore-rs writes) reads the same.
-    assert_eq!(
-        PublicKey::from_pem(&pem.replace('\n', "\r\n")).unwrap(),
-        public
-    );
+    assert_eq!(PublicKey::from_pem(&pem.replace('\n', "\r\n")).unwrap(), public);
 
     let der = pem::parse(&pem).unwrap().into_contents();
     assert_eq!(der.len(), 91);
@@ -333,10 +292,7 @@ fn public_key_pem_round_trip_and_key_id() {
 fn debug_shows_the_key_id_only() {
     let key = KeyPair::generate().unwrap();
     let id = key.public_key().key_id();
-    assert_eq!(
-        format!("{key:?}"),
-        format!("KeyPair {{ key_id: {id:?}, .. }}")
-    );
+    assert_eq!(format!("{key:?}"), format!("KeyPair {{ key_id: {id:?}, .. }}"));
     assert_eq!(
         format!("{:?}", key.public_key()),
         format!("PublicKey {{ key_id: {id:?} }}")
@@ -346,10 +302,7 @@ fn debug_shows_the_key_id_only() {
 #[test]
 fn bad_public_keys_are_refused_with_a_reason() {
     let err = PublicKey::from_pem(&fixture("p384_public.pem")).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "not an ECDSA P-256 key: this is an ECDSA P-384 key"
-    );
+    assert_eq!(err.to_string(), "not an ECDSA P-256 key: this is an ECDSA P-384 key");
 
     let good = pem::parse(KeyPair::generate().unwrap().public_key().to_pem())
         .unwrap()
@@ -381,10 +334,7 @@ fn bad_public_keys_are_refused_with_a_reason() {
     let err = PublicKey::from_pem(&pem_of(b"garbage".to_vec())).unwrap_err();
     assert!(matches!(err, SigningError::InvalidPublicKey(_)), "{err:?}");
 
-    let private = KeyPair::generate()
-        .unwrap()
-        .to_encrypted_pem(PASSWORD)
-        .unwrap();
+    let private = KeyPair::generate().unwrap().to_encrypted_pem(PASSWORD).unwrap();
     let err = PublicKey::from_pem(&private).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -400,14 +350,14 @@ fn verifies_a_signature_made_by_cosign() {
 MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAENptdY/l3nB0yqkXLBWkZWQwo6+cu
 OSWS1X9vPavpiQOoTTGC0xX57OojUadxF1cdQmrsiReWg2Wn4FneJfa8xw==
 -----END PUBLIC KEY-----";
-    const SIGNATURE_B64: &str = "MEUCIQD6q/COgzOyW0YH1Dk+CCYSt4uAhm3FDHUwvPI55zwnlwIgE0ZK58ZOWpZw8YVmBapJhBqCfdPekIknimuO0xH8Jh8=";
+    const SIGNATURE_B64: &str =
+        "MEUCIQD6q/COgzOyW0YH1Dk+CCYSt4uAhm3FDHUwvPI55zwnlwIgE0ZK58ZOWpZw8YVmBapJhBqCfdPekIknimuO0xH8Jh8=";
     const COSIGN_PAYLOAD: &str = r#"{"critical":{"identity":{"docker-reference":"registry-testing.svc.lan/busybox"},"image":{"docker-manifest-digest":"sha256:f3cfc9d0dbf931d3db4685ec659b7ac68e2a578219da4aae65427886e649b06b"},"type":"cosign container image signature"},"optional":null}"#;
 
     let digest: Digest = "sha256:f3cfc9d0dbf931d3db4685ec659b7ac68e2a578219da4aae65427886e649b06b"
         .parse()
         .unwrap();
-    let ours =
-        govstore_signing::simple_signing::payload("registry-testing.svc.lan/busybox", &digest);
+    let ours = govstore_signing::simple_signing::payload("registry-testing.svc.lan/busybox", &digest);
     assert_eq!(String::from_utf8(ours.clone()).unwrap(), COSIGN_PAYLOAD);
 
     let public = PublicKey::from_pem(COSIGN_PUB).unwrap();

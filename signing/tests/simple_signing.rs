@@ -4,9 +4,7 @@
 
 use govstore_core::Digest;
 use govstore_signing::SigningError;
-use govstore_signing::simple_signing::{
-    MAX_PAYLOAD_LEN, Payload, SIGNATURE_TYPE, parse_payload, payload,
-};
+use govstore_signing::simple_signing::{MAX_PAYLOAD_LEN, Payload, SIGNATURE_TYPE, parse_payload, payload};
 
 const DIGEST: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -50,12 +48,7 @@ fn payload_round_trips() {
     );
     // Escapes survive the trip.
     let odd = "a\"b<c>&d\\e";
-    assert_eq!(
-        parse_payload(&payload(odd, &digest()))
-            .unwrap()
-            .docker_reference,
-        odd
-    );
+    assert_eq!(parse_payload(&payload(odd, &digest())).unwrap().docker_reference, odd);
 }
 
 #[test]
@@ -75,10 +68,7 @@ fn whitespace_and_key_order_do_not_matter_to_the_parser() {
     let text = format!(
         "{{ \"optional\": null,\n \"critical\": {{ \"type\": \"{SIGNATURE_TYPE}\", \"image\": {{\"docker-manifest-digest\": \"{DIGEST}\"}}, \"identity\": {{\"docker-reference\": \"r.example/a\"}} }} }}"
     );
-    assert_eq!(
-        parse_payload(text.as_bytes()).unwrap().docker_reference,
-        "r.example/a"
-    );
+    assert_eq!(parse_payload(text.as_bytes()).unwrap().docker_reference, "r.example/a");
 }
 
 #[test]
@@ -87,22 +77,53 @@ fn parse_errors() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("not JSON", b"{\"critical\":".to_vec()),
         ("an array", b"[]".to_vec()),
-        ("critical as an array", br#"{"critical":[{"docker-reference":"r"},{"docker-manifest-digest":"x"},"t"],"optional":null}"#.to_vec()),
-        ("identity as a string", with(r#"{"docker-reference":"registry.example/gov/forms"}"#, r#""r""#).into()),
+        (
+            "critical as an array",
+            br#"{"critical":[{"docker-reference":"r"},{"docker-manifest-digest":"x"},"t"],"optional":null}"#.to_vec(),
+        ),
+        (
+            "identity as a string",
+            with(r#"{"docker-reference":"registry.example/gov/forms"}"#, r#""r""#).into(),
+        ),
         ("wrong type", with(SIGNATURE_TYPE, "atomic container signature").into()),
         ("missing critical", br#"{"optional":null}"#.to_vec()),
         ("missing optional", with(r#","optional":null"#, "").into()),
-        ("missing type", with(&format!(r#","type":"{SIGNATURE_TYPE}""#), "").into()),
-        ("missing reference", with(r#""docker-reference":"registry.example/gov/forms""#, "").into()),
+        (
+            "missing type",
+            with(&format!(r#","type":"{SIGNATURE_TYPE}""#), "").into(),
+        ),
+        (
+            "missing reference",
+            with(r#""docker-reference":"registry.example/gov/forms""#, "").into(),
+        ),
         ("empty reference", with("registry.example/gov/forms", "").into()),
-        ("reference not a string", with(r#""registry.example/gov/forms""#, "42").into()),
-        ("unknown critical field", with(r#""type":"#, r#""extra":1,"type":"#).into()),
-        ("unknown top-level field", with(r#""optional":null"#, r#""optional":null,"x":1"#).into()),
-        ("duplicate digest", with(&format!(r#""docker-manifest-digest":"{DIGEST}""#), &format!(r#""docker-manifest-digest":"{DIGEST}","docker-manifest-digest":"{DIGEST}""#)).into()),
+        (
+            "reference not a string",
+            with(r#""registry.example/gov/forms""#, "42").into(),
+        ),
+        (
+            "unknown critical field",
+            with(r#""type":"#, r#""extra":1,"type":"#).into(),
+        ),
+        (
+            "unknown top-level field",
+            with(r#""optional":null"#, r#""optional":null,"x":1"#).into(),
+        ),
+        (
+            "duplicate digest",
+            with(
+                &format!(r#""docker-manifest-digest":"{DIGEST}""#),
+                &format!(r#""docker-manifest-digest":"{DIGEST}","docker-manifest-digest":"{DIGEST}""#),
+            )
+            .into(),
+        ),
         ("digest without algorithm", with(DIGEST, digest_hex).into()),
         ("digest with sha512", with("sha256:", "sha512:").into()),
         ("digest upper-case", with(digest_hex, &digest_hex.to_uppercase()).into()),
-        ("optional a string", with(r#""optional":null"#, r#""optional":"x""#).into()),
+        (
+            "optional a string",
+            with(r#""optional":null"#, r#""optional":"x""#).into(),
+        ),
         ("too large", format!("{}{}", good(), " ".repeat(MAX_PAYLOAD_LEN)).into()),
     ];
     let report: String = cases

@@ -21,10 +21,9 @@ fn read(path: &Path, what: &str, hint: &str) -> anyhow::Result<String> {
         Err(e) if e.kind() == ErrorKind::NotFound => Err(fail(
             Diagnostic::new(format!("{what} `{}` does not exist", path.display())).hint(hint),
         )),
-        Err(e) if e.kind() == ErrorKind::InvalidData => Err(fail(Diagnostic::new(format!(
-            "`{}` is not UTF-8 text",
-            path.display()
-        )))),
+        Err(e) if e.kind() == ErrorKind::InvalidData => {
+            Err(fail(Diagnostic::new(format!("`{}` is not UTF-8 text", path.display()))))
+        }
         Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read `{}`", path.display()))),
     }
 }
@@ -36,8 +35,7 @@ fn located(
     fields: &[FieldError],
     other: String,
 ) -> anyhow::Error {
-    let here =
-        |loc: Option<Location>| loc.map(|l| format!("{}:{}:{}", path.display(), l.line, l.column));
+    let here = |loc: Option<Location>| loc.map(|l| format!("{}:{}:{}", path.display(), l.line, l.column));
     let list = if let Some((format, message, location)) = syntax {
         vec![Diagnostic {
             message: format!("`{}` is not valid {format}: {message}", path.display()),
@@ -78,11 +76,7 @@ pub fn read_stack(path: &Path) -> anyhow::Result<Stack> {
 
 /// Reads and validates a lockfile.
 pub fn read_lockfile(path: &Path) -> anyhow::Result<Lockfile> {
-    let text = read(
-        path,
-        "lockfile",
-        "write one with `govstore resolve --stack stack.toml`",
-    )?;
+    let text = read(path, "lockfile", "write one with `govstore resolve --stack stack.toml`")?;
     Lockfile::from_toml_str(&text).map_err(|e| match &e {
         LockfileError::Syntax {
             format,
@@ -101,18 +95,11 @@ pub fn write_lockfile(path: &Path, lock: &Lockfile) -> anyhow::Result<()> {
     };
     let write = || -> std::io::Result<()> {
         use std::io::Write as _;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".govstore-lock-")
-            .tempfile_in(&dir)?;
+        let mut tmp = tempfile::Builder::new().prefix(".govstore-lock-").tempfile_in(&dir)?;
         tmp.write_all(lock.to_toml_string().as_bytes())?;
         tmp.as_file().sync_all()?;
         tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     };
-    write().map_err(|e| {
-        fail(Diagnostic::new(format!(
-            "cannot write `{}`: {e}",
-            path.display()
-        )))
-    })
+    write().map_err(|e| fail(Diagnostic::new(format!("cannot write `{}`: {e}", path.display()))))
 }

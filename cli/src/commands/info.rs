@@ -28,10 +28,7 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
         row("published", v.info.published_at.as_deref().unwrap_or("-"));
         row("signed by", v.info.key_id.as_deref().unwrap_or("-"));
         if v.info.yanked {
-            row(
-                "yanked",
-                v.info.yank_reason.as_deref().unwrap_or("no reason given"),
-            );
+            row("yanked", v.info.yank_reason.as_deref().unwrap_or("no reason given"));
         }
         if let Some(p) = v.manifest.get("package") {
             for (label, key) in [("licence", "license"), ("summary", "description")] {
@@ -60,8 +57,7 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let name = parse_name(&args.package)?;
-    let p = block_on(client.package(name.namespace(), name.name()))?
-        .map_err(|e| client_error(&e, &url))?;
+    let p = block_on(client.package(name.namespace(), name.name()))?.map_err(|e| client_error(&e, &url))?;
     if ctx.json {
         return print_json(&p);
     }
@@ -72,17 +68,12 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
     println!("  licence:  {}", p.license.as_deref().unwrap_or("-"));
     println!(
         "  latest:   {}",
-        p.latest
-            .as_deref()
-            .unwrap_or("none (every version is yanked)")
+        p.latest.as_deref().unwrap_or("none (every version is yanked)")
     );
     println!("  versions:");
     for v in &p.versions {
         let yanked = if v.yanked {
-            format!(
-                "  yanked: {}",
-                v.yank_reason.as_deref().unwrap_or("no reason given")
-            )
+            format!("  yanked: {}", v.yank_reason.as_deref().unwrap_or("no reason given"))
         } else {
             String::new()
         };

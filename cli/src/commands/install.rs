@@ -63,24 +63,15 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> anyhow::Result<()> {
         };
         Some(ctx.client_or(fallback, false)?)
     };
-    let url = client
-        .as_ref()
-        .map(|c| c.base_url().to_owned())
-        .unwrap_or_default();
+    let url = client.as_ref().map(|c| c.base_url().to_owned()).unwrap_or_default();
     let options = InstallOptions {
         into: args.into.clone(),
         jobs: usize::from(args.jobs),
         limits: Default::default(),
     };
     let progress = CliProgress::shared(ctx.json, "downloading");
-    let report = block_on(install::install(
-        client.as_ref(),
-        &cache,
-        &lock,
-        &options,
-        &progress,
-    ))?
-    .map_err(|e| explain(e, &args, &cache, &url))?;
+    let report = block_on(install::install(client.as_ref(), &cache, &lock, &options, &progress))?
+        .map_err(|e| explain(e, &args, &cache, &url))?;
     if ctx.json {
         return print_json(&report);
     }

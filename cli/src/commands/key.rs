@@ -46,28 +46,19 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> anyhow::Result<()> {
     let client = ctx.client(!matches!(cmd, KeyCommand::List { .. }))?;
     let url = client.base_url().to_owned();
     match cmd {
-        KeyCommand::Register {
-            namespace,
-            key,
-            name,
-        } => {
-            let pem = std::fs::read_to_string(&key).map_err(|e| {
-                fail(Diagnostic::new(format!(
-                    "cannot read `{}`: {e}",
-                    key.display()
-                )))
-            })?;
+        KeyCommand::Register { namespace, key, name } => {
+            let pem = std::fs::read_to_string(&key)
+                .map_err(|e| fail(Diagnostic::new(format!("cannot read `{}`: {e}", key.display()))))?;
             if pem.contains("PRIVATE KEY") {
                 return Err(fail(
                     Diagnostic::new(format!("`{}` is a private key", key.display()))
                         .hint("register the public key (cosign.pub); the private key never leaves your machine"),
                 ));
             }
-            let public = PublicKey::from_pem(&pem)
-                .map_err(|e| fail(Diagnostic::new(format!("`{}`: {e}", key.display()))))?;
-            let registered =
-                block_on(client.register_key(&namespace, &public.to_pem(), name.as_deref()))?
-                    .map_err(|e| client_error(&e, &url))?;
+            let public =
+                PublicKey::from_pem(&pem).map_err(|e| fail(Diagnostic::new(format!("`{}`: {e}", key.display()))))?;
+            let registered = block_on(client.register_key(&namespace, &public.to_pem(), name.as_deref()))?
+                .map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&registered);
             }
@@ -76,14 +67,10 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> anyhow::Result<()> {
                 .as_deref()
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default();
-            println!(
-                "registered key {}{named} for namespace {namespace}",
-                registered.key_id
-            );
+            println!("registered key {}{named} for namespace {namespace}", registered.key_id);
         }
         KeyCommand::List { namespace } => {
-            let keys =
-                block_on(client.list_keys(&namespace))?.map_err(|e| client_error(&e, &url))?;
+            let keys = block_on(client.list_keys(&namespace))?.map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&json!({ "namespace": namespace, "keys": keys }));
             }
@@ -110,8 +97,8 @@ pub fn run(ctx: &Ctx, cmd: KeyCommand) -> anyhow::Result<()> {
             key_id,
             reason,
         } => {
-            let answer = block_on(client.revoke_key(&namespace, &key_id, &reason))?
-                .map_err(|e| client_error(&e, &url))?;
+            let answer =
+                block_on(client.revoke_key(&namespace, &key_id, &reason))?.map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&answer);
             }

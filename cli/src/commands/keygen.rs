@@ -39,8 +39,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> anyhow::Result<()> {
     let key = KeyPair::generate()?;
     let private_pem = key.to_encrypted_pem(password.as_bytes())?;
     let public = key.public_key();
-    write_private(&args.key_out, private_pem.as_bytes())
-        .map_err(|e| write_error(&args.key_out, &e))?;
+    write_private(&args.key_out, private_pem.as_bytes()).map_err(|e| write_error(&args.key_out, &e))?;
     std::fs::write(&args.pub_out, public.to_pem()).map_err(|e| write_error(&args.pub_out, &e))?;
 
     let key_id = public.key_id();
@@ -62,8 +61,5 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> anyhow::Result<()> {
 }
 
 fn write_error(path: &Path, e: &std::io::Error) -> anyhow::Error {
-    fail(Diagnostic::new(format!(
-        "cannot write `{}`: {e}",
-        path.display()
-    )))
+    fail(Diagnostic::new(format!("cannot write `{}`: {e}", path.display())))
 }

@@ -28,12 +28,10 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
     let token = token.trim().to_owned();
     if token.is_empty() {
         return Err(fail(
-            Diagnostic::new("the token is empty")
-                .hint("create a token in the registry and pass it with --token"),
+            Diagnostic::new("the token is empty").hint("create a token in the registry and pass it with --token"),
         ));
     }
-    let client = RegistryClient::new(&url, Some(token.clone()))
-        .map_err(|e| fail(Diagnostic::new(e.to_string())))?;
+    let client = RegistryClient::new(&url, Some(token.clone())).map_err(|e| fail(Diagnostic::new(e.to_string())))?;
     let me = block_on(client.me())?.map_err(|e| match e.code() {
         Some("UNAUTHORIZED") => fail(
             Diagnostic::new(format!("{url} does not accept this token: {e}"))
@@ -42,9 +40,7 @@ pub fn run(ctx: &Ctx, args: LoginArgs) -> anyhow::Result<()> {
         _ => client_error(&e, &url),
     })?;
     config.set_login(&url, &token);
-    config
-        .save(&path)
-        .map_err(|e| fail(Diagnostic::new(e.to_string())))?;
+    config.save(&path).map_err(|e| fail(Diagnostic::new(e.to_string())))?;
     if ctx.json {
         return print_json(&json!({ "registry": url, "config": path, "me": me }));
     }
@@ -69,11 +65,7 @@ pub fn describe(url: &str, me: &Me) -> String {
         me.user,
         if me.admin { " (admin)" } else { "" }
     );
-    let orgs: Vec<String> = me
-        .orgs
-        .iter()
-        .map(|o| format!("{} ({})", o.name, o.role))
-        .collect();
+    let orgs: Vec<String> = me.orgs.iter().map(|o| format!("{} ({})", o.name, o.role)).collect();
     out.push_str(&format!(
         "  organisations: {}\n",
         if orgs.is_empty() {
@@ -88,10 +80,7 @@ pub fn describe(url: &str, me: &Me) -> String {
         } else {
             t.scopes.join(", ")
         };
-        out.push_str(&format!(
-            "  token:         {} (scopes: {scopes})\n",
-            t.prefix
-        ));
+        out.push_str(&format!("  token:         {} (scopes: {scopes})\n", t.prefix));
         out.push_str(&format!(
             "  expires:       {}\n",
             t.expires_at.as_deref().unwrap_or("never")

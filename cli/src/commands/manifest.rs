@@ -55,10 +55,9 @@ fn read_manifest(dir: &Path, path: &Path) -> anyhow::Result<String> {
             };
             Err(Diagnostics::from(d).into())
         }
-        Err(e) if e.kind() == ErrorKind::InvalidData => Err(Diagnostics::from(Diagnostic::new(
-            format!("`{}` is not UTF-8 text", path.display()),
-        ))
-        .into()),
+        Err(e) if e.kind() == ErrorKind::InvalidData => {
+            Err(Diagnostics::from(Diagnostic::new(format!("`{}` is not UTF-8 text", path.display()))).into())
+        }
         Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read `{}`", path.display()))),
     }
 }
@@ -93,23 +92,14 @@ pub(crate) fn diagnostics(path: &Path, err: ManifestError) -> anyhow::Error {
 
 /// The files the manifest names must exist (core does no IO, so this is checked here).
 pub(crate) fn check_files(dir: &Path, path: &Path, m: &Manifest) -> anyhow::Result<()> {
-    let named = [
-        ("package.readme", &m.package.readme),
-        ("package.sbom", &m.package.sbom),
-    ];
+    let named = [("package.readme", &m.package.readme), ("package.sbom", &m.package.sbom)];
     let missing: Vec<Diagnostic> = named
         .into_iter()
         .filter_map(|(field, file)| {
             let file = file.as_ref()?;
             (!dir.join(file.as_str()).is_file()).then(|| {
-                Diagnostic::new(format!(
-                    "{field}: `{file}` does not exist in `{}`",
-                    dir.display()
-                ))
-                .hint(format!(
-                    "add the file, or change `{field}` in `{}`",
-                    path.display()
-                ))
+                Diagnostic::new(format!("{field}: `{file}` does not exist in `{}`", dir.display()))
+                    .hint(format!("add the file, or change `{field}` in `{}`", path.display()))
             })
         })
         .collect();
@@ -131,11 +121,7 @@ fn summary(m: &Manifest) -> String {
             lines
         };
         for (i, line) in lines.iter().enumerate() {
-            let label = if i == 0 {
-                format!("{label}:")
-            } else {
-                String::new()
-            };
+            let label = if i == 0 { format!("{label}:") } else { String::new() };
             let _ = writeln!(out, "  {label:<12}{line}");
         }
     };

@@ -52,16 +52,10 @@ pub fn run(ctx: &Ctx, args: OutdatedArgs) -> anyhow::Result<()> {
     let lock = read_lockfile(&flags.lock)?;
     warn_if_stale(&stack, &lock, flags);
     let fetched = fetch(ctx, flags, &stack, Some(&lock))?;
-    let fresh = match govstore_resolver::resolve(
-        &fetched.catalogue,
-        &stack,
-        &ResolveOptions::default(),
-    ) {
+    let fresh = match govstore_resolver::resolve(&fetched.catalogue, &stack, &ResolveOptions::default()) {
         Ok(r) => Some(r),
         Err(_) => {
-            eprintln!(
-                "warning: no set of packages fits the stack without the lockfile; `govstore resolve` shows why"
-            );
+            eprintln!("warning: no set of packages fits the stack without the lockfile; `govstore resolve` shows why");
             None
         }
     };
@@ -69,20 +63,12 @@ pub fn run(ctx: &Ctx, args: OutdatedArgs) -> anyhow::Result<()> {
     if ctx.json {
         return print_json(&rows);
     }
-    print!(
-        "{}",
-        render(&rows, &lock, &flags.lock.display().to_string())
-    );
+    print!("{}", render(&rows, &lock, &flags.lock.display().to_string()));
     Ok(())
 }
 
 /// The report's rows, by package name.
-pub fn rows(
-    catalogue: &Catalogue,
-    stack: &Stack,
-    lock: &Lockfile,
-    fresh: Option<&Resolution>,
-) -> Vec<Row> {
+pub fn rows(catalogue: &Catalogue, stack: &Stack, lock: &Lockfile, fresh: Option<&Resolution>) -> Vec<Row> {
     let mut names: Vec<PackageName> = lock.packages.iter().map(|p| p.name.clone()).collect();
     if let Some(r) = fresh {
         names.extend(r.to_install().map(|p| p.name.clone()));
@@ -93,13 +79,8 @@ pub fn rows(
         .into_iter()
         .map(|name| {
             let locked = lock.get(&name);
-            let versions = catalogue
-                .packages
-                .get(&name)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let prerelease_ok =
-                stack.policy.allow_prereleases || locked.is_some_and(|l| !l.version.pre.is_empty());
+            let versions = catalogue.packages.get(&name).map(Vec::as_slice).unwrap_or_default();
+            let prerelease_ok = stack.policy.allow_prereleases || locked.is_some_and(|l| !l.version.pre.is_empty());
             let latest: Option<&Version> = versions
                 .iter()
                 .filter(|v| !v.yanked && (prerelease_ok || v.version.pre.is_empty()))
@@ -109,11 +90,7 @@ pub fn rows(
                 versions
                     .iter()
                     .find(|v| v.version == l.version && v.yanked)
-                    .map(|v| {
-                        v.yank_reason
-                            .clone()
-                            .unwrap_or_else(|| "no reason given".into())
-                    })
+                    .map(|v| v.yank_reason.clone().unwrap_or_else(|| "no reason given".into()))
             });
             Row {
                 locked: locked.map(|l| l.version.to_string()),
@@ -134,9 +111,7 @@ pub fn render(rows: &[Row], lock: &Lockfile, lock_path: &str) -> String {
     let shown: Vec<&Row> = rows.iter().filter(|r| !r.is_current()).collect();
     if shown.is_empty() {
         let n = govstore_client::install::plural(lock.packages.len(), "locked package");
-        return format!(
-            "{n} in {lock_path}, all at the newest compatible and newest published version\n"
-        );
+        return format!("{n} in {lock_path}, all at the newest compatible and newest published version\n");
     }
     let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let cells: Vec<[String; 5]> = shown
@@ -146,9 +121,7 @@ pub fn render(rows: &[Row], lock: &Lockfile, lock_path: &str) -> String {
                 (Some(reason), _, _) => format!("locked version yanked: {reason}"),
                 (None, None, Some(_)) => "a fresh resolution adds it".into(),
                 (None, Some(_), None) => "a fresh resolution drops it".into(),
-                (None, l, c) if l != c => {
-                    "`govstore update` moves to the compatible version".into()
-                }
+                (None, l, c) if l != c => "`govstore update` moves to the compatible version".into(),
                 _ => "newer versions do not fit the stack".into(),
             };
             [
@@ -162,14 +135,7 @@ pub fn render(rows: &[Row], lock: &Lockfile, lock_path: &str) -> String {
         .collect();
     let header = ["package", "locked", "compatible", "latest", "note"].map(str::to_owned);
     let widths: Vec<usize> = (0..4)
-        .map(|i| {
-            cells
-                .iter()
-                .chain([&header])
-                .map(|r| r[i].len())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| cells.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for r in [&header].into_iter().chain(&cells) {

@@ -37,15 +37,12 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     let client = ctx.client(true)?;
     let url = client.base_url().to_owned();
     // Check the manifest before asking for a password.
-    let manifest =
-        publish::read_manifest(&args.dir).map_err(|e| publish_error(e, &args.dir, &url, "NS"))?;
+    let manifest = publish::read_manifest(&args.dir).map_err(|e| publish_error(e, &args.dir, &url, "NS"))?;
     let ns = manifest.package.name.namespace().to_owned();
     let key = load_key(&args.key)?;
     let progress = CliProgress::shared(ctx.json, "uploading");
-    let outcome = block_on(publish::publish(
-        &client, &args.dir, &key, &options, &progress,
-    ))?
-    .map_err(|e| publish_error(e, &args.dir, &url, &ns))?;
+    let outcome = block_on(publish::publish(&client, &args.dir, &key, &options, &progress))?
+        .map_err(|e| publish_error(e, &args.dir, &url, &ns))?;
     let p = &outcome.published;
     if ctx.json {
         let uploads: Vec<_> = outcome
@@ -68,17 +65,12 @@ pub fn run(ctx: &Ctx, args: PublishArgs) -> anyhow::Result<()> {
     println!("  digest:    {}", p.digest);
     println!("  signed by: key {}", p.key_id);
     println!("  signature: {}", p.signature_digest);
-    println!(
-        "  content:   {} files, {}",
-        outcome.files,
-        bytes(outcome.content_size)
-    );
+    println!("  content:   {} files, {}", outcome.files, bytes(outcome.content_size));
     Ok(())
 }
 
 fn dry_run(ctx: &Ctx, dir: &Path, options: &PublishOptions) -> anyhow::Result<()> {
-    let prepared =
-        publish::prepare(dir, options).map_err(|e| publish_error(e, dir, "REGISTRY", "NS"))?;
+    let prepared = publish::prepare(dir, options).map_err(|e| publish_error(e, dir, "REGISTRY", "NS"))?;
     let manifest_bytes = prepared.artifact.manifest_bytes();
     let digest = Digest::of(&manifest_bytes);
     let p = &prepared.manifest.package;
@@ -88,12 +80,7 @@ fn dry_run(ctx: &Ctx, dir: &Path, options: &PublishOptions) -> anyhow::Result<()
             .iter()
             .map(|b| json!({ "blob": b.label, "digest": b.digest, "size": b.size }))
             .collect();
-        let files: Vec<&str> = prepared
-            .content
-            .entries
-            .iter()
-            .map(|e| e.path.as_str())
-            .collect();
+        let files: Vec<&str> = prepared.content.entries.iter().map(|e| e.path.as_str()).collect();
         return print_json(&json!({
             "name": p.name,
             "version": p.version.to_string(),
@@ -138,10 +125,7 @@ fn load_key(path: &Path) -> anyhow::Result<KeyPair> {
             ));
         }
         Err(e) => {
-            return Err(fail(Diagnostic::new(format!(
-                "cannot read `{}`: {e}",
-                path.display()
-            ))));
+            return Err(fail(Diagnostic::new(format!("cannot read `{}`: {e}", path.display()))));
         }
     };
     let password = password(&format!("Password for {}", path.display()), false)?;
@@ -170,7 +154,9 @@ fn publish_error(err: PublishError, dir: &Path, url: &str, ns: &str) -> anyhow::
             | PackError::SymlinkDangling { ref path, .. }
             | PackError::SpecialFile { ref path, .. },
         ) => {
-            let hint = format!("remove `{path}`, or leave it out with `exclude = [\"{path}\"]` under [package] in govstore.toml");
+            let hint = format!(
+                "remove `{path}`, or leave it out with `exclude = [\"{path}\"]` under [package] in govstore.toml"
+            );
             fail(Diagnostic::new(err.to_string()).hint(hint))
         }
         PublishError::Client(ref e) => {

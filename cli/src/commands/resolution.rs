@@ -47,12 +47,7 @@ pub struct Fetched {
 }
 
 /// Reads the index documents `stack` and `lock` reach.
-pub fn fetch(
-    ctx: &Ctx,
-    flags: &ResolveFlags,
-    stack: &Stack,
-    lock: Option<&Lockfile>,
-) -> anyhow::Result<Fetched> {
+pub fn fetch(ctx: &Ctx, flags: &ResolveFlags, stack: &Stack, lock: Option<&Lockfile>) -> anyhow::Result<Fetched> {
     let fallback = lock
         .and_then(|l| l.packages.first())
         .map(|p| p.source.as_str().to_owned());
@@ -107,12 +102,7 @@ fn walk(
 
 /// Resolves, turning a failure into the resolver's report (exit code 1). With `json`,
 /// the report also goes to stdout as JSON.
-pub fn resolve(
-    fetched: &Fetched,
-    stack: &Stack,
-    options: &ResolveOptions,
-    json: bool,
-) -> anyhow::Result<Resolution> {
+pub fn resolve(fetched: &Fetched, stack: &Stack, options: &ResolveOptions, json: bool) -> anyhow::Result<Resolution> {
     govstore_resolver::resolve(&fetched.catalogue, stack, options).map_err(|e| failure(&e, json))
 }
 
@@ -122,17 +112,21 @@ fn failure(e: &ResolveError, json: bool) -> anyhow::Error {
             Some(r) => (r.explanation().to_owned(), r.hints().to_vec()),
             None => (e.to_string(), Vec::new()),
         };
-        println!("{}", serde_json::to_string_pretty(&json!({ "resolved": false, "report": e.to_string(), "explanation": explanation, "hints": hints })).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({ "resolved": false, "report": e.to_string(), "explanation": explanation, "hints": hints })
+            )
+            .unwrap_or_default()
+        );
     }
     match e {
         // The report carries its own `hint:` lines.
-        ResolveError::NoSolution(report) => Diagnostics(vec![Diagnostic::new(
-            report.to_string().trim_end().to_owned(),
-        )])
-        .into(),
+        ResolveError::NoSolution(report) => {
+            Diagnostics(vec![Diagnostic::new(report.to_string().trim_end().to_owned())]).into()
+        }
         other => fail(
-            Diagnostic::new(other.to_string())
-                .hint("simplify the stack's wants, or resolve with fewer constraints"),
+            Diagnostic::new(other.to_string()).hint("simplify the stack's wants, or resolve with fewer constraints"),
         ),
     }
 }
@@ -159,23 +153,14 @@ pub fn table(resolution: &Resolution) -> String {
             [
                 p.name.to_string(),
                 p.version.to_string(),
-                p.digest
-                    .as_ref()
-                    .map(short_digest)
-                    .unwrap_or_else(|| "-".into()),
+                p.digest.as_ref().map(short_digest).unwrap_or_else(|| "-".into()),
                 why(p),
             ]
         })
         .collect();
     let header = ["package", "version", "digest", "why"].map(str::to_owned);
     let widths: Vec<usize> = (0..3)
-        .map(|i| {
-            rows.iter()
-                .chain([&header])
-                .map(|r| r[i].len())
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
     for r in [&header].into_iter().chain(&rows) {
         out.push_str(&format!(

@@ -18,8 +18,7 @@ pub struct SearchArgs {
 pub fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<()> {
     let client = ctx.client(false)?;
     let url = client.base_url().to_owned();
-    let found =
-        block_on(client.search(&args.query, args.limit))?.map_err(|e| client_error(&e, &url))?;
+    let found = block_on(client.search(&args.query, args.limit))?.map_err(|e| client_error(&e, &url))?;
     if ctx.json {
         return print_json(&found);
     }
@@ -39,10 +38,7 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<()> {
     }
     let shown = found.results.len() as u64;
     if found.total > shown {
-        println!(
-            "{shown} of {} results; pass --limit to see more",
-            found.total
-        );
+        println!("{shown} of {} results; pass --limit to see more", found.total);
     }
     Ok(())
 }

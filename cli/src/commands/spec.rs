@@ -20,16 +20,11 @@ pub enum SpecCommand {
 pub fn run(ctx: &Ctx, cmd: SpecCommand) -> anyhow::Result<()> {
     match cmd {
         SpecCommand::Publish { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                fail(Diagnostic::new(format!(
-                    "cannot read `{}`: {e}",
-                    file.display()
-                )))
-            })?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| fail(Diagnostic::new(format!("cannot read `{}`: {e}", file.display()))))?;
             let client = ctx.client(true)?;
             let url = client.base_url().to_owned();
-            let published =
-                block_on(client.publish_spec(&text))?.map_err(|e| client_error(&e, &url))?;
+            let published = block_on(client.publish_spec(&text))?.map_err(|e| client_error(&e, &url))?;
             if ctx.json {
                 return print_json(&published);
             }
@@ -38,11 +33,7 @@ pub fn run(ctx: &Ctx, cmd: SpecCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                 .collect();
-            println!(
-                "published spec {} (versions: {})",
-                published.id,
-                versions.join(", ")
-            );
+            println!("published spec {} (versions: {})", published.id, versions.join(", "));
         }
     }
     Ok(())

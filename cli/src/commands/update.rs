@@ -46,9 +46,8 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<()> {
         let name = parse_name(p)?;
         if old.get(&name).is_none() {
             return Err(fail(
-                Diagnostic::new(format!("{name} is not in {}", flags.lock.display())).hint(
-                    "name packages the lockfile has, or run `govstore resolve` to add new ones",
-                ),
+                Diagnostic::new(format!("{name} is not in {}", flags.lock.display()))
+                    .hint("name packages the lockfile has, or run `govstore resolve` to add new ones"),
             ));
         }
         only.insert(name);
@@ -94,12 +93,7 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> anyhow::Result<()> {
 /// What differs between two lockfiles, by package name. A package whose digest changed
 /// at the same version is listed too.
 pub fn changes(old: &Lockfile, new: &Lockfile) -> Vec<Change> {
-    let names: BTreeSet<&PackageName> = old
-        .packages
-        .iter()
-        .chain(&new.packages)
-        .map(|p| &p.name)
-        .collect();
+    let names: BTreeSet<&PackageName> = old.packages.iter().chain(&new.packages).map(|p| &p.name).collect();
     names
         .into_iter()
         .filter_map(|name| {

@@ -30,16 +30,12 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<()> {
     ))?
     .map_err(|e| match e {
         VerifyError::Client(c) => client_error(&c, &url),
-        VerifyError::NoKeys(_) | VerifyError::Revoked { .. } | VerifyError::BadSignature(_) => {
-            fail(
-                Diagnostic::new(format!("{name}@{version} failed verification: {e}")).hint(
-                    format!(
-                        "list the namespace's keys with `govstore key list {}`",
-                        name.namespace()
-                    ),
-                ),
-            )
-        }
+        VerifyError::NoKeys(_) | VerifyError::Revoked { .. } | VerifyError::BadSignature(_) => fail(
+            Diagnostic::new(format!("{name}@{version} failed verification: {e}")).hint(format!(
+                "list the namespace's keys with `govstore key list {}`",
+                name.namespace()
+            )),
+        ),
         other => fail(Diagnostic::new(format!(
             "{name}@{version} failed verification: {other}"
         ))),
@@ -50,11 +46,7 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<()> {
     let roles: Vec<&str> = report.blobs.iter().map(|b| b.role).collect();
     println!("verified {} {}", report.name, report.version);
     println!("  digest:    {}", report.digest);
-    println!(
-        "  blobs:     {} verified ({})",
-        report.blobs.len(),
-        roles.join(", ")
-    );
+    println!("  blobs:     {} verified ({})", report.blobs.len(), roles.join(", "));
     println!(
         "  content:   {} files, {} unpacked, safe to unpack",
         report.content.files,
@@ -83,10 +75,7 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<()> {
             .as_deref()
             .map(|r| format!(": {r}"))
             .unwrap_or_default();
-        eprintln!(
-            "warning: {}@{} is yanked{reason}",
-            report.name, report.version
-        );
+        eprintln!("warning: {}@{} is yanked{reason}", report.name, report.version);
     }
     Ok(())
 }

@@ -69,10 +69,7 @@ impl Target {
     pub fn open(dir: &Path) -> Result<Self, InstallError> {
         let dir = std::path::absolute(dir).map_err(io_target(dir))?;
         let Some(name) = dir.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
-            return Err(target_err(
-                &dir,
-                "give the install directory a name, such as ./stack",
-            ));
+            return Err(target_err(&dir, "give the install directory a name, such as ./stack"));
         };
         let parent = dir
             .parent()
@@ -104,14 +101,8 @@ impl Target {
     }
 
     fn remove_stale_staging(&self) -> Result<(), InstallError> {
-        for entry in fs::read_dir(&self.parent)
-            .map_err(io_target(&self.parent))?
-            .flatten()
-        {
-            let is_ours = entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(&self.prefix));
+        for entry in fs::read_dir(&self.parent).map_err(io_target(&self.parent))?.flatten() {
+            let is_ours = entry.file_name().to_str().is_some_and(|n| n.starts_with(&self.prefix));
             if is_ours && entry.file_type().is_ok_and(|t| t.is_dir()) {
                 // remove_dir_all does not follow symbolic links inside.
                 fs::remove_dir_all(entry.path()).map_err(io_target(&entry.path()))?;
@@ -130,10 +121,7 @@ impl Target {
 
     /// Whether `DIR/<rel>` is a real directory (not a link).
     pub fn has_dir(&self, rel: &str) -> bool {
-        kind(&self.dir.join(rel))
-            .ok()
-            .flatten()
-            .is_some_and(|t| t.is_dir())
+        kind(&self.dir.join(rel)).ok().flatten().is_some_and(|t| t.is_dir())
     }
 }
 
@@ -167,8 +155,7 @@ pub(super) fn commit(
         return Err(target_err(&dir.join(RECEIPT_FILE), "it is not a file"));
     }
     let receipt_tmp = staging.join("receipt.json");
-    let bytes =
-        serde_json::to_vec_pretty(receipt).map_err(|e| InstallError::Internal(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(receipt).map_err(|e| InstallError::Internal(e.to_string()))?;
     write_synced(&receipt_tmp, &bytes).map_err(io_target(&receipt_tmp))?;
     let old = staging.join("old");
     fs::create_dir(&old).map_err(io_target(&old))?;

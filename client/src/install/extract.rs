@@ -51,8 +51,7 @@ pub fn unpack(archive: impl Read, dest: &Path) -> Result<u64, ExtractError> {
             continue; // `./`
         }
         let target = dest.join(&rel);
-        no_links_on_the_way(dest, &rel)
-            .map_err(|_| refuse("the path goes through a symbolic link"))?;
+        no_links_on_the_way(dest, &rel).map_err(|_| refuse("the path goes through a symbolic link"))?;
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent).map_err(io_at(parent))?;
         }
@@ -90,10 +89,8 @@ pub fn unpack(archive: impl Read, dest: &Path) -> Result<u64, ExtractError> {
                     .map_err(io_at(&target))?
                     .ok_or_else(|| refuse("the hard link has no target"))?
                     .into_owned();
-                let from = relative(&link)
-                    .ok_or_else(|| refuse("the hard link leaves the package directory"))?;
-                no_links_on_the_way(dest, &from)
-                    .map_err(|_| refuse("the hard link goes through a symbolic link"))?;
+                let from = relative(&link).ok_or_else(|| refuse("the hard link leaves the package directory"))?;
+                no_links_on_the_way(dest, &from).map_err(|_| refuse("the hard link goes through a symbolic link"))?;
                 let source = dest.join(&from);
                 let meta = fs::symlink_metadata(&source).map_err(io_at(&source))?;
                 if !meta.file_type().is_file() {
@@ -110,10 +107,7 @@ pub fn unpack(archive: impl Read, dest: &Path) -> Result<u64, ExtractError> {
                 io::copy(&mut input, &mut file).map_err(io_at(&target))?;
                 file.sync_all().map_err(io_at(&target))?;
             }
-            EntryType::XGlobalHeader
-            | EntryType::XHeader
-            | EntryType::GNULongName
-            | EntryType::GNULongLink => continue,
+            EntryType::XGlobalHeader | EntryType::XHeader | EntryType::GNULongName | EntryType::GNULongLink => continue,
             _ => return Err(refuse("only files, directories and links may be unpacked")),
         }
         count += 1;
@@ -192,19 +186,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bytes = archive(&[
             ("deploy/", EntryType::Directory, b"", ""),
-            (
-                "deploy/values.yaml",
-                EntryType::Regular,
-                b"replicas: 1\n",
-                "",
-            ),
+            ("deploy/values.yaml", EntryType::Regular, b"replicas: 1\n", ""),
             ("deploy/current", EntryType::Symlink, b"", "values.yaml"),
-            (
-                "deploy/copy.yaml",
-                EntryType::Link,
-                b"",
-                "deploy/values.yaml",
-            ),
+            ("deploy/copy.yaml", EntryType::Link, b"", "deploy/values.yaml"),
             ("docs/a/b.md", EntryType::Regular, b"# b\n", ""),
         ]);
         assert_eq!(unpack(&bytes[..], dir.path()).unwrap(), 5);
@@ -228,10 +212,7 @@ mod tests {
     fn hostile_entries_are_refused() {
         let cases: [(&str, Vec<Entry<'_>>); 5] = [
             ("dotdot", vec![("../evil", EntryType::Regular, b"x", "")]),
-            (
-                "absolute link",
-                vec![("l", EntryType::Symlink, b"", "/etc")],
-            ),
+            ("absolute link", vec![("l", EntryType::Symlink, b"", "/etc")]),
             (
                 "through a link",
                 vec![
@@ -247,10 +228,7 @@ mod tests {
             let dest = dir.path().join("pkg");
             fs::create_dir(&dest).unwrap();
             let err = unpack(&archive(&entries)[..], &dest).unwrap_err();
-            assert!(
-                matches!(err, ExtractError::Refused { .. }),
-                "{label}: {err}"
-            );
+            assert!(matches!(err, ExtractError::Refused { .. }), "{label}: {err}");
             assert!(!dir.path().join("evil").exists());
         }
     }

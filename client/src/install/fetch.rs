@@ -73,9 +73,7 @@ fn failed(p: &LockedPackage, problem: impl Into<VerifyError>) -> InstallError {
 }
 
 fn missing(what: String) -> InstallError {
-    InstallError::NotCached {
-        missing: vec![what],
-    }
+    InstallError::NotCached { missing: vec![what] }
 }
 
 /// The keys of every namespace in `packages`. Online: the registry's listing (each id
@@ -170,11 +168,7 @@ async fn small_blob(
         return Ok(bytes);
     }
     let Origin::Online(client) = origin else {
-        return Err(missing(format!(
-            "the {what} of {} ({})",
-            label(p),
-            d.digest
-        )));
+        return Err(missing(format!("the {what} of {} ({})", label(p), d.digest)));
     };
     let bytes = client
         .fetch_blob_bytes(&p.name.repo_name(), &d.digest, d.size, max)
@@ -229,10 +223,8 @@ pub(super) async fn check(
     let layers = package_layers(&info, name, &version).map_err(|e| not_a_package(e.to_string()))?;
 
     let config = small_blob(origin, cache, p, &layers.config, MAX_CONFIG_BYTES, "config").await?;
-    let text = String::from_utf8(config)
-        .map_err(|_| failed(p, VerifyError::Config("not UTF-8".into())))?;
-    let config = Manifest::from_canonical_json(&text)
-        .map_err(|e| failed(p, VerifyError::Config(e.to_string())))?;
+    let text = String::from_utf8(config).map_err(|_| failed(p, VerifyError::Config("not UTF-8".into())))?;
+    let config = Manifest::from_canonical_json(&text).map_err(|e| failed(p, VerifyError::Config(e.to_string())))?;
     let found = format!("{}@{}", config.package.name, config.package.version);
     if found != label(p) {
         return Err(failed(
@@ -253,12 +245,7 @@ pub(super) async fn check(
 }
 
 /// Verifies the cosign signature of the package's manifest; returns the signer's key id.
-async fn signature(
-    origin: Origin<'_>,
-    cache: &Cache,
-    p: &LockedPackage,
-    keys: &Keys,
-) -> Result<String, InstallError> {
+async fn signature(origin: Origin<'_>, cache: &Cache, p: &LockedPackage, keys: &Keys) -> Result<String, InstallError> {
     let tag = p.digest.cosign_signature_tag();
     let sig_bytes = match origin {
         Origin::Online(client) => {
@@ -280,17 +267,14 @@ async fn signature(
             manifest(origin, cache, p, &d, "signature").await?
         }
     };
-    let info = parse_manifest(None, &sig_bytes)
-        .map_err(|e| failed(p, VerifyError::SignatureManifest(e.to_string())))?;
+    let info =
+        parse_manifest(None, &sig_bytes).map_err(|e| failed(p, VerifyError::SignatureManifest(e.to_string())))?;
     if let Some(subject) = &info.subject
         && subject.digest != p.digest
     {
         return Err(failed(
             p,
-            VerifyError::SignatureManifest(format!(
-                "its subject is {}, not {}",
-                subject.digest, p.digest
-            )),
+            VerifyError::SignatureManifest(format!("its subject is {}, not {}", subject.digest, p.digest)),
         ));
     }
     let candidates = signature_layers(&info).map_err(|e| failed(p, e))?;
@@ -320,8 +304,7 @@ async fn signature(
     let mut revoked: Option<&TrustedKey> = None;
     let mut unlisted: Option<&TrustedKey> = None;
     for (desc, sig_b64) in candidates {
-        let payload =
-            small_blob(origin, cache, p, desc, MAX_PAYLOAD_LEN, "signature payload").await?;
+        let payload = small_blob(origin, cache, p, desc, MAX_PAYLOAD_LEN, "signature payload").await?;
         if let Err(e) = check_payload(&payload, &p.digest, p.name.as_str()) {
             first_error.get_or_insert(e);
             continue;

@@ -29,8 +29,7 @@ pub(crate) fn write(value: &Value, out: &mut String) {
             out.push(']');
         }
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> =
-                map.iter().filter(|(_, v)| !v.is_null()).collect();
+            let mut members: Vec<(&String, &Value)> = map.iter().filter(|(_, v)| !v.is_null()).collect();
             members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             out.push('{');
             for (i, (key, item)) in members.into_iter().enumerate() {
@@ -82,9 +81,7 @@ mod tests {
     #[test]
     fn sorts_keys_drops_nulls_and_whitespace() {
         assert_eq!(
-            canonical(
-                r#"{ "b": 1, "a": { "z": [1, 2, {"y": null, "x": "é\n\"\u0001"}], "Z": true }, "n": null }"#
-            ),
+            canonical(r#"{ "b": 1, "a": { "z": [1, 2, {"y": null, "x": "é\n\"\u0001"}], "Z": true }, "n": null }"#),
             r#"{"a":{"Z":true,"z":[1,2,{"x":"é\n\"\u0001"}]},"b":1}"#
         );
     }

@@ -79,8 +79,7 @@ pub(crate) fn from_json<T: DeserializeOwned>(text: &str, rules: &Rules<T>) -> Re
         let path = convert_path(e.path());
         json_error(path, e.into_inner(), rules)
     })?;
-    de.end()
-        .map_err(|e| json_error(FieldPath::root(), e, rules))?;
+    de.end().map_err(|e| json_error(FieldPath::root(), e, rules))?;
     let errors = (rules.validate)(&value);
     if !errors.is_empty() {
         return Err(Failure::Invalid(errors));
@@ -136,12 +135,7 @@ fn convert_path(path: &serde_path_to_error::Path) -> FieldPath {
 /// A field error from a serde message, with the unknown name dropped from the path
 /// (`package: unknown field `licence``, not `package.licence: ...`) and a hint where one
 /// can be given.
-fn field_error<T>(
-    mut path: FieldPath,
-    message: &str,
-    location: Option<Location>,
-    rules: &Rules<T>,
-) -> FieldError {
+fn field_error<T>(mut path: FieldPath, message: &str, location: Option<Location>, rules: &Rules<T>) -> FieldError {
     let unknown = unknown_name(message);
     let names_unknown_field = message.starts_with("unknown field")
         && matches!(
@@ -265,10 +259,7 @@ mod tests {
             FieldError::new(FieldPath::root().key("a"), "first"),
         ];
         locate(text, &mut errors);
-        let order: Vec<(&str, Option<Location>)> = errors
-            .iter()
-            .map(|e| (e.message.as_str(), e.location))
-            .collect();
+        let order: Vec<(&str, Option<Location>)> = errors.iter().map(|e| (e.message.as_str(), e.location)).collect();
         assert_eq!(
             order,
             [

@@ -61,10 +61,7 @@ impl FromIterator<Segment> for FieldPath {
 
 /// Whether `key` can be written bare in TOML.
 fn is_bare_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 impl fmt::Display for FieldPath {
@@ -176,9 +173,7 @@ pub enum ManifestError {
     #[error("{}", join(.0))]
     Invalid(Vec<FieldError>),
     /// The JSON is a valid manifest but not in canonical form.
-    #[error(
-        "the manifest JSON is valid but not canonical: expected the exact output of `canonical_json`"
-    )]
+    #[error("the manifest JSON is valid but not canonical: expected the exact output of `canonical_json`")]
     NotCanonical,
 }
 
@@ -220,11 +215,7 @@ pub(crate) fn syntax_message(format: &str, message: &str, location: &Option<Loca
 
 /// One error a line.
 pub(crate) fn join(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -237,10 +228,7 @@ mod tests {
             .key("requires")
             .key("packages")
             .key("x-road/security-server");
-        assert_eq!(
-            p.to_string(),
-            "requires.packages.\"x-road/security-server\""
-        );
+        assert_eq!(p.to_string(), "requires.packages.\"x-road/security-server\"");
         let p = FieldPath::root()
             .key("implements")
             .index(0)
@@ -253,22 +241,10 @@ mod tests {
     #[test]
     fn locations_count_lines_and_characters() {
         let text = "a = 1\nbé = \"x\"\n";
-        assert_eq!(
-            Location::of_offset(text, 0),
-            Location { line: 1, column: 1 }
-        );
-        assert_eq!(
-            Location::of_offset(text, 6),
-            Location { line: 2, column: 1 }
-        );
+        assert_eq!(Location::of_offset(text, 0), Location { line: 1, column: 1 });
+        assert_eq!(Location::of_offset(text, 6), Location { line: 2, column: 1 });
         // `=` after the two-byte `é`.
-        assert_eq!(
-            Location::of_offset(text, 10),
-            Location { line: 2, column: 4 }
-        );
-        assert_eq!(
-            Location::of_offset(text, 1000),
-            Location { line: 3, column: 1 }
-        );
+        assert_eq!(Location::of_offset(text, 10), Location { line: 2, column: 4 });
+        assert_eq!(Location::of_offset(text, 1000), Location { line: 3, column: 1 });
     }
 }

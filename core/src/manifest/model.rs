@@ -11,9 +11,7 @@ use std::fmt;
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 
-use super::values::{
-    ComponentName, CountryCode, Date, Evidence, License, RelativePath, Sdg, Url, semver_de,
-};
+use super::values::{ComponentName, CountryCode, Date, Evidence, License, RelativePath, Sdg, Url, semver_de};
 use crate::package::{PackageName, SpecId};
 
 /// A whole `govstore.toml`. See the [module documentation](super) for an example.
@@ -347,11 +345,7 @@ mod tests {
     /// `as_str` is the name serde reads and writes.
     #[test]
     fn names_match_serde() {
-        fn check<
-            T: Serialize + for<'de> Deserialize<'de> + fmt::Display + PartialEq + fmt::Debug,
-        >(
-            all: &[T],
-        ) {
+        fn check<T: Serialize + for<'de> Deserialize<'de> + fmt::Display + PartialEq + fmt::Debug>(all: &[T]) {
             for v in all {
                 let json = format!("\"{v}\"");
                 assert_eq!(serde_json::to_string(v).unwrap(), json);

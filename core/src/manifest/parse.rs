@@ -68,7 +68,9 @@ fn unknown_hint(path: &FieldPath, given: &str) -> Option<String> {
         return Some(format!("`{given}` belongs in the `[package]` table"));
     }
     if path.is_root() && ["dependencies", "depends", "requirements"].contains(&given) {
-        return Some("dependencies go in `[requires.packages]`, `[requires.specs]` and `[requires.platform]`".to_owned());
+        return Some(
+            "dependencies go in `[requires.packages]`, `[requires.specs]` and `[requires.platform]`".to_owned(),
+        );
     }
     if !path.is_root() && TABLES.contains(&given) {
         return Some(table_hint(given));

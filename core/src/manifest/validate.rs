@@ -33,7 +33,10 @@ fn package(p: &Package, path: &FieldPath, errors: &mut Vec<FieldError>) {
         errors.push(
             FieldError::new(
                 path.key("version"),
-                format!("version {} has build metadata `+{}`, which is not allowed", p.version, p.version.build),
+                format!(
+                    "version {} has build metadata `+{}`, which is not allowed",
+                    p.version, p.version.build
+                ),
             )
             .with_hint(
                 "remove the `+...` part: OCI tags cannot contain `+`, and versions that differ only in \
@@ -55,10 +58,7 @@ fn package(p: &Package, path: &FieldPath, errors: &mut Vec<FieldError>) {
             .with_hint("keep the description to one paragraph and put the rest in the README"),
         );
     } else if p.description.chars().any(|c| c.is_control() && c != '\n') {
-        errors.push(FieldError::new(
-            description,
-            "must not contain control characters",
-        ));
+        errors.push(FieldError::new(description, "must not contain control characters"));
     }
 
     words(
@@ -78,11 +78,7 @@ fn package(p: &Package, path: &FieldPath, errors: &mut Vec<FieldError>) {
         errors,
     );
     duplicates(p.sdgs.iter(), &path.key("sdgs"), errors);
-    duplicates(
-        p.deployment_countries.iter(),
-        &path.key("deployment_countries"),
-        errors,
-    );
+    duplicates(p.deployment_countries.iter(), &path.key("deployment_countries"), errors);
     globs(&p.include, &path.key("include"), errors);
     globs(&p.exclude, &path.key("exclude"), errors);
 }
@@ -123,10 +119,7 @@ fn duplicates<'a, T: Ord + std::fmt::Display + 'a>(
     let mut seen = BTreeSet::new();
     for (i, item) in items.enumerate() {
         if !seen.insert(item) {
-            errors.push(FieldError::new(
-                path.index(i),
-                format!("`{item}` is listed twice"),
-            ));
+            errors.push(FieldError::new(path.index(i), format!("`{item}` is listed twice")));
         }
     }
 }
@@ -145,8 +138,7 @@ fn globs(list: &[String], path: &FieldPath, errors: &mut Vec<FieldError>) {
             Some(format!("the pattern is longer than {MAX_GLOB_LEN} bytes"))
         } else if glob.chars().any(char::is_control) {
             Some("the pattern contains control characters".to_owned())
-        } else if glob.starts_with('/') || glob.contains('\\') || glob.split('/').any(|p| p == "..")
-        {
+        } else if glob.starts_with('/') || glob.contains('\\') || glob.split('/').any(|p| p == "..") {
             Some(format!(
                 "{glob:?} must be a `/`-separated pattern inside the package directory"
             ))
@@ -163,10 +155,7 @@ fn implements(m: &Manifest, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if m.implements.len() > MAX_IMPLEMENTS {
         errors.push(FieldError::new(
             path.clone(),
-            format!(
-                "has {} entries; the limit is {MAX_IMPLEMENTS}",
-                m.implements.len()
-            ),
+            format!("has {} entries; the limit is {MAX_IMPLEMENTS}", m.implements.len()),
         ));
     }
     let mut seen = BTreeSet::new();
@@ -180,12 +169,7 @@ fn implements(m: &Manifest, path: &FieldPath, errors: &mut Vec<FieldError>) {
         }
         let compliance = entry.key("compliance");
         if let Some(c) = &imp.compliance.deployment {
-            evidence_for_level(
-                c.level,
-                c.evidence.as_ref(),
-                &compliance.key("deployment"),
-                errors,
-            );
+            evidence_for_level(c.level, c.evidence.as_ref(), &compliance.key("deployment"), errors);
         }
         if let Some(c) = &imp.compliance.interface {
             let here = compliance.key("interface");
@@ -228,12 +212,7 @@ fn implements(m: &Manifest, path: &FieldPath, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn evidence_for_level(
-    level: Level,
-    evidence: Option<&Evidence>,
-    path: &FieldPath,
-    errors: &mut Vec<FieldError>,
-) {
+fn evidence_for_level(level: Level, evidence: Option<&Evidence>, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if level != Level::NotApplicable && evidence.is_none() {
         errors.push(
             FieldError::new(

@@ -125,9 +125,7 @@ impl FromStr for CountryCode {
         };
         let upper = s.to_ascii_uppercase();
         if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(fail(
-                ": expected two uppercase letters such as \"KE\"".to_owned(),
-            ));
+            return Err(fail(": expected two uppercase letters such as \"KE\"".to_owned()));
         }
         if !countries::is_assigned(&upper) {
             return Err(fail(": no country has this code".to_owned()));
@@ -140,10 +138,7 @@ impl FromStr for CountryCode {
     }
 }
 
-string_value!(
-    CountryCode,
-    "an ISO 3166-1 alpha-2 country code such as \"KE\""
-);
+string_value!(CountryCode, "an ISO 3166-1 alpha-2 country code such as \"KE\"");
 
 /// A UN Sustainable Development Goal, 1 to 17.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -250,10 +245,7 @@ mod tests {
 
     #[test]
     fn countries() {
-        assert_eq!(
-            "KE".parse::<CountryCode>().map(|c| c.to_string()),
-            Ok("KE".to_owned())
-        );
+        assert_eq!("KE".parse::<CountryCode>().map(|c| c.to_string()), Ok("KE".to_owned()));
         assert_eq!(
             "ke".parse::<CountryCode>().unwrap_err().to_string(),
             "\"ke\" is not an ISO 3166-1 alpha-2 country code: codes are uppercase, write \"KE\""

@@ -68,10 +68,7 @@ impl KnownSpecs for [Spec] {
 ///
 /// The errors carry no location; [`crate::manifest::locate_in_toml`] adds it from the
 /// manifest's text.
-pub fn check_spec_references<K: KnownSpecs + ?Sized>(
-    manifest: &Manifest,
-    known: &K,
-) -> Result<(), Vec<FieldError>> {
+pub fn check_spec_references<K: KnownSpecs + ?Sized>(manifest: &Manifest, known: &K) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
     let implements = FieldPath::root().key("implements");
     for (i, imp) in manifest.implements.iter().enumerate() {
@@ -110,11 +107,7 @@ pub fn check_spec_references<K: KnownSpecs + ?Sized>(
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// `0.8.0, 0.9.0, 1.0.0, 3.0.0-alpha (draft)`.
@@ -140,10 +133,7 @@ fn unknown_spec<K: KnownSpecs + ?Sized>(path: FieldPath, id: &SpecId, known: &K)
         [one] => error.with_hint(format!("did you mean `{one}`?")),
         many => error.with_hint(format!(
             "did you mean one of {}?",
-            many.iter()
-                .map(|id| format!("`{id}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            many.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
         )),
     }
 }
@@ -199,14 +189,8 @@ mod tests {
         };
         assert_eq!(similar("govstack/identiy"), ["govstack/identity"]);
         assert_eq!(similar("mosip/identity"), ["govstack/identity"]);
-        assert_eq!(
-            similar("govstack/registries"),
-            ["govstack/digital-registries"]
-        );
-        assert_eq!(
-            similar("govstack/mediator"),
-            ["govstack/information-mediator"]
-        );
+        assert_eq!(similar("govstack/registries"), ["govstack/digital-registries"]);
+        assert_eq!(similar("govstack/mediator"), ["govstack/information-mediator"]);
         assert!(similar("acme/payroll").is_empty());
     }
 }

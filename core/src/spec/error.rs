@@ -25,9 +25,7 @@ pub enum SpecError {
     #[error("{}", join(.0))]
     Invalid(Vec<FieldError>),
     /// The JSON is a valid spec but not in canonical form.
-    #[error(
-        "the spec JSON is valid but not canonical: expected the exact output of `canonical_json`"
-    )]
+    #[error("the spec JSON is valid but not canonical: expected the exact output of `canonical_json`")]
     NotCanonical,
 }
 

@@ -138,11 +138,7 @@ mod tests {
     /// `as_str` is the name serde reads and writes.
     #[test]
     fn names_match_serde() {
-        fn check<
-            T: Serialize + for<'de> Deserialize<'de> + fmt::Display + PartialEq + fmt::Debug,
-        >(
-            all: &[T],
-        ) {
+        fn check<T: Serialize + for<'de> Deserialize<'de> + fmt::Display + PartialEq + fmt::Debug>(all: &[T]) {
             for v in all {
                 let json = format!("\"{v}\"");
                 assert_eq!(serde_json::to_string(v).unwrap(), json);

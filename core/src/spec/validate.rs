@@ -12,22 +12,10 @@ use crate::manifest::{FieldError, FieldPath};
 pub(crate) fn validate(spec: &Spec) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let root = FieldPath::root();
-    errors.extend(text(
-        &spec.title,
-        MAX_TITLE_CHARS,
-        false,
-        &root.key("title"),
-    ));
+    errors.extend(text(&spec.title, MAX_TITLE_CHARS, false, &root.key("title")));
     errors.extend(
-        text(
-            &spec.description,
-            MAX_DESCRIPTION_CHARS,
-            true,
-            &root.key("description"),
-        )
-        .map(|e| {
-            e.with_hint("keep the description to one paragraph; the spec itself holds the rest")
-        }),
+        text(&spec.description, MAX_DESCRIPTION_CHARS, true, &root.key("description"))
+            .map(|e| e.with_hint("keep the description to one paragraph; the spec itself holds the rest")),
     );
     versions(&spec.versions, &root.key("versions"), &mut errors);
     errors
@@ -41,10 +29,7 @@ fn text(value: &str, max: usize, multiline: bool, path: &FieldPath) -> Option<Fi
         "must not be empty".to_owned()
     } else if chars > max {
         format!("is {chars} characters long; the limit is {max}")
-    } else if value
-        .chars()
-        .any(|c| c.is_control() && !(multiline && c == '\n'))
-    {
+    } else if value.chars().any(|c| c.is_control() && !(multiline && c == '\n')) {
         if multiline {
             "must not contain control characters other than newlines".to_owned()
         } else {
@@ -93,17 +78,11 @@ fn versions(versions: &[SpecVersion], path: &FieldPath, errors: &mut Vec<FieldEr
         }
         if let Some(previous) = i.checked_sub(1).map(|p| &versions[p].version) {
             if v.version == *previous {
-                errors.push(FieldError::new(
-                    here.clone(),
-                    format!("{} is listed twice", v.version),
-                ));
+                errors.push(FieldError::new(here.clone(), format!("{} is listed twice", v.version)));
             } else if v.version < *previous {
                 errors.push(
-                    FieldError::new(
-                        here.clone(),
-                        format!("{} is listed after {previous}", v.version),
-                    )
-                    .with_hint("list the versions oldest first, in SemVer order"),
+                    FieldError::new(here.clone(), format!("{} is listed after {previous}", v.version))
+                        .with_hint("list the versions oldest first, in SemVer order"),
                 );
             }
         }
@@ -123,12 +102,7 @@ fn versions(versions: &[SpecVersion], path: &FieldPath, errors: &mut Vec<FieldEr
         }
 
         let requirements = entry.key("requirements");
-        too_many(
-            v.requirements.len(),
-            MAX_REQUIREMENTS,
-            &requirements,
-            errors,
-        );
+        too_many(v.requirements.len(), MAX_REQUIREMENTS, &requirements, errors);
         let mut ids = BTreeSet::new();
         for (j, requirement) in v.requirements.iter().enumerate() {
             let here = requirements.index(j);

@@ -70,10 +70,8 @@ impl FromStr for RequirementId {
         let (Some(scope), Some(name), None) = (parts.next(), parts.next(), parts.next()) else {
             return Err(fail("it must contain exactly one `#`".to_owned()));
         };
-        check_word(scope, MAX_REQUIREMENT_ID_LEN)
-            .map_err(|reason| fail(format!("the part before `#`: {reason}")))?;
-        check_word(name, MAX_REQUIREMENT_ID_LEN)
-            .map_err(|reason| fail(format!("the part after `#`: {reason}")))?;
+        check_word(scope, MAX_REQUIREMENT_ID_LEN).map_err(|reason| fail(format!("the part before `#`: {reason}")))?;
+        check_word(name, MAX_REQUIREMENT_ID_LEN).map_err(|reason| fail(format!("the part after `#`: {reason}")))?;
         Ok(Self {
             full: s.to_owned(),
             hash: scope.len(),
@@ -180,16 +178,11 @@ impl FromStr for ReleaseDate {
             reason,
         };
         let b = s.as_bytes();
-        let month_shape = b.len() == 7
-            && b[4] == b'-'
-            && b.iter()
-                .enumerate()
-                .all(|(i, c)| i == 4 || c.is_ascii_digit());
+        let month_shape =
+            b.len() == 7 && b[4] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit());
         if month_shape {
             // The first of the month checks the year and the month by Date's rules.
-            let first: Date = format!("{s}-01")
-                .parse()
-                .map_err(|e| fail(date_reason(e)))?;
+            let first: Date = format!("{s}-01").parse().map_err(|e| fail(date_reason(e)))?;
             return Ok(ReleaseDate::Month {
                 year: first.year(),
                 month: first.month(),
@@ -267,18 +260,12 @@ mod tests {
             "security#req--1",
             "security#1",
         ] {
-            assert!(
-                bad.parse::<RequirementId>().is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(bad.parse::<RequirementId>().is_err(), "{bad:?} should be refused");
         }
         let long = format!("a#{}", "b".repeat(MAX_REQUIREMENT_ID_LEN));
         assert!(long.parse::<RequirementId>().is_err());
         assert_eq!(
-            "security#1"
-                .parse::<RequirementId>()
-                .unwrap_err()
-                .to_string(),
+            "security#1".parse::<RequirementId>().unwrap_err().to_string(),
             "\"security#1\" is not a valid requirement id: the part after `#`: it must start with a letter; \
              expected `<scope>#<name>` such as \"govstack-cfr-security#req-1\""
         );
@@ -302,10 +289,7 @@ mod tests {
             "23Q4",
             "",
         ] {
-            assert!(
-                bad.parse::<ReleaseDate>().is_err(),
-                "{bad:?} should be refused"
-            );
+            assert!(bad.parse::<ReleaseDate>().is_err(), "{bad:?} should be refused");
         }
         assert_eq!(
             "2025-13".parse::<ReleaseDate>().unwrap_err().to_string(),

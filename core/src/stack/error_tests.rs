@@ -49,10 +49,7 @@ fn unknown_and_misplaced_fields() {
         "wants: unknown field `exclude`, expected one of `specs`, `packages`, `pins`, `excludes` (line 5, column 1)\n  \
          hint: did you mean `excludes`?"
     );
-    assert!(
-        errors(&format!("{HEAD}[existing]\nname = \"x\"\n"))
-            .contains("write `[[existing]]` with two brackets")
-    );
+    assert!(errors(&format!("{HEAD}[existing]\nname = \"x\"\n")).contains("write `[[existing]]` with two brackets"));
 }
 
 #[test]
@@ -62,9 +59,7 @@ fn values_are_checked() {
         e.starts_with("policy.deny_licenses[0]: \"GPL-3.0\" is not an SPDX licence identifier"),
         "{e}"
     );
-    let e = errors(&format!(
-        "{HEAD}[infrastructure.platform]\nkubernetes = \"v1.29\"\n"
-    ));
+    let e = errors(&format!("{HEAD}[infrastructure.platform]\nkubernetes = \"v1.29\"\n"));
     assert!(
         e.starts_with("infrastructure.platform.kubernetes: invalid platform version \"v1.29\""),
         "{e}"
@@ -76,9 +71,7 @@ fn values_are_checked() {
         e.starts_with("wants.packages.\"x-road/security-server\": invalid version requirement"),
         "{e}"
     );
-    let e = errors(&format!(
-        "{HEAD}[policy]\ntrusted_publishers = [\"Mosip\"]\n"
-    ));
+    let e = errors(&format!("{HEAD}[policy]\ntrusted_publishers = [\"Mosip\"]\n"));
     assert!(
         e.starts_with("policy.trusted_publishers[0]: invalid publisher namespace"),
         "{e}"

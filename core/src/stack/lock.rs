@@ -84,8 +84,7 @@ impl Lockfile {
     /// The TOML text, with a header comment. Deterministic: the same lockfile always
     /// gives the same bytes.
     pub fn to_toml_string(&self) -> String {
-        let body = toml::to_string(self)
-            .unwrap_or_else(|e| format!("# the lockfile could not be written: {e}\n"));
+        let body = toml::to_string(self).unwrap_or_else(|e| format!("# the lockfile could not be written: {e}\n"));
         format!("# Written by govstore resolve. Do not edit by hand.\n{body}")
     }
 
@@ -103,7 +102,10 @@ pub(crate) fn validate_lockfile(lock: &Lockfile) -> Vec<FieldError> {
         errors.push(
             FieldError::new(
                 root.key("version"),
-                format!("lockfile format {} is not supported; this govstore reads format {LOCKFILE_VERSION}", lock.version),
+                format!(
+                    "lockfile format {} is not supported; this govstore reads format {LOCKFILE_VERSION}",
+                    lock.version
+                ),
             )
             .with_hint("resolve again to write a lockfile this govstore understands"),
         );
@@ -138,20 +140,19 @@ pub(crate) fn validate_lockfile(lock: &Lockfile) -> Vec<FieldError> {
         if package.key_ids.len() > MAX_KEY_IDS {
             errors.push(FieldError::new(
                 path.key("key_ids"),
-                format!(
-                    "has {} entries; the limit is {MAX_KEY_IDS}",
-                    package.key_ids.len()
-                ),
+                format!("has {} entries; the limit is {MAX_KEY_IDS}", package.key_ids.len()),
             ));
         }
         for (j, id) in package.key_ids.iter().enumerate() {
-            let bad = id.is_empty()
-                || id.len() > MAX_KEY_ID_LEN
-                || id.chars().any(|c| c.is_control() || c.is_whitespace());
+            let bad =
+                id.is_empty() || id.len() > MAX_KEY_ID_LEN || id.chars().any(|c| c.is_control() || c.is_whitespace());
             if bad {
                 errors.push(FieldError::new(
                     path.key("key_ids").index(j),
-                    format!("{:?} is not a key id: expected up to {MAX_KEY_ID_LEN} characters without spaces", crate::digest::truncate(id)),
+                    format!(
+                        "{:?} is not a key id: expected up to {MAX_KEY_ID_LEN} characters without spaces",
+                        crate::digest::truncate(id)
+                    ),
                 ));
             }
         }

@@ -81,8 +81,8 @@ mod values;
 pub use error::{LockfileError, StackError};
 pub use lock::{LOCKFILE_VERSION, LockedPackage, Lockfile};
 pub use model::{
-    ExistingImplementation, ExistingSystem, Infrastructure, MinimumCompliance, Orchestrator,
-    Policy, Stack, StackInfo, Wants,
+    ExistingImplementation, ExistingSystem, Infrastructure, MinimumCompliance, Orchestrator, Policy, Stack, StackInfo,
+    Wants,
 };
 pub use values::{LicenceName, Namespace, PlatformVersion, StackValueError};
 
@@ -132,10 +132,7 @@ mod tests {
         let stack = Stack::from_toml_str(REFERENCE).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(stack.stack.country.as_str(), "KE");
         assert_eq!(stack.existing.len(), 2);
-        assert_eq!(
-            stack.infrastructure.orchestrator,
-            Some(Orchestrator::Kubernetes)
-        );
+        assert_eq!(stack.infrastructure.orchestrator, Some(Orchestrator::Kubernetes));
         assert_eq!(stack.infrastructure.platform.len(), 4);
         assert_eq!(stack.policy.deny_licenses.len(), 2);
         assert_eq!(stack.wants.specs.len(), 2);
@@ -168,12 +165,8 @@ mod tests {
     /// Only `[stack]` is required; empty tables are left out of the canonical form.
     #[test]
     fn minimal_stack() {
-        let stack =
-            Stack::from_toml_str("[stack]\ncountry = \"EE\"\nname = \"Estonia\"\n").unwrap();
+        let stack = Stack::from_toml_str("[stack]\ncountry = \"EE\"\nname = \"Estonia\"\n").unwrap();
         assert!(stack.existing.is_empty() && stack.wants.is_empty());
-        assert_eq!(
-            stack.canonical_json(),
-            r#"{"stack":{"country":"EE","name":"Estonia"}}"#
-        );
+        assert_eq!(stack.canonical_json(), r#"{"stack":{"country":"EE","name":"Estonia"}}"#);
     }
 }

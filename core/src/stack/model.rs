@@ -220,10 +220,7 @@ pub struct Wants {
 
 impl Wants {
     pub fn is_empty(&self) -> bool {
-        self.specs.is_empty()
-            && self.packages.is_empty()
-            && self.pins.is_empty()
-            && self.excludes.is_empty()
+        self.specs.is_empty() && self.packages.is_empty() && self.pins.is_empty() && self.excludes.is_empty()
     }
 }
 
@@ -235,9 +232,7 @@ fn optional_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Ver
     semver_de::version(d).map(Some)
 }
 
-fn version_map<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<BTreeMap<PackageName, Version>, D::Error> {
+fn version_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<PackageName, Version>, D::Error> {
     struct V(Version);
     impl<'de> Deserialize<'de> for V {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -87,10 +87,9 @@ fn other_hint(path: &FieldPath, message: &str) -> Option<String> {
         return None;
     }
     match path.segments() {
-        [Segment::Key(k)] if k == "existing" => Some(
-            "`existing` is a list: write `[[existing]]` with two brackets, once per system"
-                .to_owned(),
-        ),
+        [Segment::Key(k)] if k == "existing" => {
+            Some("`existing` is a list: write `[[existing]]` with two brackets, once per system".to_owned())
+        }
         _ => None,
     }
 }

@@ -17,11 +17,7 @@ pub(crate) fn validate(stack: &Stack) -> Vec<FieldError> {
     let root = FieldPath::root();
     info(stack, &root.key("stack"), &mut errors);
     existing(stack, &root.key("existing"), &mut errors);
-    infrastructure(
-        &stack.infrastructure,
-        &root.key("infrastructure"),
-        &mut errors,
-    );
+    infrastructure(&stack.infrastructure, &root.key("infrastructure"), &mut errors);
     policy(&stack.policy, &root.key("policy"), &mut errors);
     wants(&stack.wants, &root.key("wants"), &mut errors);
     errors
@@ -39,10 +35,7 @@ fn info(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
             format!("is {chars} characters long; the limit is {MAX_NAME_CHARS}"),
         ));
     } else if name.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            path,
-            "must be one line without control characters",
-        ));
+        errors.push(FieldError::new(path, "must be one line without control characters"));
     }
 }
 
@@ -50,10 +43,7 @@ fn existing(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if stack.existing.len() > MAX_EXISTING {
         errors.push(FieldError::new(
             path.clone(),
-            format!(
-                "has {} entries; the limit is {MAX_EXISTING}",
-                stack.existing.len()
-            ),
+            format!("has {} entries; the limit is {MAX_EXISTING}", stack.existing.len()),
         ));
         return;
     }
@@ -64,9 +54,7 @@ fn existing(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
         if let Err(reason) = check_word(&system.name, MAX_SYSTEM_NAME_LEN) {
             errors.push(
                 FieldError::new(path.key("name"), format!("{:?}: {reason}", system.name))
-                    .with_hint(
-                        "name systems with lowercase words joined by `-`, such as `national-xroad`",
-                    ),
+                    .with_hint("name systems with lowercase words joined by `-`, such as `national-xroad`"),
             );
         } else if !names.insert(system.name.as_str()) {
             errors.push(FieldError::new(
@@ -74,11 +62,7 @@ fn existing(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
                 format!("`{}` names another existing system too", system.name),
             ));
         }
-        if let Some(package) = system
-            .package
-            .as_ref()
-            .filter(|p| !packages.insert(p.as_str()))
-        {
+        if let Some(package) = system.package.as_ref().filter(|p| !packages.insert(p.as_str())) {
             errors.push(FieldError::new(
                 path.key("package"),
                 format!("another existing system is already `{package}`; a stack runs one version of a package"),
@@ -88,9 +72,8 @@ fn existing(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
             no_build(version, &path.key("version"), errors);
             if system.package.is_none() {
                 errors.push(
-                    FieldError::new(path.key("version"), "a version needs `package`").with_hint(
-                        "say which catalogue package this system is, or leave the version out",
-                    ),
+                    FieldError::new(path.key("version"), "a version needs `package`")
+                        .with_hint("say which catalogue package this system is, or leave the version out"),
                 );
             }
         }
@@ -137,13 +120,9 @@ fn infrastructure(infra: &Infrastructure, path: &FieldPath, errors: &mut Vec<Fie
         errors.push(
             FieldError::new(
                 path.key("orchestrator"),
-                format!(
-                    "the orchestrator is {orchestrator} but `platform` gives no kubernetes version"
-                ),
+                format!("the orchestrator is {orchestrator} but `platform` gives no kubernetes version"),
             )
-            .with_hint(
-                "add `kubernetes = \"1.29.4\"` (your version) under `[infrastructure.platform]`",
-            ),
+            .with_hint("add `kubernetes = \"1.29.4\"` (your version) under `[infrastructure.platform]`"),
         );
     }
     if !orchestrator.runs_kubernetes() && has_kubernetes {
@@ -159,11 +138,7 @@ fn policy(policy: &Policy, path: &FieldPath, errors: &mut Vec<FieldError>) {
     let deny = path.key("deny_licenses");
     count(policy.allow_licenses.len(), &allow, errors);
     count(policy.deny_licenses.len(), &deny, errors);
-    count(
-        policy.trusted_publishers.len(),
-        &path.key("trusted_publishers"),
-        errors,
-    );
+    count(policy.trusted_publishers.len(), &path.key("trusted_publishers"), errors);
     duplicates(policy.allow_licenses.iter(), &allow, errors);
     duplicates(policy.deny_licenses.iter(), &deny, errors);
     duplicates(
@@ -177,9 +152,7 @@ fn policy(policy: &Policy, path: &FieldPath, errors: &mut Vec<FieldError>) {
                 allow.index(i),
                 format!("{licence} is both allowed and denied"),
             ));
-        } else if policy.deny_copyleft
-            && spdx::license_id(licence.as_str()).is_some_and(|id| id.is_copyleft())
-        {
+        } else if policy.deny_copyleft && spdx::license_id(licence.as_str()).is_some_and(|id| id.is_copyleft()) {
             errors.push(
                 FieldError::new(
                     allow.index(i),
@@ -256,10 +229,7 @@ fn duplicates<'a, T: Ord + Display + 'a>(
     let mut seen = BTreeSet::new();
     for (i, item) in items.enumerate() {
         if !seen.insert(item) {
-            errors.push(FieldError::new(
-                path.index(i),
-                format!("{item} is listed twice"),
-            ));
+            errors.push(FieldError::new(path.index(i), format!("{item} is listed twice")));
         }
     }
 }

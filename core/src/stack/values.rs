@@ -95,9 +95,7 @@ impl FromStr for PlatformVersion {
         let (numbers, rest) = s.split_at(split);
         let parts: Vec<&str> = numbers.split('.').collect();
         if parts.len() > 3 {
-            return Err(fail(
-                "expected at most three numeric parts, e.g. \"1.29.4\"",
-            ));
+            return Err(fail("expected at most three numeric parts, e.g. \"1.29.4\""));
         }
         for part in &parts {
             if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
@@ -152,9 +150,7 @@ impl FromStr for LicenceName {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
             if !ok {
-                return Err(fail(
-                    "after `LicenseRef-`, use letters, digits, `-` and `.`".to_owned(),
-                ));
+                return Err(fail("after `LicenseRef-`, use letters, digits, `-` and `.`".to_owned()));
             }
             return Ok(Self(s.to_owned()));
         }

@@ -50,10 +50,7 @@ fn dull(session: &Session<'_>, node: &Node, range: &VersionSet) -> bool {
                 .list
                 .iter()
                 .any(|c| !c.allowed() && range.contains(&c.version));
-            let tried = candidates
-                .known
-                .iter()
-                .any(|v| span.contains(v) && !range.contains(v));
+            let tried = candidates.known.iter().any(|v| span.contains(v) && !range.contains(v));
             !ruled_out && tried
         }
         Node::Spec(spec) => {
@@ -75,15 +72,8 @@ fn dull(session: &Session<'_>, node: &Node, range: &VersionSet) -> bool {
 /// gap too. A requirement on the node is left as written.
 fn merge(other: Tree, node: &Node, range: &VersionSet) -> Tree {
     match other {
-        DerivationTree::External(External::FromDependencyOf(from, from_range, to, to_range))
-            if &from == node =>
-        {
-            DerivationTree::External(External::FromDependencyOf(
-                from,
-                from_range.union(range),
-                to,
-                to_range,
-            ))
+        DerivationTree::External(External::FromDependencyOf(from, from_range, to, to_range)) if &from == node => {
+            DerivationTree::External(External::FromDependencyOf(from, from_range.union(range), to, to_range))
         }
         other => other,
     }

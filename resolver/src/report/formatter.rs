@@ -8,8 +8,8 @@ use pubgrub::{Derived, External, Map, ReportFormatter, Term};
 use semver::Version;
 
 use super::text::{
-    covers_package, hull, package_set, presence_set, provider_text, provider_versions, range_text,
-    spec_set, suffix, without_absent,
+    covers_package, hull, package_set, presence_set, provider_text, provider_versions, range_text, spec_set, suffix,
+    without_absent,
 };
 use crate::exclusion::{Exclusion, list};
 use crate::provider::{Node, Session};
@@ -90,17 +90,9 @@ impl Formatter<'_, '_> {
             External::FromDependencyOf(Node::Root, _, to2, r2),
         ) = (first, second)
         {
-            return format!(
-                "the stack wants {} and {}",
-                self.wanted(to1, r1),
-                self.wanted(to2, r2)
-            );
+            return format!("the stack wants {} and {}", self.wanted(to1, r1), self.wanted(to2, r2));
         }
-        format!(
-            "{} and {}",
-            self.format_external(first),
-            self.format_external(second)
-        )
+        format!("{} and {}", self.format_external(first), self.format_external(second))
     }
 
     /// What the stack wants, as written in `[wants]`.
@@ -117,10 +109,7 @@ impl Formatter<'_, '_> {
             Node::Package(name) => self.no_package_versions(name, range),
             Node::Spec(spec) => self.no_spec_versions(spec, range),
             Node::Root => "the stack cannot be resolved".to_owned(),
-            Node::Presence(name) => format!(
-                "no version of {name} fits{}",
-                suffix(&without_absent(range))
-            ),
+            Node::Presence(name) => format!("no version of {name} fits{}", suffix(&without_absent(range))),
         }
     }
 
@@ -143,22 +132,10 @@ impl Formatter<'_, '_> {
             format!(" matching {wanted}")
         };
         if excluded.is_empty() {
-            let newest: Vec<String> = candidates
-                .known
-                .iter()
-                .rev()
-                .take(5)
-                .map(ToString::to_string)
-                .collect();
-            return format!(
-                "no version of {name}{matching} exists (it has {})",
-                list(&newest)
-            );
+            let newest: Vec<String> = candidates.known.iter().rev().take(5).map(ToString::to_string).collect();
+            return format!("no version of {name}{matching} exists (it has {})", list(&newest));
         }
-        let items = excluded
-            .into_iter()
-            .map(|(v, r)| (v.to_string(), reasons(r)))
-            .collect();
+        let items = excluded.into_iter().map(|(v, r)| (v.to_string(), reasons(r))).collect();
         format!("{name} has no usable version{matching} ({})", groups(items))
     }
 
@@ -195,13 +172,7 @@ impl Formatter<'_, '_> {
                 .list
                 .iter()
                 .take(4)
-                .map(|c| {
-                    format!(
-                        "{} implements {}",
-                        provider_versions(self.session, c),
-                        c.spec_version
-                    )
-                })
+                .map(|c| format!("{} implements {}", provider_versions(self.session, c), c.spec_version))
                 .collect();
             return format!("nothing implements {spec}{wanted} ({})", others.join("; "));
         }
@@ -232,11 +203,7 @@ fn groups(items: Vec<(String, String)>) -> String {
         .into_iter()
         .map(|(subjects, reason)| match subjects.as_slice() {
             [one] => format!("{one} {reason}"),
-            many if many.len() > 4 => format!(
-                "{} and {} more: each {reason}",
-                many[..3].join(", "),
-                many.len() - 3
-            ),
+            many if many.len() > 4 => format!("{} and {} more: each {reason}", many[..3].join(", "), many.len() - 3),
             many => format!("{}: each {reason}", list(many)),
         })
         .collect::<Vec<_>>()
@@ -293,10 +260,7 @@ impl ReportFormatter<Node, VersionSet, String> for Formatter<'_, '_> {
                         format!("{subject} requires {name}{}", suffix(to_range))
                     }
                     (_, Node::Spec(spec)) => {
-                        format!(
-                            "{subject} requires an implementation of {spec}{}",
-                            suffix(to_range)
-                        )
+                        format!("{subject} requires an implementation of {spec}{}", suffix(to_range))
                     }
                     (Node::Package(a), Node::Presence(b)) if a == b => {
                         format!("{subject} would be installed")
@@ -316,26 +280,15 @@ impl ReportFormatter<Node, VersionSet, String> for Formatter<'_, '_> {
         sorted.sort_by(|a, b| a.0.cmp(b.0));
         match sorted.as_slice() {
             [] | [(Node::Root, Term::Positive(_))] => "the stack cannot be resolved".to_owned(),
-            [(node, Term::Positive(range))]
-            | [
-                (Node::Root, Term::Positive(_)),
-                (node, Term::Positive(range)),
-            ] => self.forbidden(node, range),
+            [(node, Term::Positive(range))] | [(Node::Root, Term::Positive(_)), (node, Term::Positive(range))] => {
+                self.forbidden(node, range)
+            }
             [(node, Term::Negative(range))] => format!("{} is required", self.phrase(node, range)),
-            [
-                (Node::Root, Term::Positive(_)),
-                (node, Term::Negative(range)),
-            ] => {
+            [(Node::Root, Term::Positive(_)), (node, Term::Negative(range))] => {
                 format!("the stack requires {}", self.phrase(node, range))
             }
-            [
-                (a, Term::Positive(ra)),
-                (Node::Presence(b), Term::Negative(rb)),
-            ]
-            | [
-                (Node::Presence(b), Term::Negative(rb)),
-                (a, Term::Positive(ra)),
-            ] => {
+            [(a, Term::Positive(ra)), (Node::Presence(b), Term::Negative(rb))]
+            | [(Node::Presence(b), Term::Negative(rb)), (a, Term::Positive(ra))] => {
                 let conflict = without_absent(&rb.complement());
                 format!(
                     "{} conflicts with {}",
@@ -343,8 +296,7 @@ impl ReportFormatter<Node, VersionSet, String> for Formatter<'_, '_> {
                     package_set(self.session, b, &conflict)
                 )
             }
-            [(a, Term::Positive(ra)), (b, Term::Negative(rb))]
-            | [(b, Term::Negative(rb)), (a, Term::Positive(ra))] => {
+            [(a, Term::Positive(ra)), (b, Term::Negative(rb))] | [(b, Term::Negative(rb)), (a, Term::Positive(ra))] => {
                 format!("{} requires {}", self.phrase(a, ra), self.phrase(b, rb))
             }
             [(a, Term::Positive(ra)), (b, Term::Positive(rb))] => format!(
@@ -367,11 +319,7 @@ impl ReportFormatter<Node, VersionSet, String> for Formatter<'_, '_> {
     }
 
     fn explain_both_external(&self, e1: &Ext, e2: &Ext, terms: &Terms) -> String {
-        format!(
-            "Because {}, {}.",
-            self.both(e1, e2),
-            self.format_terms(terms)
-        )
+        format!("Because {}, {}.", self.both(e1, e2), self.format_terms(terms))
     }
 
     fn explain_both_ref(
@@ -423,12 +371,7 @@ impl ReportFormatter<Node, VersionSet, String> for Formatter<'_, '_> {
         )
     }
 
-    fn and_explain_ref(
-        &self,
-        reference: usize,
-        derived: &Derived<Node, VersionSet, String>,
-        terms: &Terms,
-    ) -> String {
+    fn and_explain_ref(&self, reference: usize, derived: &Derived<Node, VersionSet, String>, terms: &Terms) -> String {
         format!(
             "And because {} ({reference}), {}.",
             self.format_terms(&derived.terms),

@@ -15,10 +15,7 @@ use crate::ranges::VersionSet;
 use crate::solution::req_text;
 
 /// Every hint for `tree`, in the order of the tree, without repeats.
-pub(crate) fn hints(
-    session: &Session<'_>,
-    tree: &DerivationTree<Node, VersionSet, String>,
-) -> Vec<String> {
+pub(crate) fn hints(session: &Session<'_>, tree: &DerivationTree<Node, VersionSet, String>) -> Vec<String> {
     let mut gaps = Vec::new();
     collect(tree, &mut gaps);
     let mut out = Vec::new();
@@ -34,10 +31,7 @@ pub(crate) fn hints(
     out
 }
 
-fn collect<'t>(
-    tree: &'t DerivationTree<Node, VersionSet, String>,
-    out: &mut Vec<(&'t Node, &'t VersionSet)>,
-) {
+fn collect<'t>(tree: &'t DerivationTree<Node, VersionSet, String>, out: &mut Vec<(&'t Node, &'t VersionSet)>) {
     match tree {
         DerivationTree::External(External::NoVersions(node, range)) => out.push((node, range)),
         DerivationTree::External(_) => {}
@@ -48,12 +42,7 @@ fn collect<'t>(
     }
 }
 
-fn package_hints(
-    session: &Session<'_>,
-    name: &PackageName,
-    range: &VersionSet,
-    out: &mut Vec<String>,
-) {
+fn package_hints(session: &Session<'_>, name: &PackageName, range: &VersionSet, out: &mut Vec<String>) {
     let candidates = session.package(name);
     if candidates.known.is_empty() {
         out.push(match closest_name(session, name) {
@@ -86,10 +75,7 @@ fn version_hints(
         .iter()
         .find(|(_, r)| r.iter().all(|e| matches!(e, Exclusion::Platform { .. })))
     {
-        out.push(format!(
-            "{name} {version} would fit if {}",
-            platform_change(reasons)
-        ));
+        out.push(format!("{name} {version} would fit if {}", platform_change(reasons)));
     }
     let with = |pick: fn(&Exclusion) -> bool| -> Vec<(&Version, &Exclusion)> {
         excluded
@@ -102,9 +88,7 @@ fn version_hints(
         let problems: BTreeSet<String> = licence
             .iter()
             .flat_map(|(_, e)| match e {
-                Exclusion::Licence { problems, .. } => {
-                    problems.iter().map(ToString::to_string).collect()
-                }
+                Exclusion::Licence { problems, .. } => problems.iter().map(ToString::to_string).collect(),
                 _ => Vec::new(),
             })
             .collect();
@@ -117,10 +101,7 @@ fn version_hints(
     }
     let yanked = with(|e| matches!(e, Exclusion::Yanked { .. }));
     if let [(version, Exclusion::Yanked { reason })] = yanked.as_slice() {
-        let why = reason
-            .as_ref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
+        let why = reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
         out.push(format!(
             "{name} {version} is yanked{why}; pin it in wants.pins, or keep it in a lockfile, to use it anyway"
         ));
@@ -189,12 +170,7 @@ fn platform_change(reasons: &[Exclusion]) -> String {
 }
 
 /// `x 9.0.0 was` or `3 versions of x were`.
-fn count_versions<T>(
-    name: &PackageName,
-    versions: &[(&Version, T)],
-    one: &str,
-    many: &str,
-) -> String {
+fn count_versions<T>(name: &PackageName, versions: &[(&Version, T)], one: &str, many: &str) -> String {
     match versions {
         [(version, _)] => format!("{name} {version} {one}"),
         _ => format!("{} versions of {name} {many}", versions.len()),
@@ -223,9 +199,7 @@ fn spec_hints(session: &Session<'_>, spec: &SpecId, range: &VersionSet, out: &mu
         let asks: BTreeSet<String> = compliance
             .iter()
             .filter_map(|e| match e {
-                Exclusion::Compliance { kind, minimum, .. } => {
-                    Some(format!("{} {minimum}", kind.as_str()))
-                }
+                Exclusion::Compliance { kind, minimum, .. } => Some(format!("{} {minimum}", kind.as_str())),
                 _ => None,
             })
             .collect();
@@ -258,8 +232,7 @@ fn spec_hints(session: &Session<'_>, spec: &SpecId, range: &VersionSet, out: &mu
             })
             .filter(|(_, r)| !r.is_empty())
             .collect();
-        let borrowed: Vec<(&Version, &[Exclusion])> =
-            versions.iter().map(|(v, r)| (*v, r.as_slice())).collect();
+        let borrowed: Vec<(&Version, &[Exclusion])> = versions.iter().map(|(v, r)| (*v, r.as_slice())).collect();
         version_hints(session, name, &borrowed, out);
     }
 }

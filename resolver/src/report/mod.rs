@@ -28,10 +28,7 @@ pub struct NoSolution {
 }
 
 impl NoSolution {
-    pub(crate) fn build(
-        session: &Session<'_>,
-        tree: &DerivationTree<Node, VersionSet, String>,
-    ) -> Self {
+    pub(crate) fn build(session: &Session<'_>, tree: &DerivationTree<Node, VersionSet, String>) -> Self {
         let formatter = formatter::Formatter { session };
         let hints = hints::hints(session, tree);
         let mut tree = tree.clone();
@@ -44,9 +41,7 @@ impl NoSolution {
                     formatter.format_external(external)
                 )
             }
-            DerivationTree::Derived(_) => {
-                DefaultStringReporter::report_with_formatter(&tree, &formatter)
-            }
+            DerivationTree::Derived(_) => DefaultStringReporter::report_with_formatter(&tree, &formatter),
         };
         let info = &session.stack.stack;
         Self {

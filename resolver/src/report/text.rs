@@ -31,11 +31,7 @@ pub(crate) fn range_text(range: &VersionSet) -> String {
 /// ` ^1.2.0` (with a leading space) or nothing, to follow a name.
 pub(crate) fn suffix(range: &VersionSet) -> String {
     let text = range_text(range);
-    if text.is_empty() {
-        text
-    } else {
-        format!(" {text}")
-    }
+    if text.is_empty() { text } else { format!(" {text}") }
 }
 
 fn plain(v: &Version) -> Version {
@@ -65,9 +61,7 @@ fn segment(lo: &Bound<Version>, hi: &Bound<Version>) -> String {
     }
     let low = match lo {
         Unbounded => None,
-        Included(a) if is_floor(a) && a.patch > 0 => {
-            Some(format!(">{}.{}.{}", a.major, a.minor, a.patch - 1))
-        }
+        Included(a) if is_floor(a) && a.patch > 0 => Some(format!(">{}.{}.{}", a.major, a.minor, a.patch - 1)),
         Included(a) => Some(format!(">={}", plain(a))),
         Excluded(a) => Some(format!(">{}", plain(a))),
     };
@@ -108,11 +102,7 @@ pub(crate) fn package_set(session: &Session<'_>, name: &PackageName, range: &Ver
 }
 
 /// Whether `range` holds every version of the package.
-pub(crate) fn covers_package(
-    session: &Session<'_>,
-    name: &PackageName,
-    range: &VersionSet,
-) -> bool {
+pub(crate) fn covers_package(session: &Session<'_>, name: &PackageName, range: &VersionSet) -> bool {
     let known = &session.package(name).known;
     !known.is_empty() && known.iter().all(|v| range.contains(v))
 }
@@ -212,25 +202,14 @@ pub(crate) fn without_absent(range: &VersionSet) -> VersionSet {
 }
 
 /// A presence marker as a term: `x 2.1.0`, `x not installed`, `x 2.1.0 or not installed`.
-pub(crate) fn presence_set(
-    session: &Session<'_>,
-    name: &PackageName,
-    range: &VersionSet,
-) -> String {
+pub(crate) fn presence_set(session: &Session<'_>, name: &PackageName, range: &VersionSet) -> String {
     let has_absent = range.contains(&absent());
     let real = range.intersection(&VersionSet::singleton(absent()).complement());
-    let real_empty = session
-        .package(name)
-        .known
-        .iter()
-        .all(|v| !real.contains(v));
+    let real_empty = session.package(name).known.iter().all(|v| !real.contains(v));
     match (has_absent, real_empty) {
         (true, true) => format!("{name} not installed"),
         (false, _) => package_set(session, name, &without_absent(&real)),
-        (true, false) => format!(
-            "{} or no {name}",
-            package_set(session, name, &without_absent(&real))
-        ),
+        (true, false) => format!("{} or no {name}", package_set(session, name, &without_absent(&real))),
     }
 }
 

@@ -82,12 +82,7 @@ pub fn manifest_text(p: &PackageSpec, version: &str) -> String {
     writeln!(out, "name = {:?}", p.name).unwrap();
     writeln!(out, "version = {version:?}").unwrap();
     writeln!(out, "description = \"Test package.\"").unwrap();
-    writeln!(
-        out,
-        "license = {:?}",
-        p.license.as_deref().unwrap_or("Apache-2.0")
-    )
-    .unwrap();
+    writeln!(out, "license = {:?}", p.license.as_deref().unwrap_or("Apache-2.0")).unwrap();
     for imp in &p.implements {
         writeln!(out, "[[implements]]").unwrap();
         writeln!(out, "spec = {:?}", imp.spec).unwrap();
@@ -118,11 +113,7 @@ pub fn manifest_text(p: &PackageSpec, version: &str) -> String {
 pub fn index_versions(p: &PackageSpec) -> Vec<IndexVersion> {
     let mut versions: Vec<String> = p.versions.clone();
     versions.extend(p.version.clone());
-    assert!(
-        !versions.is_empty(),
-        "{}: give `version` or `versions`",
-        p.name
-    );
+    assert!(!versions.is_empty(), "{}: give `version` or `versions`", p.name);
     versions
         .iter()
         .map(|v| {
@@ -145,11 +136,7 @@ pub fn catalogue(packages: &[PackageSpec]) -> Catalogue {
     let mut catalogue = Catalogue::default();
     for p in packages {
         let name: PackageName = p.name.parse().unwrap();
-        catalogue
-            .packages
-            .entry(name)
-            .or_default()
-            .extend(index_versions(p));
+        catalogue.packages.entry(name).or_default().extend(index_versions(p));
     }
     for versions in catalogue.packages.values_mut() {
         versions.sort_by(|a, b| a.version.cmp(&b.version));

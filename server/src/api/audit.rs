@@ -18,7 +18,11 @@ pub struct AuditQuery {
     before: Option<i64>,
 }
 
-pub async fn list(State(st): State<AppState>, headers: HeaderMap, Query(q): Query<AuditQuery>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
     let p = require_principal(&st, &headers).await?;
     require_admin(&p)?;
     let rows = db::audit::recent(&st.db.read, q.before, q.limit.unwrap_or(100).clamp(1, 1000)).await?;

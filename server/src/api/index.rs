@@ -30,19 +30,34 @@ use crate::state::AppState;
 /// How long a client may use a document without asking again.
 pub const CACHE_CONTROL: &str = "public, max-age=60, must-revalidate";
 
-pub async fn package(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>, headers: HeaderMap) -> ApiResult<Response> {
-    let name: PackageName = format!("{ns}/{name}").parse().map_err(|e: govstore_core::package::QualifiedNameError| ApiError::name_invalid(e.to_string()))?;
+pub async fn package(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let name: PackageName = format!("{ns}/{name}")
+        .parse()
+        .map_err(|e: govstore_core::package::QualifiedNameError| ApiError::name_invalid(e.to_string()))?;
     let p = db::packages::find(&st.db.read, name.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no package `{name}`")))?;
     let rows = db::packages::versions(&st.db.read, p.id).await?;
-    let mut versions = rows.iter().map(|v| index_version(&name, v)).collect::<ApiResult<Vec<_>>>()?;
+    let mut versions = rows
+        .iter()
+        .map(|v| index_version(&name, v))
+        .collect::<ApiResult<Vec<_>>>()?;
     versions.sort_by(|a, b| a.version.cmp(&b.version));
     cacheable(&headers, &PackageIndex { name, versions })
 }
 
-pub async fn spec(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>, headers: HeaderMap) -> ApiResult<Response> {
-    let spec: SpecId = format!("{ns}/{name}").parse().map_err(|e: govstore_core::package::QualifiedNameError| ApiError::name_invalid(e.to_string()))?;
+pub async fn spec(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let spec: SpecId = format!("{ns}/{name}")
+        .parse()
+        .map_err(|e: govstore_core::package::QualifiedNameError| ApiError::name_invalid(e.to_string()))?;
     if db::specs::find(&st.db.read, spec.as_str()).await?.is_none() {
         return Err(ApiError::not_found(format!("no spec `{spec}`")));
     }
@@ -51,20 +66,29 @@ pub async fn spec(State(st): State<AppState>, Path((ns, name)): Path<(String, St
         let package: PackageName = package.parse().map_err(ApiError::internal)?;
         let manifest = stored_manifest(&package, &row)?;
         for i in manifest.implements.iter().filter(|i| i.spec == spec) {
-            implementations.push(Implementation { package: package.clone(), version: manifest.package.version.clone(), spec_version: i.version.clone() });
+            implementations.push(Implementation {
+                package: package.clone(),
+                version: manifest.package.version.clone(),
+                spec_version: i.version.clone(),
+            });
         }
     }
-    implementations.sort_by(|a, b| (&a.package, &a.version, &a.spec_version).cmp(&(&b.package, &b.version, &b.spec_version)));
+    implementations
+        .sort_by(|a, b| (&a.package, &a.version, &a.spec_version).cmp(&(&b.package, &b.version, &b.spec_version)));
     cacheable(&headers, &SpecIndex { spec, implementations })
 }
 
 fn stored_manifest(name: &PackageName, v: &package_versions::Model) -> ApiResult<Manifest> {
-    Manifest::from_canonical_json(&v.config).map_err(|e| ApiError::internal(format!("stored manifest of {name}@{}: {e}", v.version)))
+    Manifest::from_canonical_json(&v.config)
+        .map_err(|e| ApiError::internal(format!("stored manifest of {name}@{}: {e}", v.version)))
 }
 
 fn index_version(name: &PackageName, v: &package_versions::Model) -> ApiResult<IndexVersion> {
     let manifest = stored_manifest(name, v)?;
-    let digest: Digest = v.manifest_digest.parse().map_err(|e| ApiError::internal(format!("stored digest of {name}@{}: {e}", v.version)))?;
+    let digest: Digest = v
+        .manifest_digest
+        .parse()
+        .map_err(|e| ApiError::internal(format!("stored digest of {name}@{}: {e}", v.version)))?;
     Ok(IndexVersion {
         version: manifest.package.version.clone(),
         digest,
@@ -80,7 +104,10 @@ fn cacheable<T: Serialize>(headers: &HeaderMap, doc: &T) -> ApiResult<Response> 
     let body = serde_json::to_vec(doc).map_err(ApiError::internal)?;
     let etag = format!("\"{}\"", Digest::of(&body).hex());
     let etag_value = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
-    let common = [(header::ETAG, etag_value), (header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL))];
+    let common = [
+        (header::ETAG, etag_value),
+        (header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL)),
+    ];
     if if_none_match(headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }

@@ -50,7 +50,12 @@ struct RegisterKey {
     name: Option<String>,
 }
 
-pub async fn register(State(st): State<AppState>, Path(ns): Path<String>, headers: HeaderMap, b: Body) -> ApiResult<Response> {
+pub async fn register(
+    State(st): State<AppState>,
+    Path(ns): Path<String>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Response> {
     let p = require_principal(&st, &headers).await?;
     let org = require(&st, &p, Action::Keys, &ns).await?;
     let req: RegisterKey = body::json(b, MAX_BODY).await?;
@@ -62,11 +67,25 @@ pub async fn register(State(st): State<AppState>, Path(ns): Path<String>, header
     }
     let key_id = key.key_id();
     if db::keys::find(&st.db.read, org, &key_id).await?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, Code::Conflict, format!("key {key_id} is already registered to `{ns}`")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::Conflict,
+            format!("key {key_id} is already registered to `{ns}`"),
+        ));
     }
     let txn = sea_orm::TransactionTrait::begin(&st.db.write).await?;
     let row = db::keys::insert(&txn, org, &key_id, &name, &key.to_pem(), p.user_id).await?;
-    audit::record(&txn, audit::Event { actor: &p.user, action: "key.register", target: &ns, digest: Some(&key_id), detail: Some(name) }).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: &p.user,
+            action: "key.register",
+            target: &ns,
+            digest: Some(&key_id),
+            detail: Some(name),
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok((StatusCode::CREATED, Json(key_json(&row))).into_response())
 }
@@ -77,7 +96,12 @@ struct Revoke {
     reason: String,
 }
 
-pub async fn revoke(State(st): State<AppState>, Path((ns, key_id)): Path<(String, String)>, headers: HeaderMap, b: Body) -> ApiResult<Json<Value>> {
+pub async fn revoke(
+    State(st): State<AppState>,
+    Path((ns, key_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
     let p = require_principal(&st, &headers).await?;
     let org = require(&st, &p, Action::Keys, &ns).await?;
     let req: Revoke = body::json(b, MAX_BODY).await?;
@@ -88,12 +112,28 @@ pub async fn revoke(State(st): State<AppState>, Path((ns, key_id)): Path<(String
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no key {key_id} in `{ns}`")))?;
     if key.revoked_at.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, Code::Conflict, format!("key {key_id} is already revoked")));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::Conflict,
+            format!("key {key_id} is already revoked"),
+        ));
     }
     let txn = sea_orm::TransactionTrait::begin(&st.db.write).await?;
     db::keys::revoke(&txn, key.id, &req.reason).await?;
-    audit::record(&txn, audit::Event { actor: &p.user, action: "key.revoke", target: &ns, digest: Some(&key_id), detail: Some(req.reason) }).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: &p.user,
+            action: "key.revoke",
+            target: &ns,
+            digest: Some(&key_id),
+            detail: Some(req.reason),
+        },
+    )
+    .await?;
     txn.commit().await?;
-    let row = db::keys::find(&st.db.read, org, &key_id).await?.ok_or_else(|| ApiError::internal("revoked key vanished"))?;
+    let row = db::keys::find(&st.db.read, org, &key_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("revoked key vanished"))?;
     Ok(Json(key_json(&row)))
 }

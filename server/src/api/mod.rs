@@ -27,9 +27,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/packages", get(packages::list))
         .route("/api/v1/packages/{ns}/{name}", get(packages::info))
         .route("/api/v1/packages/{ns}/{name}/versions", post(publish::publish))
-        .route("/api/v1/packages/{ns}/{name}/versions/{version}", get(packages::version))
-        .route("/api/v1/packages/{ns}/{name}/versions/{version}/yank", post(packages::yank))
-        .route("/api/v1/packages/{ns}/{name}/versions/{version}/unyank", post(packages::unyank))
+        .route(
+            "/api/v1/packages/{ns}/{name}/versions/{version}",
+            get(packages::version),
+        )
+        .route(
+            "/api/v1/packages/{ns}/{name}/versions/{version}/yank",
+            post(packages::yank),
+        )
+        .route(
+            "/api/v1/packages/{ns}/{name}/versions/{version}/unyank",
+            post(packages::unyank),
+        )
         .route("/api/v1/index/packages/{ns}/{name}", get(index::package))
         .route("/api/v1/index/specs/{ns}/{name}", get(index::spec))
         .route("/api/v1/search", get(search::search))

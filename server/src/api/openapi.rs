@@ -54,7 +54,14 @@ fn errors(codes: &[&str]) -> Value {
     Value::Object(m)
 }
 
-fn op(summary: &str, secured: bool, params: Vec<Value>, request: Option<Value>, success: (&str, Value), errs: &[&str]) -> Value {
+fn op(
+    summary: &str,
+    secured: bool,
+    params: Vec<Value>,
+    request: Option<Value>,
+    success: (&str, Value),
+    errs: &[&str],
+) -> Value {
     let mut responses = errors(errs);
     responses[success.0] = success.1;
     let mut o = json!({ "summary": summary, "parameters": params, "responses": responses });

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::{body, rfc3339};
 use crate::auth::{require, require_principal};
-use crate::db::{self, audit, entities::package_versions, entities::packages};
 use crate::db::packages::{latest, sort_newest_first};
+use crate::db::{self, audit, entities::package_versions, entities::packages};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
@@ -54,7 +54,10 @@ pub async fn info(State(st): State<AppState>, Path((ns, name)): Path<(String, St
     })))
 }
 
-pub async fn version(State(st): State<AppState>, Path((ns, name, version)): Path<(String, String, String)>) -> ApiResult<Json<Value>> {
+pub async fn version(
+    State(st): State<AppState>,
+    Path((ns, name, version)): Path<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
     let p = package(&st, &ns, &name).await?;
     let v = db::packages::version(&st.db.read, p.id, &version)
         .await?
@@ -85,7 +88,12 @@ struct Yank {
     reason: String,
 }
 
-async fn set_yank(st: &AppState, path: (String, String, String), headers: &HeaderMap, reason: Option<String>) -> ApiResult<Json<Value>> {
+async fn set_yank(
+    st: &AppState,
+    path: (String, String, String),
+    headers: &HeaderMap,
+    reason: Option<String>,
+) -> ApiResult<Json<Value>> {
     let (ns, name, version) = path;
     let p = require_principal(st, headers).await?;
     require(st, &p, Action::Yank, &ns).await?;
@@ -95,20 +103,45 @@ async fn set_yank(st: &AppState, path: (String, String, String), headers: &Heade
         .ok_or_else(|| ApiError::not_found(format!("`{}` has no version {version}", pkg.name)))?;
     if v.yanked == reason.is_some() {
         let state = if v.yanked { "already yanked" } else { "not yanked" };
-        return Err(ApiError::new(StatusCode::CONFLICT, Code::Conflict, format!("{}@{version} is {state}", pkg.name)));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            Code::Conflict,
+            format!("{}@{version} is {state}", pkg.name),
+        ));
     }
     let txn = sea_orm::TransactionTrait::begin(&st.db.write).await?;
     db::packages::set_yanked(&txn, v.id, reason.as_deref()).await?;
-    let action = if reason.is_some() { "version.yank" } else { "version.unyank" };
+    let action = if reason.is_some() {
+        "version.yank"
+    } else {
+        "version.unyank"
+    };
     let target = format!("{}@{version}", pkg.name);
-    audit::record(&txn, audit::Event { actor: &p.user, action, target: &target, digest: Some(&v.manifest_digest), detail: reason }).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: &p.user,
+            action,
+            target: &target,
+            digest: Some(&v.manifest_digest),
+            detail: reason,
+        },
+    )
+    .await?;
     txn.commit().await?;
     crate::search::refresh_logged(st, &pkg.name).await;
-    let v = db::packages::version(&st.db.read, pkg.id, &version).await?.ok_or_else(|| ApiError::internal("version vanished"))?;
+    let v = db::packages::version(&st.db.read, pkg.id, &version)
+        .await?
+        .ok_or_else(|| ApiError::internal("version vanished"))?;
     Ok(Json(version_json(&v)))
 }
 
-pub async fn yank(State(st): State<AppState>, Path(path): Path<(String, String, String)>, headers: HeaderMap, b: Body) -> ApiResult<Json<Value>> {
+pub async fn yank(
+    State(st): State<AppState>,
+    Path(path): Path<(String, String, String)>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
     let req: Yank = body::json(b, 16 * 1024).await?;
     let reason = req.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 500 {
@@ -117,6 +150,10 @@ pub async fn yank(State(st): State<AppState>, Path(path): Path<(String, String, 
     set_yank(&st, path, &headers, Some(reason)).await
 }
 
-pub async fn unyank(State(st): State<AppState>, Path(path): Path<(String, String, String)>, headers: HeaderMap) -> ApiResult<Json<Value>> {
+pub async fn unyank(
+    State(st): State<AppState>,
+    Path(path): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
     set_yank(&st, path, &headers, None).await
 }

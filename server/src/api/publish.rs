@@ -45,8 +45,12 @@ struct PublishRequest {
 }
 
 fn version_exists(name: &str, version: &str) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, Code::VersionExists, format!("{name}@{version} is already published; versions are immutable"))
-        .detail(json!({ "hint": "bump the version in govstore.toml and publish again" }))
+    ApiError::new(
+        StatusCode::CONFLICT,
+        Code::VersionExists,
+        format!("{name}@{version} is already published; versions are immutable"),
+    )
+    .detail(json!({ "hint": "bump the version in govstore.toml and publish again" }))
 }
 
 fn signature_invalid(message: impl Into<String>) -> ApiError {
@@ -63,9 +67,16 @@ fn b64(field: &str, s: &str, limit: usize) -> ApiResult<Vec<u8>> {
     Ok(bytes)
 }
 
-pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>, headers: HeaderMap, b: Body) -> ApiResult<Response> {
+pub async fn publish(
+    State(st): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Response> {
     let p = require_principal(&st, &headers).await?;
-    let package: PackageName = format!("{ns}/{name}").parse().map_err(|e: govstore_core::package::QualifiedNameError| ApiError::invalid(e.to_string()))?;
+    let package: PackageName = format!("{ns}/{name}")
+        .parse()
+        .map_err(|e: govstore_core::package::QualifiedNameError| ApiError::invalid(e.to_string()))?;
     let org_id = require(&st, &p, Action::Publish, package.namespace()).await?;
     let max_manifest = st.config.limits.max_manifest_bytes as usize;
     let req: PublishRequest = body::json(b, 2 * max_manifest + 4 * simple_signing::MAX_PAYLOAD_LEN).await?;
@@ -73,21 +84,32 @@ pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String,
     // The OCI manifest: a govstore package for this name, at the version it names.
     let manifest_bytes = req.manifest.into_bytes();
     if manifest_bytes.len() > max_manifest {
-        return Err(ApiError::too_large(format!("manifest is larger than {max_manifest} bytes")));
+        return Err(ApiError::too_large(format!(
+            "manifest is larger than {max_manifest} bytes"
+        )));
     }
-    let info = oci::parse_manifest(Some(media_types::OCI_MANIFEST), &manifest_bytes).map_err(|e| ApiError::invalid(format!("manifest: {e}")))?;
+    let info = oci::parse_manifest(Some(media_types::OCI_MANIFEST), &manifest_bytes)
+        .map_err(|e| ApiError::invalid(format!("manifest: {e}")))?;
     let version = info
         .annotations
         .get(artifact::VERSION_ANNOTATION)
         .cloned()
-        .ok_or_else(|| ApiError::invalid(format!("manifest: annotation `{}` is missing", artifact::VERSION_ANNOTATION)))?;
-    let layers = artifact::package_layers(&info, package.as_str(), &version).map_err(|e| ApiError::invalid(format!("manifest: {e}")))?;
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "manifest: annotation `{}` is missing",
+                artifact::VERSION_ANNOTATION
+            ))
+        })?;
+    let layers = artifact::package_layers(&info, package.as_str(), &version)
+        .map_err(|e| ApiError::invalid(format!("manifest: {e}")))?;
     let digest = Digest::of(&manifest_bytes);
     let total: u64 = info.blobs.iter().map(|d| d.size).sum();
     let max_package = st.config.limits.max_package_bytes;
     if total > max_package {
-        return Err(ApiError::too_large(format!("the package is {total} bytes; this registry accepts at most {max_package}"))
-            .detail(json!({ "hint": "exclude build output and large assets with package.exclude in govstore.toml" })));
+        return Err(ApiError::too_large(format!(
+            "the package is {total} bytes; this registry accepts at most {max_package}"
+        ))
+        .detail(json!({ "hint": "exclude build output and large assets with package.exclude in govstore.toml" })));
     }
 
     // The signature covers exactly this manifest, for this repository.
@@ -95,17 +117,24 @@ pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String,
     let signature = b64("signature", &req.signature, 1024)?;
     let signed = simple_signing::parse_payload(&payload).map_err(|e| signature_invalid(format!("payload: {e}")))?;
     if signed.manifest_digest != digest {
-        return Err(signature_invalid(format!("the payload signs {}, not this manifest ({digest})", signed.manifest_digest)));
+        return Err(signature_invalid(format!(
+            "the payload signs {}, not this manifest ({digest})",
+            signed.manifest_digest
+        )));
     }
     let reference = signed.docker_reference.as_str();
     if reference != package.as_str() && !reference.ends_with(&format!("/{package}")) {
-        return Err(signature_invalid(format!("the payload names `{reference}`, not `{package}`")));
+        return Err(signature_invalid(format!(
+            "the payload names `{reference}`, not `{package}`"
+        )));
     }
     let key_id = verify_signature(&st, org_id, &ns, &payload, &signature).await?;
 
     // Cheap refusal of a known version before reading blobs (the insert decides races).
     if let Some(existing) = db::packages::find(&st.db.read, package.as_str()).await?
-        && db::packages::version(&st.db.read, existing.id, &version).await?.is_some()
+        && db::packages::version(&st.db.read, existing.id, &version)
+            .await?
+            .is_some()
     {
         return Err(version_exists(package.as_str(), &version));
     }
@@ -135,7 +164,14 @@ pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String,
     db::manifests::insert_if_absent(&txn, repo, &sig_digest, &sig_info, &sig_manifest).await?;
     db::tags::set(&txn, repo, &version, &digest.to_string()).await?;
     db::tags::set(&txn, repo, &digest.cosign_signature_tag(), &sig_digest.to_string()).await?;
-    let package_id = db::packages::upsert(&txn, org_id, package.as_str(), &manifest.package.description, manifest.package.license.as_str()).await?;
+    let package_id = db::packages::upsert(
+        &txn,
+        org_id,
+        package.as_str(),
+        &manifest.package.description,
+        manifest.package.license.as_str(),
+    )
+    .await?;
     let row = package_versions::ActiveModel {
         package_id: sea_orm::Set(package_id),
         version: sea_orm::Set(version.clone()),
@@ -156,7 +192,17 @@ pub async fn publish(State(st): State<AppState>, Path((ns, name)): Path<(String,
         });
     }
     let target = format!("{package}@{version}");
-    audit::record(&txn, audit::Event { actor: &p.user, action: "version.publish", target: &target, digest: Some(&digest.to_string()), detail: Some(format!("signed by {key_id}")) }).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: &p.user,
+            action: "version.publish",
+            target: &target,
+            digest: Some(&digest.to_string()),
+            detail: Some(format!("signed by {key_id}")),
+        },
+    )
+    .await?;
     if let Err(e) = txn.commit().await {
         return Err(match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => version_exists(package.as_str(), &version),
@@ -180,8 +226,12 @@ async fn verify_signature(st: &AppState, org_id: i64, ns: &str, payload: &[u8], 
     let keys = db::keys::list(&st.db.read, org_id).await?;
     let live: Vec<_> = keys.iter().filter(|k| k.revoked_at.is_none()).collect();
     if live.is_empty() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, Code::Denied, format!("namespace `{ns}` has no registered, unrevoked signing key"))
-            .detail(json!({ "hint": "register a public key with `govstore key register`" })));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            Code::Denied,
+            format!("namespace `{ns}` has no registered, unrevoked signing key"),
+        )
+        .detail(json!({ "hint": "register a public key with `govstore key register`" })));
     }
     for k in &live {
         let key = PublicKey::from_pem(&k.public_key).map_err(ApiError::internal)?;
@@ -196,18 +246,27 @@ async fn verify_signature(st: &AppState, org_id: i64, ns: &str, payload: &[u8], 
     Err(signature_invalid(if revoked_match {
         format!("the signature was made with a revoked key of `{ns}`")
     } else {
-        format!("the signature does not verify against any of the {} registered, unrevoked keys of `{ns}`", live.len())
+        format!(
+            "the signature does not verify against any of the {} registered, unrevoked keys of `{ns}`",
+            live.len()
+        )
     }))
 }
 
 /// Every blob the manifest lists is in the repository with the size it claims.
 async fn check_blobs(st: &AppState, repo: &RepoName, blobs: &[Descriptor]) -> ApiResult<()> {
     let missing = |d: &Descriptor| {
-        ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestBlobUnknown, format!("blob {} is not uploaded to `{repo}`", d.digest))
-            .detail(json!({ "hint": "upload the package's blobs through the OCI API first" }))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Code::ManifestBlobUnknown,
+            format!("blob {} is not uploaded to `{repo}`", d.digest),
+        )
+        .detail(json!({ "hint": "upload the package's blobs through the OCI API first" }))
     };
     let Some(r) = db::repositories::find(&st.db.read, repo).await? else {
-        return Err(blobs.first().map_or_else(|| ApiError::invalid("manifest lists no blobs"), missing));
+        return Err(blobs
+            .first()
+            .map_or_else(|| ApiError::invalid("manifest lists no blobs"), missing));
     };
     let wanted: Vec<String> = blobs.iter().map(|d| d.digest.to_string()).collect();
     let sizes = db::blobs::linked_sizes(&st.db.read, r.id, &wanted).await?;
@@ -215,7 +274,10 @@ async fn check_blobs(st: &AppState, repo: &RepoName, blobs: &[Descriptor]) -> Ap
         match sizes.get(&d.digest.to_string()) {
             None => return Err(missing(d)),
             Some(&s) if s != d.size => {
-                return Err(ApiError::invalid(format!("manifest says {} has {} bytes; it has {s}", d.digest, d.size)));
+                return Err(ApiError::invalid(format!(
+                    "manifest says {} has {} bytes; it has {s}",
+                    d.digest, d.size
+                )));
             }
             Some(_) => {}
         }
@@ -225,18 +287,31 @@ async fn check_blobs(st: &AppState, repo: &RepoName, blobs: &[Descriptor]) -> Ap
 
 /// The config blob: the package's `govstore.toml` as canonical JSON, for this name and
 /// version, naming only known specs and spec versions.
-async fn read_config(st: &AppState, layers: &PackageLayers, package: &PackageName, version: &str) -> ApiResult<Manifest> {
+async fn read_config(
+    st: &AppState,
+    layers: &PackageLayers,
+    package: &PackageName,
+    version: &str,
+) -> ApiResult<Manifest> {
     let limit = govstore_core::manifest::limits::MAX_MANIFEST_BYTES as u64;
     let bytes = match st.blobs.read_small(&layers.config.digest, limit).await {
         Ok(Some(b)) => b,
-        Ok(None) => return Err(ApiError::internal(format!("config blob {} is recorded but not stored", layers.config.digest))),
+        Ok(None) => {
+            return Err(ApiError::internal(format!(
+                "config blob {} is recorded but not stored",
+                layers.config.digest
+            )));
+        }
         Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            return Err(ApiError::too_large(format!("the package manifest (config) is larger than {limit} bytes")));
+            return Err(ApiError::too_large(format!(
+                "the package manifest (config) is larger than {limit} bytes"
+            )));
         }
         Err(e) => return Err(e.into()),
     };
     let text = String::from_utf8(bytes).map_err(|_| ApiError::invalid("config: not UTF-8"))?;
-    let manifest = Manifest::from_canonical_json(&text).map_err(|e| ApiError::invalid(format!("govstore.toml: {e}")))?;
+    let manifest =
+        Manifest::from_canonical_json(&text).map_err(|e| ApiError::invalid(format!("govstore.toml: {e}")))?;
     if manifest.package.name != *package || manifest.package.version.to_string() != version {
         return Err(ApiError::invalid(format!(
             "govstore.toml describes {}@{}, but the publish is for {package}@{version}",
@@ -261,13 +336,20 @@ async fn check_content(st: &AppState, content: &Descriptor) -> ApiResult<()> {
     })
     .await
     .map_err(ApiError::internal)??;
-    result.map(|_| ()).map_err(|e| ApiError::invalid(format!("content: {e}")))
+    result
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid(format!("content: {e}")))
 }
 
 /// The cosign signature manifest: an empty config, one layer holding the payload with
 /// the signature in its annotation, and `subject` naming the package manifest. Stores
 /// its two small blobs; returns the manifest bytes and the blobs to link.
-async fn signature_manifest(st: &AppState, payload: Vec<u8>, signature: &[u8], subject: &Descriptor) -> ApiResult<(Vec<u8>, Vec<(Digest, u64)>)> {
+async fn signature_manifest(
+    st: &AppState,
+    payload: Vec<u8>,
+    signature: &[u8],
+    subject: &Descriptor,
+) -> ApiResult<(Vec<u8>, Vec<(Digest, u64)>)> {
     let payload_size = payload.len() as u64;
     let payload_digest = st.blobs.put_small(payload).await?;
     let empty_digest = st.blobs.put_small(b"{}".to_vec()).await?;

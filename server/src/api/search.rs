@@ -32,10 +32,18 @@ pub async fn search(State(st): State<AppState>, Query(q): Query<SearchQuery>) ->
         .collect();
     let text = q.q.trim();
     if text.chars().count() > 100 || (text.is_empty() && filters.is_empty()) {
-        return Err(ApiError::invalid("q is 1 to 100 characters (it may be empty with a facet filter)"));
+        return Err(ApiError::invalid(
+            "q is 1 to 100 characters (it may be empty with a facet filter)",
+        ));
     }
     let limit = q.limit.unwrap_or(20).clamp(1, 100) as usize;
-    let req = Request { q: text.to_owned(), limit, filters };
+    let req = Request {
+        q: text.to_owned(),
+        limit,
+        filters,
+    };
     let found = st.search.search(&req).map_err(ApiError::internal)?;
-    Ok(Json(json!({ "total": found.total, "results": found.hits, "facets": found.facets })))
+    Ok(Json(
+        json!({ "total": found.total, "results": found.hits, "facets": found.facets }),
+    ))
 }

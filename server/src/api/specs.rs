@@ -37,7 +37,17 @@ pub async fn publish(State(st): State<AppState>, headers: HeaderMap, b: Body) ->
     let txn = sea_orm::TransactionTrait::begin(&st.db.write).await?;
     db::specs::upsert(&txn, &spec).await?;
     let digest = spec.digest().to_string();
-    audit::record(&txn, audit::Event { actor: &p.user, action: "spec.publish", target: spec.id.as_str(), digest: Some(&digest), detail: None }).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: &p.user,
+            action: "spec.publish",
+            target: spec.id.as_str(),
+            digest: Some(&digest),
+            detail: None,
+        },
+    )
+    .await?;
     txn.commit().await?;
     Ok((StatusCode::CREATED, Json(summary(&spec))).into_response())
 }
@@ -49,6 +59,10 @@ pub async fn list(State(st): State<AppState>) -> ApiResult<Json<Value>> {
 
 pub async fn get(State(st): State<AppState>, Path((ns, name)): Path<(String, String)>) -> ApiResult<Json<Value>> {
     let id = format!("{ns}/{name}");
-    let spec = db::specs::find(&st.db.read, &id).await?.ok_or_else(|| ApiError::not_found(format!("no spec `{id}`")))?;
-    serde_json::from_str(&spec.canonical_json()).map(Json).map_err(ApiError::internal)
+    let spec = db::specs::find(&st.db.read, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no spec `{id}`")))?;
+    serde_json::from_str(&spec.canonical_json())
+        .map(Json)
+        .map_err(ApiError::internal)
 }

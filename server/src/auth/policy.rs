@@ -23,12 +23,19 @@ fn is_admin(p: &Principal) -> bool {
 pub async fn require(st: &AppState, p: &Principal, action: Action, namespace: &str) -> ApiResult<i64> {
     let org = db::accounts::organisation(&st.db.read, namespace)
         .await?
-        .ok_or_else(|| denied(format!("namespace `{namespace}` belongs to no organisation on this registry")))?;
+        .ok_or_else(|| {
+            denied(format!(
+                "namespace `{namespace}` belongs to no organisation on this registry"
+            ))
+        })?;
     if is_admin(p) {
         return Ok(org.id);
     }
     if !p.scopes.iter().any(|s| s.allows(action, namespace)) {
-        return Err(denied(format!("this token lacks the scope `{}:{namespace}`", action.as_str())));
+        return Err(denied(format!(
+            "this token lacks the scope `{}:{namespace}`",
+            action.as_str()
+        )));
     }
     let role = db::accounts::role(&st.db.read, org.id, p.user_id).await?;
     let allowed = matches!(
@@ -36,14 +43,25 @@ pub async fn require(st: &AppState, p: &Principal, action: Action, namespace: &s
         (_, Some("owner")) | (Action::Publish | Action::Yank, Some("publisher"))
     );
     if !allowed {
-        let need = if action == Action::Keys { "an owner" } else { "an owner or publisher" };
-        return Err(denied(format!("{} is not {need} of organisation `{namespace}`", p.user)));
+        let need = if action == Action::Keys {
+            "an owner"
+        } else {
+            "an owner or publisher"
+        };
+        return Err(denied(format!(
+            "{} is not {need} of organisation `{namespace}`",
+            p.user
+        )));
     }
     Ok(org.id)
 }
 
 pub fn require_admin(p: &Principal) -> ApiResult<()> {
-    if is_admin(p) { Ok(()) } else { Err(denied("this needs an admin user's token with the `admin` scope".into())) }
+    if is_admin(p) {
+        Ok(())
+    } else {
+        Err(denied("this needs an admin user's token with the `admin` scope".into()))
+    }
 }
 
 pub fn require_specs(p: &Principal) -> ApiResult<()> {

@@ -30,7 +30,9 @@ fn token_from(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| bad_credentials("malformed Authorization header"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| bad_credentials("malformed Authorization header"))?;
     if let Some(t) = value.strip_prefix("Bearer ") {
         return Ok(Some(t.trim().to_owned()));
     }
@@ -40,7 +42,9 @@ fn token_from(headers: &HeaderMap) -> ApiResult<Option<String>> {
             .ok()
             .and_then(|d| String::from_utf8(d).ok())
             .ok_or_else(|| bad_credentials("malformed Basic credentials"))?;
-        let (_, password) = decoded.split_once(':').ok_or_else(|| bad_credentials("malformed Basic credentials"))?;
+        let (_, password) = decoded
+            .split_once(':')
+            .ok_or_else(|| bad_credentials("malformed Basic credentials"))?;
         return Ok(Some(password.to_owned()));
     }
     Err(bad_credentials("unsupported Authorization scheme; use Bearer or Basic"))
@@ -89,7 +93,9 @@ pub async fn authenticate(st: &AppState, headers: &HeaderMap) -> ApiResult<Optio
 /// The caller, who must have presented a valid token.
 pub async fn require_principal(st: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
     authenticate(st, headers).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, Code::Unauthorized, "this needs an API token")
-            .header(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer realm=\"govstore\""))
+        ApiError::new(StatusCode::UNAUTHORIZED, Code::Unauthorized, "this needs an API token").header(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer realm=\"govstore\""),
+        )
     })
 }

@@ -47,7 +47,9 @@ pub fn hash(token: &str) -> String {
 pub fn prefix_of(token: &str) -> Option<&str> {
     let rest = token.strip_prefix(TOKEN_START)?;
     let (id, secret) = rest.split_once('_')?;
-    let ok = id.len() == ID_LEN && secret.len() == SECRET_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok = id.len() == ID_LEN
+        && secret.len() == SECRET_LEN
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     ok.then(|| &token[..TOKEN_START.len() + ID_LEN])
 }
 
@@ -68,7 +70,12 @@ mod tests {
         assert_eq!(hash(&t.token), t.hash);
         assert!(constant_time_eq(&hash(&t.token), &t.hash));
         assert_ne!(generate().expect("randomness").token, t.token);
-        for bad in ["", "gvs_", "gvs_abc_def", "xyz_12345678_0123456789012345678901234567890123456789"] {
+        for bad in [
+            "",
+            "gvs_",
+            "gvs_abc_def",
+            "xyz_12345678_0123456789012345678901234567890123456789",
+        ] {
             assert_eq!(prefix_of(bad), None, "{bad}");
         }
     }

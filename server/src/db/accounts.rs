@@ -24,7 +24,10 @@ pub async fn create_user(db: &impl ConnectionTrait, name: &str, admin: bool) -> 
 }
 
 pub async fn organisation(db: &impl ConnectionTrait, name: &str) -> Result<Option<organisations::Model>, DbErr> {
-    Organisations::find().filter(organisations::Column::Name.eq(name)).one(db).await
+    Organisations::find()
+        .filter(organisations::Column::Name.eq(name))
+        .one(db)
+        .await
 }
 
 pub async fn create_organisation(db: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
@@ -52,12 +55,18 @@ pub async fn set_role(db: &impl ConnectionTrait, organisation_id: i64, user_id: 
 }
 
 pub async fn role(db: &impl ConnectionTrait, organisation_id: i64, user_id: i64) -> Result<Option<String>, DbErr> {
-    Ok(Memberships::find_by_id((organisation_id, user_id)).one(db).await?.map(|m| m.role))
+    Ok(Memberships::find_by_id((organisation_id, user_id))
+        .one(db)
+        .await?
+        .map(|m| m.role))
 }
 
 /// The organisations a user belongs to, with the role, by name.
 pub async fn memberships_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<(String, String)>, DbErr> {
-    let ms = Memberships::find().filter(memberships::Column::UserId.eq(user_id)).all(db).await?;
+    let ms = Memberships::find()
+        .filter(memberships::Column::UserId.eq(user_id))
+        .all(db)
+        .await?;
     let ids: Vec<i64> = ms.iter().map(|m| m.organisation_id).collect();
     let orgs = Organisations::find()
         .filter(organisations::Column::Id.is_in(ids))
@@ -66,7 +75,11 @@ pub async fn memberships_of(db: &impl ConnectionTrait, user_id: i64) -> Result<V
         .await?;
     Ok(orgs
         .into_iter()
-        .filter_map(|o| ms.iter().find(|m| m.organisation_id == o.id).map(|m| (o.name, m.role.clone())))
+        .filter_map(|o| {
+            ms.iter()
+                .find(|m| m.organisation_id == o.id)
+                .map(|m| (o.name, m.role.clone()))
+        })
         .collect())
 }
 
@@ -97,7 +110,10 @@ pub async fn insert_token(
     Ok(())
 }
 
-pub async fn token_with_user(db: &impl ConnectionTrait, prefix: &str) -> Result<Option<(tokens::Model, users::Model)>, DbErr> {
+pub async fn token_with_user(
+    db: &impl ConnectionTrait,
+    prefix: &str,
+) -> Result<Option<(tokens::Model, users::Model)>, DbErr> {
     let Some(t) = Tokens::find().filter(tokens::Column::Prefix.eq(prefix)).one(db).await? else {
         return Ok(None);
     };
@@ -126,9 +142,16 @@ pub async fn revoke_token(db: &impl ConnectionTrait, prefix: &str) -> Result<boo
 
 /// The members of an organisation with their roles, by user name.
 pub async fn members(db: &impl ConnectionTrait, organisation_id: i64) -> Result<Vec<(String, String)>, DbErr> {
-    let ms = Memberships::find().filter(memberships::Column::OrganisationId.eq(organisation_id)).all(db).await?;
+    let ms = Memberships::find()
+        .filter(memberships::Column::OrganisationId.eq(organisation_id))
+        .all(db)
+        .await?;
     let ids: Vec<i64> = ms.iter().map(|m| m.user_id).collect();
-    let users = Users::find().filter(users::Column::Id.is_in(ids)).order_by_asc(users::Column::Name).all(db).await?;
+    let users = Users::find()
+        .filter(users::Column::Id.is_in(ids))
+        .order_by_asc(users::Column::Name)
+        .all(db)
+        .await?;
     Ok(users
         .into_iter()
         .filter_map(|u| ms.iter().find(|m| m.user_id == u.id).map(|m| (u.name, m.role.clone())))

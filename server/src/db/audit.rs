@@ -30,7 +30,11 @@ pub async fn record(db: &impl ConnectionTrait, e: Event<'_>) -> Result<(), DbErr
 }
 
 /// The newest `limit` events, newest first, before id `before` if given.
-pub async fn recent(db: &impl ConnectionTrait, before: Option<i64>, limit: u64) -> Result<Vec<audit_log::Model>, DbErr> {
+pub async fn recent(
+    db: &impl ConnectionTrait,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<audit_log::Model>, DbErr> {
     use sea_orm::{ColumnTrait, QueryFilter};
     let mut q = AuditLog::find();
     if let Some(b) = before {

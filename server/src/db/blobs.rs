@@ -8,15 +8,25 @@ use super::entities::repository_blobs::{self, Entity as RepositoryBlobs};
 
 /// The size of a blob if it is linked to the repository.
 pub async fn linked_size(db: &impl ConnectionTrait, repository_id: i64, digest: &Digest) -> Result<Option<u64>, DbErr> {
-    let linked = RepositoryBlobs::find_by_id((repository_id, digest.to_string())).one(db).await?;
+    let linked = RepositoryBlobs::find_by_id((repository_id, digest.to_string()))
+        .one(db)
+        .await?;
     if linked.is_none() {
         return Ok(None);
     }
-    Ok(Blobs::find_by_id(digest.to_string()).one(db).await?.map(|b| b.size as u64))
+    Ok(Blobs::find_by_id(digest.to_string())
+        .one(db)
+        .await?
+        .map(|b| b.size as u64))
 }
 
 /// Record a blob that is now in the store and link it to the repository. Idempotent.
-pub async fn record_and_link(db: &impl ConnectionTrait, repository_id: i64, digest: &Digest, size: u64) -> Result<(), DbErr> {
+pub async fn record_and_link(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    digest: &Digest,
+    size: u64,
+) -> Result<(), DbErr> {
     let now = crate::now_ms();
     Blobs::insert(blobs::ActiveModel {
         digest: Set(digest.to_string()),

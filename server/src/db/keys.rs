@@ -12,7 +12,11 @@ pub async fn list(db: &impl ConnectionTrait, organisation_id: i64) -> Result<Vec
         .await
 }
 
-pub async fn find(db: &impl ConnectionTrait, organisation_id: i64, key_id: &str) -> Result<Option<signing_keys::Model>, DbErr> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    organisation_id: i64,
+    key_id: &str,
+) -> Result<Option<signing_keys::Model>, DbErr> {
     SigningKeys::find()
         .filter(signing_keys::Column::OrganisationId.eq(organisation_id))
         .filter(signing_keys::Column::KeyId.eq(key_id))

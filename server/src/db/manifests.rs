@@ -10,7 +10,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use super::entities::manifest_references::{self, Entity as References};
 use super::entities::manifests::{self, Entity as Manifests};
 
-pub async fn find(db: &impl ConnectionTrait, repository_id: i64, digest: &str) -> Result<Option<manifests::Model>, DbErr> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    digest: &str,
+) -> Result<Option<manifests::Model>, DbErr> {
     Manifests::find()
         .filter(manifests::Column::RepositoryId.eq(repository_id))
         .filter(manifests::Column::Digest.eq(digest))
@@ -85,7 +89,10 @@ pub async fn delete(db: &impl ConnectionTrait, repository_id: i64, digest: &str)
     let Some(m) = find(db, repository_id, digest).await? else {
         return Ok(false);
     };
-    References::delete_many().filter(manifest_references::Column::ManifestId.eq(m.id)).exec(db).await?;
+    References::delete_many()
+        .filter(manifest_references::Column::ManifestId.eq(m.id))
+        .exec(db)
+        .await?;
     Manifests::delete_by_id(m.id).exec(db).await?;
     Ok(true)
 }
@@ -122,16 +129,31 @@ pub async fn referrers(
     if let Some(after) = after {
         q = q.filter(manifests::Column::Id.gt(after));
     }
-    let rows: Vec<ReferrerRow> =
-        q.order_by_asc(manifests::Column::Id).limit(limit).into_tuple().all(db).await?;
+    let rows: Vec<ReferrerRow> = q
+        .order_by_asc(manifests::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
     rows.into_iter()
         .map(|(id, digest, media_type, artifact_type, size, annotations)| {
             let annotations = annotations
                 .map(|a| serde_json::from_str::<BTreeMap<String, String>>(&a))
                 .transpose()
                 .map_err(|e| DbErr::Custom(format!("stored annotations: {e}")))?;
-            let digest = digest.parse().map_err(|e| DbErr::Custom(format!("stored digest: {e}")))?;
-            Ok((id, Descriptor { media_type, digest, size: size as u64, artifact_type, annotations }))
+            let digest = digest
+                .parse()
+                .map_err(|e| DbErr::Custom(format!("stored digest: {e}")))?;
+            Ok((
+                id,
+                Descriptor {
+                    media_type,
+                    digest,
+                    size: size as u64,
+                    artifact_type,
+                    annotations,
+                },
+            ))
         })
         .collect()
 }

@@ -42,10 +42,15 @@ impl Db {
             Self { read, write }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = ConnectOptions::new(url.to_owned());
-            opts.max_connections(16).sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+            opts.max_connections(16)
+                .sqlx_logging(false)
+                .acquire_timeout(Duration::from_secs(10));
             let pool = Database::connect(opts).await?;
             Migrator::up(&pool, None).await?;
-            Self { read: pool.clone(), write: pool }
+            Self {
+                read: pool.clone(),
+                write: pool,
+            }
         } else {
             return Err(DbErr::Custom(
                 "database URL must start with sqlite: or postgres: (for example postgres://user@host/db)".into(),

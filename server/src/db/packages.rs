@@ -11,7 +11,13 @@ pub async fn find(db: &impl ConnectionTrait, name: &str) -> Result<Option<packag
 
 /// The package's id, creating it (owned by `organisation_id`) if new; its description
 /// and licence follow the newest publish.
-pub async fn upsert(db: &impl ConnectionTrait, organisation_id: i64, name: &str, description: &str, license: &str) -> Result<i64, DbErr> {
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    organisation_id: i64,
+    name: &str,
+    description: &str,
+    license: &str,
+) -> Result<i64, DbErr> {
     if let Some(p) = find(db, name).await? {
         Packages::update_many()
             .col_expr(packages::Column::Description, description.into())
@@ -42,7 +48,10 @@ pub async fn insert_version(db: &impl ConnectionTrait, v: package_versions::Acti
 }
 
 pub async fn versions(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<package_versions::Model>, DbErr> {
-    Versions::find().filter(package_versions::Column::PackageId.eq(package_id)).all(db).await
+    Versions::find()
+        .filter(package_versions::Column::PackageId.eq(package_id))
+        .all(db)
+        .await
 }
 
 /// Every version of every package (for rebuilding the search index).
@@ -50,7 +59,11 @@ pub async fn all_versions(db: &impl ConnectionTrait) -> Result<Vec<package_versi
     Versions::find().all(db).await
 }
 
-pub async fn version(db: &impl ConnectionTrait, package_id: i64, version: &str) -> Result<Option<package_versions::Model>, DbErr> {
+pub async fn version(
+    db: &impl ConnectionTrait,
+    package_id: i64,
+    version: &str,
+) -> Result<Option<package_versions::Model>, DbErr> {
     Versions::find()
         .filter(package_versions::Column::PackageId.eq(package_id))
         .filter(package_versions::Column::Version.eq(version))
@@ -86,15 +99,21 @@ pub async fn search(db: &impl ConnectionTrait, term: &str, limit: u64) -> Result
 
 /// Every package, by name (for the spec check's and the catalogue's listings).
 pub async fn all(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<packages::Model>, DbErr> {
-    Packages::find().order_by_asc(packages::Column::Name).limit(limit).all(db).await
+    Packages::find()
+        .order_by_asc(packages::Column::Name)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// Versions newest first by SemVer precedence.
 pub fn sort_newest_first(versions: &mut [package_versions::Model]) {
-    versions.sort_by(|a, b| match (semver::Version::parse(&a.version), semver::Version::parse(&b.version)) {
-        (Ok(x), Ok(y)) => y.cmp(&x),
-        _ => b.version.cmp(&a.version),
-    });
+    versions.sort_by(
+        |a, b| match (semver::Version::parse(&a.version), semver::Version::parse(&b.version)) {
+            (Ok(x), Ok(y)) => y.cmp(&x),
+            _ => b.version.cmp(&a.version),
+        },
+    );
 }
 
 /// The newest version that is not yanked and not a pre-release, else the newest.

@@ -6,7 +6,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set
 use super::entities::repositories::{self, Entity as Repositories};
 
 pub async fn find(db: &impl ConnectionTrait, name: &RepoName) -> Result<Option<repositories::Model>, DbErr> {
-    Repositories::find().filter(repositories::Column::Name.eq(name.as_str())).one(db).await
+    Repositories::find()
+        .filter(repositories::Column::Name.eq(name.as_str()))
+        .one(db)
+        .await
 }
 
 /// The repository's id, creating the repository if it does not exist yet.

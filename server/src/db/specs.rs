@@ -33,7 +33,12 @@ fn parse(row: specs::Model) -> Result<Spec, DbErr> {
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Spec>, DbErr> {
-    Specs::find().filter(specs::Column::SpecId.eq(id)).one(db).await?.map(parse).transpose()
+    Specs::find()
+        .filter(specs::Column::SpecId.eq(id))
+        .one(db)
+        .await?
+        .map(parse)
+        .transpose()
 }
 
 /// Every spec, by id: what the spec-reference check of a publish runs against.

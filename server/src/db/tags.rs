@@ -6,7 +6,12 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Que
 use super::entities::tags::{self, Entity as Tags};
 
 /// Up to `limit` tag names after `last`, in lexical (byte) order.
-pub async fn list(db: &impl ConnectionTrait, repository_id: i64, last: Option<&str>, limit: u64) -> Result<Vec<String>, DbErr> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    repository_id: i64,
+    last: Option<&str>,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
     let mut q = Tags::find().filter(tags::Column::RepositoryId.eq(repository_id));
     if let Some(last) = last {
         q = q.filter(tags::Column::Name.gt(last));
@@ -16,7 +21,10 @@ pub async fn list(db: &impl ConnectionTrait, repository_id: i64, last: Option<&s
 }
 
 pub async fn resolve(db: &impl ConnectionTrait, repository_id: i64, tag: &str) -> Result<Option<String>, DbErr> {
-    Ok(Tags::find_by_id((repository_id, tag.to_owned())).one(db).await?.map(|t| t.manifest_digest))
+    Ok(Tags::find_by_id((repository_id, tag.to_owned()))
+        .one(db)
+        .await?
+        .map(|t| t.manifest_digest))
 }
 
 /// Point a tag at a manifest, creating or moving it.

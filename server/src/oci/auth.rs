@@ -38,6 +38,8 @@ pub fn package_repository(repo: &RepoName) -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         Code::Denied,
-        format!("`{repo}` holds govstore packages: publish with `govstore publish`, retire versions with `govstore yank`"),
+        format!(
+            "`{repo}` holds govstore packages: publish with `govstore publish`, retire versions with `govstore yank`"
+        ),
     )
 }

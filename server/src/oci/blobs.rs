@@ -13,7 +13,8 @@ use crate::state::AppState;
 use crate::storage::egress::stream_file;
 
 pub(crate) fn parse_digest(s: &str) -> ApiResult<Digest> {
-    s.parse().map_err(|e: govstore_core::DigestError| ApiError::digest_invalid(e.to_string()))
+    s.parse()
+        .map_err(|e: govstore_core::DigestError| ApiError::digest_invalid(e.to_string()))
 }
 
 pub(crate) async fn repo_id(st: &AppState, name: &RepoName) -> ApiResult<i64> {
@@ -39,12 +40,19 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
         Some(r) => match parse_range(r, len) {
             Some(range) => {
                 status = StatusCode::PARTIAL_CONTENT;
-                extra.push((header::CONTENT_RANGE, hv(format!("bytes {}-{}/{len}", range.start, range.end))));
+                extra.push((
+                    header::CONTENT_RANGE,
+                    hv(format!("bytes {}-{}/{len}", range.start, range.end)),
+                ));
                 (range.start, range.len())
             }
             None => {
-                return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, Code::BlobUnknown, "requested range not satisfiable")
-                    .header(header::CONTENT_RANGE, hv(format!("bytes */{len}"))));
+                return Err(ApiError::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    Code::BlobUnknown,
+                    "requested range not satisfiable",
+                )
+                .header(header::CONTENT_RANGE, hv(format!("bytes */{len}"))));
             }
         },
         None => (0, len),

@@ -16,8 +16,9 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
 fn parse_reference(s: &str) -> ApiResult<Reference> {
-    s.parse()
-        .map_err(|e: govstore_core::NameError| ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestInvalid, e.to_string()))
+    s.parse().map_err(|e: govstore_core::NameError| {
+        ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestInvalid, e.to_string())
+    })
 }
 
 /// The digest a reference names in the repository, if any.
@@ -31,7 +32,9 @@ async fn resolve(st: &AppState, repo: i64, reference: &Reference) -> ApiResult<O
 pub async fn get(st: &AppState, name: &RepoName, reference: &str, head: bool) -> ApiResult<Response> {
     let reference = parse_reference(reference)?;
     let repo = repo_id(st, name).await?;
-    let digest = resolve(st, repo, &reference).await?.ok_or_else(|| ApiError::manifest_unknown(&reference))?;
+    let digest = resolve(st, repo, &reference)
+        .await?
+        .ok_or_else(|| ApiError::manifest_unknown(&reference))?;
     let m = db::manifests::find(&st.db.read, repo, &digest)
         .await?
         .ok_or_else(|| ApiError::manifest_unknown(&reference))?;
@@ -46,15 +49,26 @@ pub async fn get(st: &AppState, name: &RepoName, reference: &str, head: bool) ->
     Ok(res)
 }
 
-pub async fn put(st: &AppState, name: &RepoName, reference: &str, headers: &HeaderMap, body: Body) -> ApiResult<Response> {
+pub async fn put(
+    st: &AppState,
+    name: &RepoName,
+    reference: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     let reference = parse_reference(reference)?;
     let limit = st.config.limits.max_manifest_bytes;
     let too_large = || ApiError::too_large(format!("manifest exceeds the limit of {limit} bytes"));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let bytes = axum::body::to_bytes(body, limit as usize).await.map_err(|_| too_large())?;
+    let bytes = axum::body::to_bytes(body, limit as usize)
+        .await
+        .map_err(|_| too_large())?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let info = parse_manifest(content_type, &bytes)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestInvalid, e.to_string()))?;
@@ -69,8 +83,10 @@ pub async fn put(st: &AppState, name: &RepoName, reference: &str, headers: &Head
     if let Reference::Digest(d) = &reference
         && d != &digest
     {
-        return Err(ApiError::digest_invalid("the manifest's content does not match the digest in the URL")
-            .detail(json!({ "expected": d.to_string(), "actual": digest.to_string() })));
+        return Err(
+            ApiError::digest_invalid("the manifest's content does not match the digest in the URL")
+                .detail(json!({ "expected": d.to_string(), "actual": digest.to_string() })),
+        );
     }
 
     // Everything the manifest references must already be in this repository.
@@ -88,14 +104,21 @@ pub async fn put(st: &AppState, name: &RepoName, reference: &str, headers: &Head
             for d in &info.blobs {
                 match known.get(&d.digest.to_string()) {
                     None => {
-                        return Err(ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestBlobUnknown, "manifest references a blob unknown to this repository")
-                            .detail(json!({ "digest": d.digest.to_string() })));
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            Code::ManifestBlobUnknown,
+                            "manifest references a blob unknown to this repository",
+                        )
+                        .detail(json!({ "digest": d.digest.to_string() })));
                     }
                     Some(&size) if size != d.size => {
                         return Err(ApiError::new(
                             StatusCode::BAD_REQUEST,
                             Code::ManifestInvalid,
-                            format!("descriptor of {} says {} bytes but the blob has {size}", d.digest, d.size),
+                            format!(
+                                "descriptor of {} says {} bytes but the blob has {size}",
+                                d.digest, d.size
+                            ),
                         ));
                     }
                     Some(_) => {}
@@ -109,8 +132,12 @@ pub async fn put(st: &AppState, name: &RepoName, reference: &str, headers: &Head
                 None => Vec::new(),
             };
             if let Some(missing) = wanted.iter().find(|w| !known.contains(w)) {
-                return Err(ApiError::new(StatusCode::BAD_REQUEST, Code::ManifestBlobUnknown, "index references a manifest unknown to this repository")
-                    .detail(json!({ "digest": missing })));
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Code::ManifestBlobUnknown,
+                    "index references a manifest unknown to this repository",
+                )
+                .detail(json!({ "digest": missing })));
             }
         }
     }
@@ -131,7 +158,8 @@ pub async fn put(st: &AppState, name: &RepoName, reference: &str, headers: &Head
         ],
     )
         .into_response();
-    res.headers_mut().insert("docker-content-digest", hv(digest.to_string()));
+    res.headers_mut()
+        .insert("docker-content-digest", hv(digest.to_string()));
     if let Some(subject) = &info.subject {
         res.headers_mut().insert("oci-subject", hv(subject.digest.to_string()));
     }

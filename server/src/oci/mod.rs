@@ -27,7 +27,10 @@ use crate::state::AppState;
 use route::Route;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v2", any(dispatch)).route("/v2/", any(dispatch)).route("/v2/{*rest}", any(dispatch))
+    Router::new()
+        .route("/v2", any(dispatch))
+        .route("/v2/", any(dispatch))
+        .route("/v2/{*rest}", any(dispatch))
 }
 
 /// The query string as a map; a repeated key keeps its last value.
@@ -38,14 +41,20 @@ async fn dispatch(State(st): State<AppState>, method: Method, uri: Uri, headers:
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
-    res.headers_mut()
-        .insert("docker-distribution-api-version", HeaderValue::from_static("registry/2.0"));
+    res.headers_mut().insert(
+        "docker-distribution-api-version",
+        HeaderValue::from_static("registry/2.0"),
+    );
     res
 }
 
 async fn handle(st: AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> ApiResult<Response> {
     let Some(route) = route::parse(uri.path())? else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, Code::Unsupported, "no such endpoint"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            Code::Unsupported,
+            "no such endpoint",
+        ));
     };
     let query: QueryMap = Query::<QueryMap>::try_from_uri(uri)
         .map(|q| q.0)
@@ -97,7 +106,9 @@ async fn handle(st: AppState, method: &Method, uri: &Uri, headers: &HeaderMap, b
             uploads::cancel(&st, &name, &id).await
         }
         (Route::Referrers { name, digest }, Method::GET) => referrers::list(&st, &name, &digest, &query).await,
-        (_, m) => Err(ApiError::unsupported(format!("method {m} is not allowed on this endpoint"))),
+        (_, m) => Err(ApiError::unsupported(format!(
+            "method {m} is not allowed on this endpoint"
+        ))),
     }
 }
 

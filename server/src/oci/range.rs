@@ -32,10 +32,17 @@ pub fn parse_range(header: &str, len: u64) -> Option<ByteRange> {
         if n == 0 || len == 0 {
             return None;
         }
-        ByteRange { start: len.saturating_sub(n), end: len - 1 }
+        ByteRange {
+            start: len.saturating_sub(n),
+            end: len - 1,
+        }
     } else {
         let start: u64 = a.parse().ok()?;
-        let end = if b.is_empty() { len.saturating_sub(1) } else { b.parse::<u64>().ok()?.min(len.saturating_sub(1)) };
+        let end = if b.is_empty() {
+            len.saturating_sub(1)
+        } else {
+            b.parse::<u64>().ok()?.min(len.saturating_sub(1))
+        };
         ByteRange { start, end }
     };
     if range.start >= len || range.start > range.end {
@@ -50,7 +57,10 @@ pub fn parse_content_range(header: &str) -> Option<ByteRange> {
     let s = s.strip_prefix("bytes ").unwrap_or(s);
     let s = s.split('/').next()?;
     let (a, b) = s.split_once('-')?;
-    let r = ByteRange { start: a.trim().parse().ok()?, end: b.trim().parse().ok()? };
+    let r = ByteRange {
+        start: a.trim().parse().ok()?,
+        end: b.trim().parse().ok()?,
+    };
     (r.start <= r.end).then_some(r)
 }
 
@@ -64,11 +74,21 @@ mod tests {
         assert_eq!(parse_range("bytes=90-", 100), Some(ByteRange { start: 90, end: 99 }));
         assert_eq!(parse_range("bytes=-10", 100), Some(ByteRange { start: 90, end: 99 }));
         assert_eq!(parse_range("bytes=50-500", 100), Some(ByteRange { start: 50, end: 99 }));
-        for bad in ["bytes=100-", "bytes=5-2", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=-0"] {
+        for bad in [
+            "bytes=100-",
+            "bytes=5-2",
+            "bytes=a-b",
+            "items=0-1",
+            "bytes=0-1,3-4",
+            "bytes=-0",
+        ] {
             assert_eq!(parse_range(bad, 100), None, "{bad}");
         }
         assert_eq!(parse_content_range("0-99"), Some(ByteRange { start: 0, end: 99 }));
-        assert_eq!(parse_content_range("bytes 100-199/*"), Some(ByteRange { start: 100, end: 199 }));
+        assert_eq!(
+            parse_content_range("bytes 100-199/*"),
+            Some(ByteRange { start: 100, end: 199 })
+        );
         assert_eq!(parse_content_range("9-1"), None);
         assert_eq!(parse_content_range("x"), None);
     }

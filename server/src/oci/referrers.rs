@@ -20,7 +20,11 @@ pub async fn list(st: &AppState, name: &RepoName, digest: &str, query: &QueryMap
     let cursor = match query.get("cursor") {
         None => None,
         Some(c) => Some(c.parse::<i64>().map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, Code::Unsupported, "`cursor` must come from a Link header")
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Code::Unsupported,
+                "`cursor` must come from a Link header",
+            )
         })?),
     };
     let page = st.config.limits.max_page;
@@ -28,13 +32,16 @@ pub async fn list(st: &AppState, name: &RepoName, digest: &str, query: &QueryMap
     let more = list.len() as u64 > page;
     list.truncate(page as usize);
     let next = list.last().map(|(id, _)| *id);
-    let body = serde_json::to_vec(&referrers_index(list.into_iter().map(|(_, d)| d).collect()))
-        .map_err(ApiError::internal)?;
+    let body =
+        serde_json::to_vec(&referrers_index(list.into_iter().map(|(_, d)| d).collect())).map_err(ApiError::internal)?;
     let mut res = ([(header::CONTENT_TYPE, media_types::OCI_INDEX)], body).into_response();
     if let Some(f) = filter {
         res.headers_mut().insert("oci-filters-applied", hv("artifactType"));
         if more && let Some(next) = next {
-            let link = format!("</v2/{name}/referrers/{digest}?artifactType={}&cursor={next}>; rel=\"next\"", encode_query(f));
+            let link = format!(
+                "</v2/{name}/referrers/{digest}?artifactType={}&cursor={next}>; rel=\"next\"",
+                encode_query(f)
+            );
             res.headers_mut().insert(header::LINK, hv(link));
         }
     } else if more && let Some(next) = next {

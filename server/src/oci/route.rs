@@ -40,7 +40,10 @@ pub fn parse(path: &str) -> Result<Option<Route>, ApiError> {
         if upto == 0 {
             return Err(ApiError::name_invalid("repository name is empty"));
         }
-        segs[..upto].join("/").parse::<RepoName>().map_err(|e| ApiError::name_invalid(e.to_string()))
+        segs[..upto]
+            .join("/")
+            .parse::<RepoName>()
+            .map_err(|e| ApiError::name_invalid(e.to_string()))
     };
     let route = match segs.as_slice() {
         [.., "tags", "list"] => Route::Tags { name: name(n - 2)? },
@@ -48,13 +51,25 @@ pub fn parse(path: &str) -> Result<Option<Route>, ApiError> {
             if id.is_empty() {
                 Route::UploadStart { name: name(n - 3)? }
             } else {
-                Route::Upload { name: name(n - 3)?, id: (*id).to_owned() }
+                Route::Upload {
+                    name: name(n - 3)?,
+                    id: (*id).to_owned(),
+                }
             }
         }
         [.., "blobs", "uploads"] if n >= 3 => Route::UploadStart { name: name(n - 2)? },
-        [.., "blobs", digest] if n >= 3 => Route::Blob { name: name(n - 2)?, digest: (*digest).to_owned() },
-        [.., "manifests", r] if n >= 3 => Route::Manifest { name: name(n - 2)?, reference: (*r).to_owned() },
-        [.., "referrers", d] if n >= 3 => Route::Referrers { name: name(n - 2)?, digest: (*d).to_owned() },
+        [.., "blobs", digest] if n >= 3 => Route::Blob {
+            name: name(n - 2)?,
+            digest: (*digest).to_owned(),
+        },
+        [.., "manifests", r] if n >= 3 => Route::Manifest {
+            name: name(n - 2)?,
+            reference: (*r).to_owned(),
+        },
+        [.., "referrers", d] if n >= 3 => Route::Referrers {
+            name: name(n - 2)?,
+            digest: (*d).to_owned(),
+        },
         _ => return Ok(None),
     };
     Ok(Some(route))
@@ -71,25 +86,39 @@ mod tests {
     #[test]
     fn routes() {
         assert_eq!(parse("/v2/").ok().flatten(), Some(Route::Base));
-        assert_eq!(parse("/v2/a/b/c/tags/list").ok().flatten(), Some(Route::Tags { name: name("a/b/c") }));
+        assert_eq!(
+            parse("/v2/a/b/c/tags/list").ok().flatten(),
+            Some(Route::Tags { name: name("a/b/c") })
+        );
         assert_eq!(
             parse("/v2/a/blobs/uploads/").ok().flatten(),
             Some(Route::UploadStart { name: name("a") })
         );
         assert_eq!(
             parse("/v2/blobs/blobs/uploads/x").ok().flatten(),
-            Some(Route::Upload { name: name("blobs"), id: "x".into() })
+            Some(Route::Upload {
+                name: name("blobs"),
+                id: "x".into()
+            })
         );
         assert_eq!(
             parse("/v2/a/manifests/manifests/v1").ok().flatten(),
-            Some(Route::Manifest { name: name("a/manifests"), reference: "v1".into() })
+            Some(Route::Manifest {
+                name: name("a/manifests"),
+                reference: "v1".into()
+            })
         );
         assert_eq!(parse("/v2/a/unknown/x").ok().flatten(), None);
     }
 
     #[test]
     fn path_like_names_are_invalid() {
-        for p in ["/v2/../manifests/x", "/v2/a/%2e%2e/manifests/x", "/v2/%2e/blobs/uploads/", "/v2//manifests/x"] {
+        for p in [
+            "/v2/../manifests/x",
+            "/v2/a/%2e%2e/manifests/x",
+            "/v2/%2e/blobs/uploads/",
+            "/v2//manifests/x",
+        ] {
             assert!(parse(p).is_err(), "{p} must be refused");
         }
     }

@@ -19,11 +19,21 @@ pub async fn list(st: &AppState, name: &RepoName, query: &QueryMap) -> ApiResult
         None => max,
         Some(v) => v
             .parse::<u64>()
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, Code::Unsupported, "`n` must be a non-negative integer"))?
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Code::Unsupported,
+                    "`n` must be a non-negative integer",
+                )
+            })?
             .min(max),
     };
     let last = query.get("last").map(String::as_str);
-    let mut tags = if n == 0 { Vec::new() } else { db::tags::list(&st.db.read, repo, last, n + 1).await? };
+    let mut tags = if n == 0 {
+        Vec::new()
+    } else {
+        db::tags::list(&st.db.read, repo, last, n + 1).await?
+    };
     let more = tags.len() as u64 > n;
     tags.truncate(n as usize);
     let mut res = Json(json!({ "name": name.as_str(), "tags": tags })).into_response();

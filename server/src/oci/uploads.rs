@@ -46,7 +46,10 @@ fn created(name: &RepoName, digest: &Digest) -> Response {
         [
             (header::LOCATION, hv(format!("/v2/{name}/blobs/{digest}"))),
             (header::CONTENT_LENGTH, hv("0")),
-            (header::HeaderName::from_static("docker-content-digest"), hv(digest.to_string())),
+            (
+                header::HeaderName::from_static("docker-content-digest"),
+                hv(digest.to_string()),
+            ),
         ],
     )
         .into_response()
@@ -57,7 +60,11 @@ fn ingest_error(e: IngestError) -> ApiError {
         IngestError::TooLarge { limit } => ApiError::too_large(format!("blob exceeds the limit of {limit} bytes")),
         IngestError::Body(msg) => {
             tracing::debug!(%msg, "upload body ended early");
-            ApiError::new(StatusCode::BAD_REQUEST, Code::BlobUploadInvalid, "the upload's body ended early")
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Code::BlobUploadInvalid,
+                "the upload's body ended early",
+            )
         }
         IngestError::Io(e) => e.into(),
     }
@@ -68,7 +75,9 @@ pub async fn start(st: &AppState, name: &RepoName, query: &QueryMap, body: Body)
     if let Some(mount) = query.get("mount") {
         let digest = parse_digest(mount)?;
         if let Some(from) = query.get("from") {
-            let from: RepoName = from.parse().map_err(|e: govstore_core::NameError| ApiError::name_invalid(e.to_string()))?;
+            let from: RepoName = from
+                .parse()
+                .map_err(|e: govstore_core::NameError| ApiError::name_invalid(e.to_string()))?;
             if let Some(src) = db::repositories::find(&st.db.read, &from).await?
                 && db::blobs::linked_size(&st.db.read, src.id, &digest).await?.is_some()
             {
@@ -89,7 +98,11 @@ pub async fn start(st: &AppState, name: &RepoName, query: &QueryMap, body: Body)
 
 async fn open_session(st: &AppState, name: &RepoName) -> ApiResult<Response> {
     if db::uploads::count(&st.db.read).await? >= st.config.limits.max_upload_sessions {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, Code::TooManyRequests, "too many open uploads; try again later"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            Code::TooManyRequests,
+            "too many open uploads; try again later",
+        ));
     }
     let repo = db::repositories::ensure(&st.db.write, name).await?;
     let id = Uuid::new_v4();
@@ -116,8 +129,10 @@ async fn monolithic(st: &AppState, name: &RepoName, digest: &Digest, body: Body)
     let actual = Digest::from_sha256(done.hasher.finalize().into());
     if &actual != digest {
         st.blobs.remove_upload(&id).await?;
-        return Err(ApiError::digest_invalid("the uploaded content does not match the digest")
-            .detail(serde_json::json!({ "expected": digest.to_string(), "actual": actual.to_string() })));
+        return Err(
+            ApiError::digest_invalid("the uploaded content does not match the digest")
+                .detail(serde_json::json!({ "expected": digest.to_string(), "actual": actual.to_string() })),
+        );
     }
     let ingested = started.elapsed();
     st.blobs.commit(path, digest).await?;
@@ -133,7 +148,9 @@ async fn monolithic(st: &AppState, name: &RepoName, digest: &Digest, body: Body)
 async fn session(st: &AppState, name: &RepoName, id: &str) -> ApiResult<(Uuid, u64)> {
     let uuid = Uuid::try_parse(id).map_err(|_| ApiError::upload_unknown())?;
     let id = uuid.to_string();
-    let row = db::uploads::find(&st.db.write, &id).await?.ok_or_else(ApiError::upload_unknown)?;
+    let row = db::uploads::find(&st.db.write, &id)
+        .await?
+        .ok_or_else(ApiError::upload_unknown)?;
     let repo = db::repositories::find(&st.db.read, name).await?;
     if repo.map(|r| r.id) != Some(row.repository_id) {
         return Err(ApiError::upload_unknown());
@@ -144,7 +161,12 @@ async fn session(st: &AppState, name: &RepoName, id: &str) -> ApiResult<(Uuid, u
 /// GET `/v2/<name>/blobs/uploads/<id>`: where the session stands.
 pub async fn status(st: &AppState, name: &RepoName, id: &str) -> ApiResult<Response> {
     let (uuid, received) = session(st, name, id).await?;
-    Ok(session_response(StatusCode::NO_CONTENT, name, &uuid.to_string(), received))
+    Ok(session_response(
+        StatusCode::NO_CONTENT,
+        name,
+        &uuid.to_string(),
+        received,
+    ))
 }
 
 /// Whether an appended chunk must be durable on its own (a PATCH, which a client may
@@ -157,17 +179,31 @@ enum Durability {
 
 /// Append a request body to a session, honouring `Content-Range`. Holds the session's
 /// lock; returns the new received count and the hash of everything received.
-async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, body: Body, durability: Durability) -> ApiResult<(u64, Sha256)> {
+async fn append(
+    st: &AppState,
+    uuid: &Uuid,
+    received: u64,
+    headers: &HeaderMap,
+    body: Body,
+    durability: Durability,
+) -> ApiResult<(u64, Sha256)> {
     let id = uuid.to_string();
     let lock = st.sessions.get(&id);
     let mut state = lock.lock().await;
     // Re-read under the lock: another request may have appended meanwhile.
-    let received = db::uploads::find(&st.db.write, &id).await?.map(|r| r.received as u64).unwrap_or(received);
+    let received = db::uploads::find(&st.db.write, &id)
+        .await?
+        .map(|r| r.received as u64)
+        .unwrap_or(received);
 
     let declared = match headers.get(header::CONTENT_RANGE) {
         Some(v) => {
             let range = v.to_str().ok().and_then(parse_content_range).ok_or_else(|| {
-                ApiError::new(StatusCode::BAD_REQUEST, Code::BlobUploadInvalid, "Content-Range must be `<start>-<end>`")
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Code::BlobUploadInvalid,
+                    "Content-Range must be `<start>-<end>`",
+                )
             })?;
             if range.start != received {
                 return Err(ApiError::new(
@@ -188,7 +224,11 @@ async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, 
     if let (Some(d), Some(cl)) = (declared, content_length)
         && d != cl
     {
-        return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, Code::BlobUploadInvalid, "Content-Range and Content-Length disagree"));
+        return Err(ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            Code::BlobUploadInvalid,
+            "Content-Range and Content-Length disagree",
+        ));
     }
     let max = st.config.limits.max_blob_bytes;
     let room = max.saturating_sub(received);
@@ -220,12 +260,18 @@ async fn append(st: &AppState, uuid: &Uuid, received: u64, headers: &HeaderMap, 
     if declared.is_some_and(|d| d != done.written) {
         rollback(&path)?;
         state.hasher = Some((received, hasher));
-        return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, Code::BlobUploadInvalid, "the chunk's length does not match its Content-Range"));
+        return Err(ApiError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            Code::BlobUploadInvalid,
+            "the chunk's length does not match its Content-Range",
+        ));
     }
     let total = received + done.written;
     if done.written > 0 && durability == Durability::Chunk {
         let file = done.file;
-        tokio::task::spawn_blocking(move || file.sync_data()).await.map_err(ApiError::internal)??;
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(ApiError::internal)??;
         db::uploads::set_received(&st.db.write, &id, total).await?;
     }
     state.hasher = Some((total, done.hasher.clone()));
@@ -240,7 +286,14 @@ pub async fn patch(st: &AppState, name: &RepoName, id: &str, headers: &HeaderMap
 }
 
 /// PUT `/v2/<name>/blobs/uploads/<id>?digest=`: the optional last chunk, then commit.
-pub async fn finish(st: &AppState, name: &RepoName, id: &str, query: &QueryMap, headers: &HeaderMap, body: Body) -> ApiResult<Response> {
+pub async fn finish(
+    st: &AppState,
+    name: &RepoName,
+    id: &str,
+    query: &QueryMap,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     let digest = match query.get("digest") {
         Some(d) => parse_digest(d)?,
         None => return Err(ApiError::digest_invalid("closing an upload needs `?digest=`")),
@@ -253,14 +306,18 @@ pub async fn finish(st: &AppState, name: &RepoName, id: &str, query: &QueryMap, 
     let path = st.blobs.upload_path(&uuid);
     if actual != digest {
         discard(st, &uuid).await?;
-        return Err(ApiError::digest_invalid("the uploaded content does not match the digest")
-            .detail(serde_json::json!({ "expected": digest.to_string(), "actual": actual.to_string() })));
+        return Err(
+            ApiError::digest_invalid("the uploaded content does not match the digest")
+                .detail(serde_json::json!({ "expected": digest.to_string(), "actual": actual.to_string() })),
+        );
     }
     if total > st.config.limits.max_blob_bytes {
         discard(st, &uuid).await?;
         return Err(ApiError::too_large("blob exceeds the size limit"));
     }
-    let repo = db::repositories::find(&st.db.read, name).await?.ok_or_else(|| ApiError::name_unknown(name.as_str()))?;
+    let repo = db::repositories::find(&st.db.read, name)
+        .await?
+        .ok_or_else(|| ApiError::name_unknown(name.as_str()))?;
     st.blobs.commit(path, &digest).await?;
     db::blobs::record_and_link(&st.db.write, repo.id, &digest, total).await?;
     db::uploads::delete(&st.db.write, &uuid.to_string()).await?;

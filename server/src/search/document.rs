@@ -7,8 +7,8 @@ use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
 use super::schema::Fields;
-use crate::db::packages::{latest, sort_newest_first};
 use crate::db::entities::{package_versions, packages};
+use crate::db::packages::{latest, sort_newest_first};
 
 /// What the index knows about one package.
 #[derive(Debug, Clone)]
@@ -29,7 +29,11 @@ pub struct Listing {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -39,7 +43,10 @@ pub fn listing(package: &packages::Model, mut versions: Vec<package_versions::Mo
     let v = latest(&versions).or(versions.first())?;
     let config: Value = serde_json::from_str(&v.config).ok()?;
     let implements_json = config["implements"].as_array().cloned().unwrap_or_default();
-    let specs: Vec<String> = implements_json.iter().filter_map(|i| i["spec"].as_str().map(str::to_owned)).collect();
+    let specs: Vec<String> = implements_json
+        .iter()
+        .filter_map(|i| i["spec"].as_str().map(str::to_owned))
+        .collect();
     let implements = implements_json
         .iter()
         .filter_map(|i| Some(format!("{}@{}", i["spec"].as_str()?, i["version"].as_str()?)))
@@ -76,10 +83,18 @@ pub fn document(l: &Listing, f: &Fields) -> TantivyDocument {
         d.add_text(f.keywords, k);
     }
     d.add_text(f.description, &l.description);
-    for s in l.specs.iter().chain([&l.license]).chain(&l.maturity).chain(&l.countries) {
+    for s in l
+        .specs
+        .iter()
+        .chain([&l.license])
+        .chain(&l.maturity)
+        .chain(&l.countries)
+    {
         d.add_text(f.extra, s);
     }
-    let facet = |d: &mut TantivyDocument, category: &str, value: &str| d.add_facet(f.facets, Facet::from_path([category, value]));
+    let facet = |d: &mut TantivyDocument, category: &str, value: &str| {
+        d.add_facet(f.facets, Facet::from_path([category, value]))
+    };
     for s in &l.specs {
         facet(&mut d, "spec", s);
     }

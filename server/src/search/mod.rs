@@ -73,7 +73,13 @@ impl Search {
         let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
         std::fs::write(&version_file, schema::VERSION)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let search = Self(Arc::new(Inner { dir: dir.to_owned(), index, reader, fields, writing: tokio::sync::Mutex::new(()) }));
+        let search = Self(Arc::new(Inner {
+            dir: dir.to_owned(),
+            index,
+            reader,
+            fields,
+            writing: tokio::sync::Mutex::new(()),
+        }));
         let empty = search.0.reader.searcher().num_docs() == 0;
         Ok((search, stale || empty))
     }

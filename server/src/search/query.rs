@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use tantivy::Order;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByString};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::Order;
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value as _};
 use tantivy::{Index, Searcher, TantivyDocument, Term};
@@ -51,10 +51,21 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
 fn word_query(f: &Fields, word: &str) -> Box<dyn Query> {
     let distance = if word.chars().count() >= 4 { 1 } else { 0 };
     let mut clauses = Vec::new();
-    for (field, boost) in [(f.name, NAME), (f.keywords, KEYWORDS), (f.extra, EXTRA), (f.description, DESCRIPTION)] {
+    for (field, boost) in [
+        (f.name, NAME),
+        (f.keywords, KEYWORDS),
+        (f.extra, EXTRA),
+        (f.description, DESCRIPTION),
+    ] {
         let term = Term::from_field_text(field, word);
-        clauses.push(boosted(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), boost));
-        clauses.push(boosted(Box::new(FuzzyTermQuery::new_prefix(term, distance, true)), boost * FUZZY));
+        clauses.push(boosted(
+            Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+            boost,
+        ));
+        clauses.push(boosted(
+            Box::new(FuzzyTermQuery::new_prefix(term, distance, true)),
+            boost * FUZZY,
+        ));
     }
     Box::new(BooleanQuery::new(clauses))
 }
@@ -81,7 +92,13 @@ pub fn build(index: &Index, f: &Fields, req: &Request) -> tantivy::Result<Box<dy
     }
     let exact = req.q.trim().to_lowercase();
     if !exact.is_empty() {
-        clauses.push(boosted(Box::new(TermQuery::new(Term::from_field_text(f.exact, &exact), IndexRecordOption::Basic)), EXACT_NAME));
+        clauses.push(boosted(
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.exact, &exact),
+                IndexRecordOption::Basic,
+            )),
+            EXACT_NAME,
+        ));
     }
     for (category, value) in &req.filters {
         let term = Term::from_facet(f.facets, &Facet::from_path([category.as_str(), value.as_str()]));
@@ -99,8 +116,10 @@ pub fn run(searcher: &Searcher, index: &Index, f: &Fields, req: &Request) -> tan
     }
     // Equal scores (fuzzy and prefix matches score a constant) in name order, so that the
     // answer does not depend on the order the documents were written in.
-    let top = TopDocs::with_limit(req.limit.max(1))
-        .order_by(((SortBySimilarityScore, Order::Desc), (SortByString::for_field("id"), Order::Asc)));
+    let top = TopDocs::with_limit(req.limit.max(1)).order_by((
+        (SortBySimilarityScore, Order::Desc),
+        (SortByString::for_field("id"), Order::Asc),
+    ));
     let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
     let mut hits = Vec::with_capacity(top.len());
     for (_score, addr) in top {
@@ -116,5 +135,9 @@ pub fn run(searcher: &Searcher, index: &Index, f: &Fields, req: &Request) -> tan
             .collect();
         by_category.insert(c, values);
     }
-    Ok(Found { total, hits, facets: by_category })
+    Ok(Found {
+        total,
+        hits,
+        facets: by_category,
+    })
 }

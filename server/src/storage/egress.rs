@@ -36,7 +36,10 @@ pub fn stream_file(mut file: File, offset: u64, len: u64) -> impl Stream<Item = 
                 return;
             }
             if buf.is_empty() {
-                let _ = tx.blocking_send(Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob is shorter than recorded")));
+                let _ = tx.blocking_send(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "blob is shorter than recorded",
+                )));
                 return;
             }
             left -= buf.len() as u64;

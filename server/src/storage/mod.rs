@@ -126,7 +126,9 @@ fn commit_blocking(upload_file: &Path, dest: &Path) -> io::Result<()> {
         return Ok(());
     }
     std::fs::File::open(upload_file)?.sync_all()?;
-    let dir = dest.parent().ok_or_else(|| io::Error::other("blob path has no parent"))?;
+    let dir = dest
+        .parent()
+        .ok_or_else(|| io::Error::other("blob path has no parent"))?;
     std::fs::create_dir_all(dir)?;
     std::fs::rename(upload_file, dest)?;
     std::fs::File::open(dir)?.sync_all()?;

@@ -4,9 +4,9 @@
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
+use govstore_core::Digest;
 use govstore_core::artifact::{Blob, PackageArtifact};
 use govstore_core::manifest::Manifest;
-use govstore_core::Digest;
 use govstore_server::admin;
 use govstore_signing::{KeyPair, simple_signing};
 use serde_json::{Value, json};
@@ -28,16 +28,29 @@ impl Publisher {
 /// A user that owns `ns`, with a publish/yank/keys token and a registered key.
 pub async fn publisher(app: &TestApp, user: &str, ns: &str) -> Publisher {
     let db = &app.state.db;
-    if govstore_server::db::accounts::user(&db.read, user).await.unwrap().is_none() {
+    if govstore_server::db::accounts::user(&db.read, user)
+        .await
+        .unwrap()
+        .is_none()
+    {
         admin::create_user(db, user, false).await.unwrap();
     }
     admin::create_org(db, ns, user).await.unwrap();
     let scopes = [format!("publish:{ns}"), format!("yank:{ns}"), format!("keys:{ns}")];
     let token = admin::create_token(db, user, "test", &scopes, Some(30)).await.unwrap();
     let key = KeyPair::generate().unwrap();
-    let p = Publisher { ns: ns.into(), token, key };
+    let p = Publisher {
+        ns: ns.into(),
+        token,
+        key,
+    };
     let res = register_key(app, &p, &p.key).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
     p
 }
 
@@ -47,12 +60,23 @@ pub async fn register_key(app: &TestApp, p: &Publisher, key: &KeyPair) -> Res {
 }
 
 pub async fn post(app: &TestApp, uri: &str, auth: &str, body: String) -> Res {
-    app.req(Method::POST, uri, &[("authorization", auth), ("content-type", "application/json")], body).await
+    app.req(
+        Method::POST,
+        uri,
+        &[("authorization", auth), ("content-type", "application/json")],
+        body,
+    )
+    .await
 }
 
 pub async fn get_json(app: &TestApp, uri: &str) -> Value {
     let res = app.get(uri).await;
-    assert_eq!(res.status, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        res.status,
+        StatusCode::OK,
+        "{uri}: {}",
+        String::from_utf8_lossy(&res.body)
+    );
     res.json()
 }
 
@@ -64,7 +88,10 @@ pub fn toml(name: &str, version: &str, extra: &str) -> String {
 
 /// A deterministic tar.gz of `files`.
 pub fn tarball(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let entries: Vec<Entry<'_>> = files.iter().map(|(p, d)| (*p, tar::EntryType::Regular, *d, "")).collect();
+    let entries: Vec<Entry<'_>> = files
+        .iter()
+        .map(|(p, d)| (*p, tar::EntryType::Regular, *d, ""))
+        .collect();
     tarball_of(&entries)
 }
 
@@ -115,17 +142,36 @@ impl Built {
     }
 
     pub async fn publish(&self, app: &TestApp, auth: &str) -> Res {
-        post(app, &format!("/api/v1/packages/{}/versions", self.name), auth, self.request()).await
+        post(
+            app,
+            &format!("/api/v1/packages/{}/versions", self.name),
+            auth,
+            self.request(),
+        )
+        .await
     }
 }
 
 pub async fn upload(app: &TestApp, repo: &str, auth: &str, data: &[u8]) -> Blob {
     let digest = Digest::of(data);
     let res = app
-        .req(Method::POST, &format!("/v2/{repo}/blobs/uploads/?digest={digest}"), &[("authorization", auth)], Body::from(data.to_vec()))
+        .req(
+            Method::POST,
+            &format!("/v2/{repo}/blobs/uploads/?digest={digest}"),
+            &[("authorization", auth)],
+            Body::from(data.to_vec()),
+        )
         .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
-    Blob { digest, size: data.len() as u64 }
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    Blob {
+        digest,
+        size: data.len() as u64,
+    }
 }
 
 /// Upload and sign `toml` with `content`, signed by `key`.
@@ -136,21 +182,43 @@ pub async fn build(app: &TestApp, p: &Publisher, key: &KeyPair, toml: &str, cont
     let config = upload(app, &name, &p.auth(), manifest.canonical_json().as_bytes()).await;
     let content = upload(app, &name, &p.auth(), content).await;
     let readme = upload(app, &name, &p.auth(), format!("# {name}\n").as_bytes()).await;
-    let artifact = PackageArtifact { name: name.clone(), version, config, content, readme: Some(readme), sbom: None };
+    let artifact = PackageArtifact {
+        name: name.clone(),
+        version,
+        config,
+        content,
+        readme: Some(readme),
+        sbom: None,
+    };
     let bytes = artifact.manifest_bytes();
     let digest = Digest::of(&bytes);
     let payload = simple_signing::payload(&format!("127.0.0.1:5000/{name}"), &digest);
     let signature = key.sign(&payload).unwrap();
-    Built { name, manifest: bytes, digest, payload, signature }
+    Built {
+        name,
+        manifest: bytes,
+        digest,
+        payload,
+        signature,
+    }
 }
 
 pub async fn build_simple(app: &TestApp, p: &Publisher, name: &str, version: &str) -> Built {
-    build(app, p, &p.key, &toml(name, version, ""), &tarball(&[("deploy/values.yaml", b"replicas: 1\n")])).await
+    build(
+        app,
+        p,
+        &p.key,
+        &toml(name, version, ""),
+        &tarball(&[("deploy/values.yaml", b"replicas: 1\n")]),
+    )
+    .await
 }
 
 /// An admin's token, for the audit log and specs.
 pub async fn admin_token(app: &TestApp) -> String {
     let db = &app.state.db;
     admin::create_user(db, "root", true).await.unwrap();
-    admin::create_token(db, "root", "admin", &["admin".into()], Some(1)).await.unwrap()
+    admin::create_token(db, "root", "admin", &["admin".into()], Some(1))
+        .await
+        .unwrap()
 }

@@ -10,7 +10,11 @@ use crate::common::{Backend, TestApp};
 use crate::fixture::{admin_token, build_simple, get_json, publisher};
 use crate::on_both_backends;
 
-on_both_backends!(publish_makes_a_signed_version_visible, twenty_concurrent_publishes_one_wins, tokens_work_as_oci_basic_passwords);
+on_both_backends!(
+    publish_makes_a_signed_version_visible,
+    twenty_concurrent_publishes_one_wins,
+    tokens_work_as_oci_basic_passwords
+);
 
 async fn publish_makes_a_signed_version_visible(b: Backend) {
     let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
@@ -19,11 +23,22 @@ async fn publish_makes_a_signed_version_visible(b: Backend) {
     let digest = built.digest.to_string();
 
     // Before publishing, nothing is visible by tag or in the API.
-    assert_eq!(app.get("/v2/mosip/esignet/manifests/1.8.0").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/api/v1/packages/mosip/esignet").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/v2/mosip/esignet/manifests/1.8.0").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/v1/packages/mosip/esignet").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     let res = built.publish(&app, &p.auth()).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
     let out = res.json();
     assert_eq!(out["digest"], json!(digest));
     assert_eq!(out["key_id"], json!(p.key.public_key().key_id()));
@@ -49,24 +64,55 @@ async fn publish_makes_a_signed_version_visible(b: Backend) {
     let layer = &sig_manifest["layers"][0];
     assert_eq!(layer["mediaType"], json!(simple_signing::PAYLOAD_MEDIA_TYPE));
     assert_eq!(sig_manifest["subject"]["digest"], json!(digest));
-    let payload = app.get(&format!("/v2/mosip/esignet/blobs/{}", layer["digest"].as_str().unwrap())).await.body;
+    let payload = app
+        .get(&format!(
+            "/v2/mosip/esignet/blobs/{}",
+            layer["digest"].as_str().unwrap()
+        ))
+        .await
+        .body;
     let signature = base64::engine::general_purpose::STANDARD
-        .decode(layer["annotations"][simple_signing::SIGNATURE_ANNOTATION].as_str().unwrap())
+        .decode(
+            layer["annotations"][simple_signing::SIGNATURE_ANNOTATION]
+                .as_str()
+                .unwrap(),
+        )
         .unwrap();
-    p.key.public_key().verify(&payload, &signature).expect("signature verifies");
-    assert_eq!(simple_signing::parse_payload(&payload).unwrap().manifest_digest, built.digest);
+    p.key
+        .public_key()
+        .verify(&payload, &signature)
+        .expect("signature verifies");
+    assert_eq!(
+        simple_signing::parse_payload(&payload).unwrap().manifest_digest,
+        built.digest
+    );
 
     // ... and is found through the referrers API.
     let refs = get_json(&app, &format!("/v2/mosip/esignet/referrers/{digest}")).await;
-    assert_eq!(refs["manifests"][0]["artifactType"], json!(simple_signing::SIGNATURE_ARTIFACT_TYPE));
+    assert_eq!(
+        refs["manifests"][0]["artifactType"],
+        json!(simple_signing::SIGNATURE_ARTIFACT_TYPE)
+    );
 
     let search = get_json(&app, "/api/v1/search?q=esignet").await;
     assert_eq!(search["results"][0]["name"], json!("mosip/esignet"));
 
     let admin = admin_token(&app).await;
-    let audit = app.req(axum::http::Method::GET, "/api/v1/audit", &[("authorization", &format!("Bearer {admin}"))], axum::body::Body::empty()).await;
+    let audit = app
+        .req(
+            axum::http::Method::GET,
+            "/api/v1/audit",
+            &[("authorization", &format!("Bearer {admin}"))],
+            axum::body::Body::empty(),
+        )
+        .await;
     let events = audit.json()["events"].clone();
-    let publish = events.as_array().unwrap().iter().find(|e| e["action"] == json!("version.publish")).expect("publish audited");
+    let publish = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == json!("version.publish"))
+        .expect("publish audited");
     assert_eq!(publish["actor"], json!("alice"));
     assert_eq!(publish["digest"], json!(digest));
     // Tokens are audited by prefix only: the secret appears nowhere.
@@ -97,8 +143,17 @@ async fn twenty_concurrent_publishes_one_wins(b: Backend) {
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
     let info = get_json(&app, "/api/v1/packages/opencrvs/core").await;
     assert_eq!(info["versions"].as_array().unwrap().len(), 1);
 }
@@ -106,20 +161,42 @@ async fn twenty_concurrent_publishes_one_wins(b: Backend) {
 async fn tokens_work_as_oci_basic_passwords(b: Backend) {
     let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
     let p = publisher(&app, "alice", "x-road").await;
-    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("anyone:{}", p.token)));
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("anyone:{}", p.token))
+    );
     let digest = govstore_core::Digest::of(b"layer");
     let res = app
-        .req(axum::http::Method::POST, &format!("/v2/x-road/other/blobs/uploads/?digest={digest}"), &[("authorization", &basic)], b"layer".to_vec())
+        .req(
+            axum::http::Method::POST,
+            &format!("/v2/x-road/other/blobs/uploads/?digest={digest}"),
+            &[("authorization", &basic)],
+            b"layer".to_vec(),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED);
-    let wrong = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("anyone:gvs_AAAAAAAA_0123456789012345678901234567890123456789"));
+    let wrong = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode("anyone:gvs_AAAAAAAA_0123456789012345678901234567890123456789")
+    );
     let res = app
-        .req(axum::http::Method::POST, &format!("/v2/x-road/other/blobs/uploads/?digest={digest}"), &[("authorization", &wrong)], b"layer".to_vec())
+        .req(
+            axum::http::Method::POST,
+            &format!("/v2/x-road/other/blobs/uploads/?digest={digest}"),
+            &[("authorization", &wrong)],
+            b"layer".to_vec(),
+        )
         .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     // Another namespace: the token has no scope there.
     let res = app
-        .req(axum::http::Method::POST, &format!("/v2/mosip/x/blobs/uploads/?digest={digest}"), &[("authorization", &basic)], b"layer".to_vec())
+        .req(
+            axum::http::Method::POST,
+            &format!("/v2/mosip/x/blobs/uploads/?digest={digest}"),
+            &[("authorization", &basic)],
+            b"layer".to_vec(),
+        )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }

@@ -8,15 +8,30 @@ use crate::common::{Backend, OCI_MANIFEST, Res, TestApp};
 use crate::fixture::{Publisher, build, build_simple, post, publisher, tarball, toml, upload};
 use crate::on_both_backends;
 
-on_both_backends!(signature_refusals, permission_refusals, manifest_and_content_refusals, version_exists, oci_cannot_bypass_publish, package_over_the_size_limit);
+on_both_backends!(
+    signature_refusals,
+    permission_refusals,
+    manifest_and_content_refusals,
+    version_exists,
+    oci_cannot_bypass_publish,
+    package_over_the_size_limit
+);
 
 async fn assert_refused(app: &TestApp, res: &Res, status: StatusCode, code: &str, name: &str, version: &str) {
     assert_eq!(res.status, status, "{}", String::from_utf8_lossy(&res.body));
     assert_eq!(res.code(), code, "{}", String::from_utf8_lossy(&res.body));
     let visible = app.get(&format!("/v2/{name}/manifests/{version}")).await;
-    assert_eq!(visible.status, StatusCode::NOT_FOUND, "nothing may be pullable by tag after a refusal");
+    assert_eq!(
+        visible.status,
+        StatusCode::NOT_FOUND,
+        "nothing may be pullable by tag after a refusal"
+    );
     let api = app.get(&format!("/api/v1/packages/{name}/versions/{version}")).await;
-    assert_eq!(api.status, StatusCode::NOT_FOUND, "nothing may be listed after a refusal");
+    assert_eq!(
+        api.status,
+        StatusCode::NOT_FOUND,
+        "nothing may be listed after a refusal"
+    );
 }
 
 fn message(res: &Res) -> String {
@@ -31,7 +46,15 @@ async fn signature_refusals(b: Backend) {
     let mut built = build_simple(&app, &p, "mosip/a", "1.0.0").await;
     built.signature = p.key.sign(b"something else").unwrap();
     let res = built.publish(&app, &p.auth()).await;
-    assert_refused(&app, &res, StatusCode::BAD_REQUEST, "SIGNATURE_INVALID", "mosip/a", "1.0.0").await;
+    assert_refused(
+        &app,
+        &res,
+        StatusCode::BAD_REQUEST,
+        "SIGNATURE_INVALID",
+        "mosip/a",
+        "1.0.0",
+    )
+    .await;
     insta::assert_json_snapshot!("unsigned", res.json());
 
     // A payload over another manifest.
@@ -40,24 +63,65 @@ async fn signature_refusals(b: Backend) {
     built.payload = other.payload.clone();
     built.signature = other.signature.clone();
     let res = built.publish(&app, &p.auth()).await;
-    assert_refused(&app, &res, StatusCode::BAD_REQUEST, "SIGNATURE_INVALID", "mosip/a", "1.0.0").await;
+    assert_refused(
+        &app,
+        &res,
+        StatusCode::BAD_REQUEST,
+        "SIGNATURE_INVALID",
+        "mosip/a",
+        "1.0.0",
+    )
+    .await;
 
     // A key that is not registered to the namespace.
     let stranger = KeyPair::generate().unwrap();
-    let built = build(&app, &p, &stranger, &toml("mosip/a", "1.0.0", ""), &tarball(&[("a", b"a")])).await;
+    let built = build(
+        &app,
+        &p,
+        &stranger,
+        &toml("mosip/a", "1.0.0", ""),
+        &tarball(&[("a", b"a")]),
+    )
+    .await;
     let res = built.publish(&app, &p.auth()).await;
-    assert_refused(&app, &res, StatusCode::BAD_REQUEST, "SIGNATURE_INVALID", "mosip/a", "1.0.0").await;
-    assert!(message(&res).contains("registered, unrevoked keys of `mosip`"), "{}", message(&res));
+    assert_refused(
+        &app,
+        &res,
+        StatusCode::BAD_REQUEST,
+        "SIGNATURE_INVALID",
+        "mosip/a",
+        "1.0.0",
+    )
+    .await;
+    assert!(
+        message(&res).contains("registered, unrevoked keys of `mosip`"),
+        "{}",
+        message(&res)
+    );
 
     // A revoked key.
     let key_id = p.key.public_key().key_id();
-    let res = post(&app, &format!("/api/v1/namespaces/mosip/keys/{key_id}/revoke"), &p.auth(), r#"{"reason":"laptop lost"}"#.into()).await;
+    let res = post(
+        &app,
+        &format!("/api/v1/namespaces/mosip/keys/{key_id}/revoke"),
+        &p.auth(),
+        r#"{"reason":"laptop lost"}"#.into(),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::OK);
     let second = KeyPair::generate().unwrap();
     crate::fixture::register_key(&app, &p, &second).await;
     let built = build_simple(&app, &p, "mosip/a", "1.0.0").await;
     let res = built.publish(&app, &p.auth()).await;
-    assert_refused(&app, &res, StatusCode::BAD_REQUEST, "SIGNATURE_INVALID", "mosip/a", "1.0.0").await;
+    assert_refused(
+        &app,
+        &res,
+        StatusCode::BAD_REQUEST,
+        "SIGNATURE_INVALID",
+        "mosip/a",
+        "1.0.0",
+    )
+    .await;
     assert!(message(&res).contains("revoked key"), "{}", message(&res));
 }
 
@@ -73,20 +137,30 @@ async fn permission_refusals(b: Backend) {
     insta::assert_json_snapshot!("other_namespace", res.json());
 
     // A token for the right namespace but without the publish scope.
-    let keys_only = admin::create_token(&app.state.db, "alice", "keys", &["keys:mosip".into()], Some(1)).await.unwrap();
+    let keys_only = admin::create_token(&app.state.db, "alice", "keys", &["keys:mosip".into()], Some(1))
+        .await
+        .unwrap();
     let res = built.publish(&app, &format!("Bearer {keys_only}")).await;
     assert_refused(&app, &res, StatusCode::FORBIDDEN, "DENIED", "mosip/b", "1.0.0").await;
 
     // Scope granted, but the user has no role in the organisation.
-    let wide = admin::create_token(&app.state.db, "bob", "wide", &["publish:*".into()], Some(1)).await.unwrap();
+    let wide = admin::create_token(&app.state.db, "bob", "wide", &["publish:*".into()], Some(1))
+        .await
+        .unwrap();
     let res = built.publish(&app, &format!("Bearer {wide}")).await;
     assert_refused(&app, &res, StatusCode::FORBIDDEN, "DENIED", "mosip/b", "1.0.0").await;
-    assert!(message(&res).contains("bob is not an owner or publisher of organisation `mosip`"), "{}", message(&res));
+    assert!(
+        message(&res).contains("bob is not an owner or publisher of organisation `mosip`"),
+        "{}",
+        message(&res)
+    );
 
     // No token at all; an expired one.
     let res = post(&app, "/api/v1/packages/mosip/b/versions", "", built.request()).await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
-    let expired = admin::create_token(&app.state.db, "alice", "old", &["publish:mosip".into()], Some(1)).await.unwrap();
+    let expired = admin::create_token(&app.state.db, "alice", "old", &["publish:mosip".into()], Some(1))
+        .await
+        .unwrap();
     {
         use govstore_server::db::entities::tokens;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -98,14 +172,25 @@ async fn permission_refusals(b: Backend) {
             .await
             .unwrap();
     }
-    assert!(admin::create_token(&app.state.db, "alice", "zero", &["publish:mosip".into()], Some(0)).await.is_err(), "0 days is refused");
+    assert!(
+        admin::create_token(&app.state.db, "alice", "zero", &["publish:mosip".into()], Some(0))
+            .await
+            .is_err(),
+        "0 days is refused"
+    );
     let res = built.publish(&app, &format!("Bearer {expired}")).await;
     assert_refused(&app, &res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "mosip/b", "1.0.0").await;
 
     // A namespace without keys.
     admin::create_org(&app.state.db, "keyless", "alice").await.unwrap();
-    let t = admin::create_token(&app.state.db, "alice", "k", &["publish:keyless".into()], Some(1)).await.unwrap();
-    let p = Publisher { ns: "keyless".into(), token: t, key: KeyPair::generate().unwrap() };
+    let t = admin::create_token(&app.state.db, "alice", "k", &["publish:keyless".into()], Some(1))
+        .await
+        .unwrap();
+    let p = Publisher {
+        ns: "keyless".into(),
+        token: t,
+        key: KeyPair::generate().unwrap(),
+    };
     let built = build_simple(&app, &p, "keyless/c", "1.0.0").await;
     let res = built.publish(&app, &p.auth()).await;
     assert_refused(&app, &res, StatusCode::FORBIDDEN, "DENIED", "keyless/c", "1.0.0").await;
@@ -117,28 +202,64 @@ async fn manifest_and_content_refusals(b: Backend) {
     let content = tarball(&[("deploy/a.yaml", b"a: 1\n")]);
 
     // An unknown spec, named with its field path.
-    let t = toml("mosip/d", "1.0.0", "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n");
-    let res = build(&app, &p, &p.key, &t, &content).await.publish(&app, &p.auth()).await;
+    let t = toml(
+        "mosip/d",
+        "1.0.0",
+        "\n[[implements]]\nspec = \"govstack/identity\"\nversion = \"1.0.2\"\nhow = \"native\"\n",
+    );
+    let res = build(&app, &p, &p.key, &t, &content)
+        .await
+        .publish(&app, &p.auth())
+        .await;
     assert_refused(&app, &res, StatusCode::BAD_REQUEST, "INVALID", "mosip/d", "1.0.0").await;
     insta::assert_json_snapshot!("unknown_spec", res.json());
 
     // The same spec once published, but an unknown version of it.
     let admin = crate::fixture::admin_token(&app).await;
-    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog-examples/specs/identity.toml")).unwrap();
-    let res = post(&app, "/api/v1/specs", &format!("Bearer {admin}"), serde_json::json!({ "toml": spec }).to_string()).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../catalog-examples/specs/identity.toml"
+    ))
+    .unwrap();
+    let res = post(
+        &app,
+        "/api/v1/specs",
+        &format!("Bearer {admin}"),
+        serde_json::json!({ "toml": spec }).to_string(),
+    )
+    .await;
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
     let t9 = t.replace("1.0.2", "9.9.9");
-    let res = build(&app, &p, &p.key, &t9, &content).await.publish(&app, &p.auth()).await;
+    let res = build(&app, &p, &p.key, &t9, &content)
+        .await
+        .publish(&app, &p.auth())
+        .await;
     assert_refused(&app, &res, StatusCode::BAD_REQUEST, "INVALID", "mosip/d", "1.0.0").await;
     assert!(message(&res).contains("implements[0].version"), "{}", message(&res));
     // With the spec known, the package publishes.
-    let res = build(&app, &p, &p.key, &t, &content).await.publish(&app, &p.auth()).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
+    let res = build(&app, &p, &p.key, &t, &content)
+        .await
+        .publish(&app, &p.auth())
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
 
     // Hostile content.
     for (label, entry) in [("dotdot", "../../etc/passwd"), ("absolute", "/etc/passwd")] {
         let bad = tarball(&[(entry, b"root:x:0:0")]);
-        let res = build(&app, &p, &p.key, &toml("mosip/e", "1.0.0", ""), &bad).await.publish(&app, &p.auth()).await;
+        let res = build(&app, &p, &p.key, &toml("mosip/e", "1.0.0", ""), &bad)
+            .await
+            .publish(&app, &p.auth())
+            .await;
         assert_refused(&app, &res, StatusCode::BAD_REQUEST, "INVALID", "mosip/e", "1.0.0").await;
         assert!(message(&res).starts_with("content:"), "{label}: {}", message(&res));
     }
@@ -152,7 +273,10 @@ async fn manifest_and_content_refusals(b: Backend) {
     ];
     for (label, entries) in hostile {
         let bad = crate::fixture::tarball_of(&entries);
-        let res = build(&app, &p, &p.key, &toml("mosip/e", "1.0.0", ""), &bad).await.publish(&app, &p.auth()).await;
+        let res = build(&app, &p, &p.key, &toml("mosip/e", "1.0.0", ""), &bad)
+            .await
+            .publish(&app, &p.auth())
+            .await;
         assert_refused(&app, &res, StatusCode::BAD_REQUEST, "INVALID", "mosip/e", "1.0.0").await;
         assert!(message(&res).starts_with("content:"), "{label}: {}", message(&res));
     }
@@ -165,7 +289,9 @@ async fn manifest_and_content_refusals(b: Backend) {
     let m: serde_json::Value = serde_json::from_str(&text).unwrap();
     let old = m["config"]["digest"].as_str().unwrap().to_owned();
     let old_size = format!("\"size\":{}", m["config"]["size"]);
-    let replaced = text.replacen(&old, &config.digest.to_string(), 1).replacen(&old_size, &format!("\"size\":{}", config.size), 1);
+    let replaced =
+        text.replacen(&old, &config.digest.to_string(), 1)
+            .replacen(&old_size, &format!("\"size\":{}", config.size), 1);
     built.manifest = replaced.into_bytes();
     built.digest = govstore_core::Digest::of(&built.manifest);
     built.payload = govstore_signing::simple_signing::payload("127.0.0.1:5000/mosip/f", &built.digest);
@@ -180,7 +306,14 @@ async fn version_exists(b: Backend) {
     let p = publisher(&app, "alice", "mosip").await;
     let first = build_simple(&app, &p, "mosip/g", "1.0.0").await;
     assert_eq!(first.publish(&app, &p.auth()).await.status, StatusCode::CREATED);
-    let changed = crate::fixture::build(&app, &p, &p.key, &toml("mosip/g", "1.0.0", ""), &tarball(&[("other", b"bytes")])).await;
+    let changed = crate::fixture::build(
+        &app,
+        &p,
+        &p.key,
+        &toml("mosip/g", "1.0.0", ""),
+        &tarball(&[("other", b"bytes")]),
+    )
+    .await;
     let res = changed.publish(&app, &p.auth()).await;
     assert_eq!(res.status, StatusCode::CONFLICT);
     insta::assert_json_snapshot!("version_exists", res.json());
@@ -194,7 +327,12 @@ async fn oci_cannot_bypass_publish(b: Backend) {
     let built = build_simple(&app, &p, "mosip/h", "1.0.0").await;
     // Pushing the package manifest over OCI skips the signature check: refused.
     let res = app
-        .req(axum::http::Method::PUT, "/v2/mosip/h/manifests/1.0.0", &[("authorization", &p.auth()), ("content-type", OCI_MANIFEST)], built.manifest.clone())
+        .req(
+            axum::http::Method::PUT,
+            "/v2/mosip/h/manifests/1.0.0",
+            &[("authorization", &p.auth()), ("content-type", OCI_MANIFEST)],
+            built.manifest.clone(),
+        )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(res.code(), "DENIED");
@@ -203,7 +341,12 @@ async fn oci_cannot_bypass_publish(b: Backend) {
     let empty = upload(&app, "mosip/h", &p.auth(), b"{}").await;
     let other = crate::common::image_manifest((&empty.digest.to_string(), 2), &[], serde_json::json!({}));
     let res = app
-        .req(axum::http::Method::PUT, "/v2/mosip/h/manifests/1.0.0", &[("authorization", &p.auth()), ("content-type", OCI_MANIFEST)], other)
+        .req(
+            axum::http::Method::PUT,
+            "/v2/mosip/h/manifests/1.0.0",
+            &[("authorization", &p.auth()), ("content-type", OCI_MANIFEST)],
+            other,
+        )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/v2/mosip/h/manifests/1.0.0").await.body, built.manifest);
@@ -226,8 +369,23 @@ async fn package_over_the_size_limit(b: Backend) {
             x as u8
         })
         .collect();
-    let built = build(&app, &p, &p.key, &toml("mosip/big", "1.0.0", ""), &tarball(&[("blob.bin", &noise)])).await;
+    let built = build(
+        &app,
+        &p,
+        &p.key,
+        &toml("mosip/big", "1.0.0", ""),
+        &tarball(&[("blob.bin", &noise)]),
+    )
+    .await;
     let res = built.publish(&app, &p.auth()).await;
-    assert_refused(&app, &res, StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", "mosip/big", "1.0.0").await;
+    assert_refused(
+        &app,
+        &res,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "SIZE_INVALID",
+        "mosip/big",
+        "1.0.0",
+    )
+    .await;
     insta::assert_json_snapshot!("package_too_large", res.json(), { ".errors[0].message" => "[size]" });
 }

@@ -12,7 +12,12 @@ use crate::common::{Backend, TestApp};
 use crate::fixture::{Publisher, admin_token, build, get_json, post, publisher, tarball, toml};
 use crate::on_both_backends;
 
-on_both_backends!(relevance_table, facets_count_and_filter, publish_and_yank_are_searchable_at_once, reindex_gives_the_same_answers);
+on_both_backends!(
+    relevance_table,
+    facets_count_and_filter,
+    publish_and_yank_are_searchable_at_once,
+    reindex_gives_the_same_answers
+);
 
 const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog-examples");
 
@@ -20,14 +25,33 @@ const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog-example
 /// publisher. Returns the publishers by namespace.
 async fn publish_catalogue(app: &TestApp) -> BTreeMap<String, Publisher> {
     let admin = admin_token(app).await;
-    let mut specs: Vec<_> = std::fs::read_dir(format!("{CATALOGUE}/specs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut specs: Vec<_> = std::fs::read_dir(format!("{CATALOGUE}/specs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     specs.sort();
     for path in specs {
         let spec = std::fs::read_to_string(&path).unwrap();
-        let res = post(app, "/api/v1/specs", &format!("Bearer {admin}"), json!({ "toml": spec }).to_string()).await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}: {}", path.display(), String::from_utf8_lossy(&res.body));
+        let res = post(
+            app,
+            "/api/v1/specs",
+            &format!("Bearer {admin}"),
+            json!({ "toml": spec }).to_string(),
+        )
+        .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&res.body)
+        );
     }
-    let mut dirs: Vec<_> = std::fs::read_dir(CATALOGUE).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("govstore.toml").exists()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(CATALOGUE)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("govstore.toml").exists())
+        .collect();
     dirs.sort();
     let content = tarball(&[("deploy/values.yaml", b"replicas: 1\n")]);
     let mut publishers = BTreeMap::new();
@@ -41,14 +65,27 @@ async fn publish_catalogue(app: &TestApp) -> BTreeMap<String, Publisher> {
             publishers.insert(ns.clone(), p);
         }
         let p = &publishers[&ns];
-        let res = build(app, p, &p.key, &text, &content).await.publish(app, &p.auth()).await;
-        assert_eq!(res.status, StatusCode::CREATED, "{name}: {}", String::from_utf8_lossy(&res.body));
+        let res = build(app, p, &p.key, &text, &content)
+            .await
+            .publish(app, &p.auth())
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "{name}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
     }
     publishers
 }
 
 fn names(v: &Value) -> Vec<String> {
-    v["results"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn search(app: &TestApp, query: &str) -> Value {
@@ -97,12 +134,25 @@ async fn relevance_table(b: Backend) {
         let found = search(&app, &format!("q={}", urlencode(q))).await;
         let got = names(&found);
         if got.first().map(String::as_str) != Some(*first) {
-            failures.push(format!("{q:?}: expected {first} first, got {:?}", &got[..got.len().min(4)]));
+            failures.push(format!(
+                "{q:?}: expected {first} first, got {:?}",
+                &got[..got.len().min(4)]
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} queries ranked wrong:\n{}", failures.len(), RELEVANCE.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} queries ranked wrong:\n{}",
+        failures.len(),
+        RELEVANCE.len(),
+        failures.join("\n")
+    );
     // One commit per publish, but merged as they come.
-    assert!(app.state.search.segments() <= 10, "{} segments", app.state.search.segments());
+    assert!(
+        app.state.search.segments() <= 10,
+        "{} segments",
+        app.state.search.segments()
+    );
 
     // The hit keeps the fields the CLI reads.
     let hit = &search(&app, "q=esignet").await["results"][0];
@@ -128,10 +178,19 @@ async fn relevance_table(b: Backend) {
     let start = Instant::now();
     for i in 0..n {
         let (q, _) = RELEVANCE[i % RELEVANCE.len()];
-        app.state.search.search(&govstore_server::search::Request { q: q.to_owned(), limit: 20, filters: vec![] }).unwrap();
+        app.state
+            .search
+            .search(&govstore_server::search::Request {
+                q: q.to_owned(),
+                limit: 20,
+                filters: vec![],
+            })
+            .unwrap();
     }
     let index = start.elapsed() / n as u32;
-    eprintln!("search over the example catalogue ({b:?}): {index:?} per query in the index, {http:?} through the router");
+    eprintln!(
+        "search over the example catalogue ({b:?}): {index:?} per query in the index, {http:?} through the router"
+    );
 }
 
 fn urlencode(s: &str) -> String {
@@ -183,7 +242,16 @@ async fn publish_and_yank_are_searchable_at_once(b: Backend) {
 
     let start = Instant::now();
     let extra = "keywords = [\"identity\", \"self-service\"]\n";
-    let res = build(&app, &p, &p.key, &toml("mosip/resident-portal", "1.0.0", extra), &content).await.publish(&app, &p.auth()).await;
+    let res = build(
+        &app,
+        &p,
+        &p.key,
+        &toml("mosip/resident-portal", "1.0.0", extra),
+        &content,
+    )
+    .await
+    .publish(&app, &p.auth())
+    .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let found = search(&app, "q=resident").await;
     let elapsed = start.elapsed();
@@ -191,7 +259,16 @@ async fn publish_and_yank_are_searchable_at_once(b: Backend) {
     assert!(elapsed.as_millis() < 1000, "publish to searchable took {elapsed:?}");
 
     // A newer version replaces the document.
-    let res = build(&app, &p, &p.key, &toml("mosip/resident-portal", "1.1.0", extra), &content).await.publish(&app, &p.auth()).await;
+    let res = build(
+        &app,
+        &p,
+        &p.key,
+        &toml("mosip/resident-portal", "1.1.0", extra),
+        &content,
+    )
+    .await
+    .publish(&app, &p.auth())
+    .await;
     assert_eq!(res.status, StatusCode::CREATED);
     let hit = &search(&app, "q=resident").await["results"][0];
     assert_eq!(hit["version"], json!("1.1.0"));
@@ -200,24 +277,46 @@ async fn publish_and_yank_are_searchable_at_once(b: Backend) {
     // Yanking the latest shows the previous one; yanking all keeps the package, marked.
     let yank = |v: &'static str| format!("/api/v1/packages/mosip/resident-portal/versions/{v}/yank");
     let reason = json!({ "reason": "broken" }).to_string();
-    assert_eq!(post(&app, &yank("1.1.0"), &p.auth(), reason.clone()).await.status, StatusCode::OK);
+    assert_eq!(
+        post(&app, &yank("1.1.0"), &p.auth(), reason.clone()).await.status,
+        StatusCode::OK
+    );
     let hit = search(&app, "q=resident").await["results"][0].clone();
-    assert_eq!((hit["version"].clone(), hit["yanked"].clone()), (json!("1.0.0"), json!(false)));
-    assert_eq!(post(&app, &yank("1.0.0"), &p.auth(), reason).await.status, StatusCode::OK);
+    assert_eq!(
+        (hit["version"].clone(), hit["yanked"].clone()),
+        (json!("1.0.0"), json!(false))
+    );
+    assert_eq!(
+        post(&app, &yank("1.0.0"), &p.auth(), reason).await.status,
+        StatusCode::OK
+    );
     let hit = search(&app, "q=resident").await["results"][0].clone();
-    assert_eq!((hit["version"].clone(), hit["yanked"].clone()), (json!("1.1.0"), json!(true)));
+    assert_eq!(
+        (hit["version"].clone(), hit["yanked"].clone()),
+        (json!("1.1.0"), json!(true))
+    );
 
     // Unyank brings it back.
     let unyank = "/api/v1/packages/mosip/resident-portal/versions/1.1.0/unyank";
-    assert_eq!(post(&app, unyank, &p.auth(), String::new()).await.status, StatusCode::OK);
+    assert_eq!(
+        post(&app, unyank, &p.auth(), String::new()).await.status,
+        StatusCode::OK
+    );
     let hit = search(&app, "q=resident").await["results"][0].clone();
-    assert_eq!((hit["version"].clone(), hit["yanked"].clone()), (json!("1.1.0"), json!(false)));
+    assert_eq!(
+        (hit["version"].clone(), hit["yanked"].clone()),
+        (json!("1.1.0"), json!(false))
+    );
 }
 
 /// Every relevance query's answer (and all facets): total, names in order, facet counts.
 async fn answers(app: &TestApp) -> Vec<String> {
     let mut out = Vec::new();
-    for q in RELEVANCE.iter().map(|(q, _)| format!("q={}", urlencode(q))).chain(["signed=yes".to_owned()]) {
+    for q in RELEVANCE
+        .iter()
+        .map(|(q, _)| format!("q={}", urlencode(q)))
+        .chain(["signed=yes".to_owned()])
+    {
         let v = search(app, &format!("{q}&limit=100")).await;
         out.push(format!("{q}: {} {:?} {}", v["total"], names(&v), v["facets"]));
     }
@@ -225,7 +324,12 @@ async fn answers(app: &TestApp) -> Vec<String> {
 }
 
 fn assert_same(after: &[String], before: &[String]) {
-    let diff: Vec<String> = before.iter().zip(after).filter(|(b, a)| b != a).map(|(b, a)| format!("before {b}\nafter  {a}")).collect();
+    let diff: Vec<String> = before
+        .iter()
+        .zip(after)
+        .filter(|(b, a)| b != a)
+        .map(|(b, a)| format!("before {b}\nafter  {a}"))
+        .collect();
     assert!(diff.is_empty(), "{}", diff.join("\n"));
 }
 
@@ -235,7 +339,9 @@ async fn reindex_gives_the_same_answers(b: Backend) {
     let before = answers(&app).await;
 
     // `govstore-server reindex`, then a restart.
-    let n = govstore_server::search::reindex(&app.state.config.data_dir, &app.state.db.read).await.unwrap();
+    let n = govstore_server::search::reindex(&app.state.config.data_dir, &app.state.db.read)
+        .await
+        .unwrap();
     assert_eq!(n, 20);
     app.restart().await;
     assert_same(&answers(&app).await, &before);
@@ -247,6 +353,9 @@ async fn reindex_gives_the_same_answers(b: Backend) {
     assert_same(&answers(&app).await, &before);
     std::fs::write(dir.join("SCHEMA_VERSION"), "0").unwrap();
     app.restart().await;
-    assert_eq!(std::fs::read_to_string(dir.join("SCHEMA_VERSION")).unwrap(), govstore_server::search::schema::VERSION);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("SCHEMA_VERSION")).unwrap(),
+        govstore_server::search::schema::VERSION
+    );
     assert_same(&answers(&app).await, &before);
 }

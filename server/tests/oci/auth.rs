@@ -19,12 +19,21 @@ async fn pushes_need_credentials(b: Backend) {
         (Method::DELETE, format!("/v2/a/blobs/{d}")),
     ];
     for (method, uri) in attempts {
-        let res = app.req(method.clone(), &uri, &[("content-type", OCI_MANIFEST)], b"x".to_vec()).await;
+        let res = app
+            .req(method.clone(), &uri, &[("content-type", OCI_MANIFEST)], b"x".to_vec())
+            .await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{method} {uri}");
-        assert_eq!(res.header("www-authenticate").as_deref(), Some("Basic realm=\"govstore\""));
+        assert_eq!(
+            res.header("www-authenticate").as_deref(),
+            Some("Basic realm=\"govstore\"")
+        );
     }
     let res = app.req(Method::POST, "/v2/a/blobs/uploads/", &[], Body::empty()).await;
     insta::assert_json_snapshot!("push_unauthorized", res.json());
     assert_eq!(app.upload_files(), 0);
-    assert_eq!(app.get("/v2/").await.status, StatusCode::OK, "reads need no credentials");
+    assert_eq!(
+        app.get("/v2/").await.status,
+        StatusCode::OK,
+        "reads need no credentials"
+    );
 }

@@ -40,7 +40,8 @@ pub struct Res {
 
 impl Res {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -67,8 +68,13 @@ impl TestApp {
         let mut pg_db = None;
         if backend == Backend::Postgres {
             let name = format!("govstore_t_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(postgres_admin_url()).await.expect("PostgreSQL for tests must be running");
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+            let admin = Database::connect(postgres_admin_url())
+                .await
+                .expect("PostgreSQL for tests must be running");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
             admin.close().await.unwrap();
             let base = postgres_admin_url();
             let base = base.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
@@ -78,7 +84,13 @@ impl TestApp {
         configure(&mut config);
         let state = govstore_server::app::state(config.clone()).await.unwrap();
         let router = govstore_server::app::router(state.clone());
-        Self { state, router, dir, config, pg_db }
+        Self {
+            state,
+            router,
+            dir,
+            config,
+            pg_db,
+        }
     }
 
     /// A new server process on the same data directory and database, as after a restart.
@@ -112,16 +124,31 @@ impl TestApp {
     pub async fn push_blob(&self, repo: &str, data: &[u8]) -> String {
         let digest = digest_of(data);
         let res = self
-            .req(Method::POST, &format!("/v2/{repo}/blobs/uploads/?digest={digest}"), &[], data.to_vec())
+            .req(
+                Method::POST,
+                &format!("/v2/{repo}/blobs/uploads/?digest={digest}"),
+                &[],
+                data.to_vec(),
+            )
             .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&res.body)
+        );
         digest
     }
 
     /// Push a manifest under a tag or digest; returns the response.
     pub async fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> Res {
-        self.req(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"), &[("content-type", media_type)], body.to_vec())
-            .await
+        self.req(
+            Method::PUT,
+            &format!("/v2/{repo}/manifests/{reference}"),
+            &[("content-type", media_type)],
+            body.to_vec(),
+        )
+        .await
     }
 
     /// Files in the uploads directory (sessions and in-flight uploads).
@@ -137,7 +164,11 @@ impl TestApp {
 
 fn walk(p: &std::path::Path) -> usize {
     std::fs::read_dir(p)
-        .map(|rd| rd.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 })
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -146,10 +177,15 @@ impl Drop for TestApp {
         if let Some(name) = self.pg_db.take() {
             // Drop the database from a separate runtime: Drop cannot await.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = Database::connect(postgres_admin_url()).await {
-                        let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                        let _ = admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .await;
                     }
                 });
             })

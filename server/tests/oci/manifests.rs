@@ -8,7 +8,13 @@ use serde_json::json;
 use crate::common::{Backend, OCI_INDEX, OCI_MANIFEST, TestApp, digest_of, image_manifest};
 use crate::on_both_backends;
 
-on_both_backends!(push_and_pull_by_tag_and_digest, refusals_store_nothing, index_of_manifests, oversized_manifest, manifest_and_tag_delete);
+on_both_backends!(
+    push_and_pull_by_tag_and_digest,
+    refusals_store_nothing,
+    index_of_manifests,
+    oversized_manifest,
+    manifest_and_tag_delete
+);
 
 async fn push_and_pull_by_tag_and_digest(b: Backend) {
     let app = TestApp::new(b).await;
@@ -18,7 +24,12 @@ async fn push_and_pull_by_tag_and_digest(b: Backend) {
     let d = digest_of(&m);
 
     let res = app.put_manifest("mosip/esignet", "1.8.0", OCI_MANIFEST, &m).await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
     assert_eq!(res.header("docker-content-digest"), Some(d.clone()));
     assert_eq!(res.header("location"), Some(format!("/v2/mosip/esignet/manifests/{d}")));
 
@@ -28,7 +39,14 @@ async fn push_and_pull_by_tag_and_digest(b: Backend) {
         assert_eq!(got.body, m);
         assert_eq!(got.header("content-type").as_deref(), Some(OCI_MANIFEST));
         assert_eq!(got.header("docker-content-digest"), Some(d.clone()));
-        let head = app.req(Method::HEAD, &format!("/v2/mosip/esignet/manifests/{reference}"), &[], Body::empty()).await;
+        let head = app
+            .req(
+                Method::HEAD,
+                &format!("/v2/mosip/esignet/manifests/{reference}"),
+                &[],
+                Body::empty(),
+            )
+            .await;
         assert_eq!(head.status, StatusCode::OK);
         assert_eq!(head.header("content-length"), Some(m.len().to_string()));
         assert!(head.body.is_empty());
@@ -50,15 +68,30 @@ async fn refusals_store_nothing(b: Backend) {
     let absent = digest_of(b"never pushed");
 
     let cases: Vec<(&str, &str, Vec<u8>, &str, StatusCode)> = vec![
-        ("malformed_json", OCI_MANIFEST, b"{not json".to_vec(), "MANIFEST_INVALID", StatusCode::BAD_REQUEST),
         (
-            "unknown_media_type",
-            "application/x-unknown",
-            String::from_utf8(good.clone()).unwrap().replace(OCI_MANIFEST, "application/x-unknown").into_bytes(),
+            "malformed_json",
+            OCI_MANIFEST,
+            b"{not json".to_vec(),
             "MANIFEST_INVALID",
             StatusCode::BAD_REQUEST,
         ),
-        ("content_type_mismatch", OCI_INDEX, good.clone(), "MANIFEST_INVALID", StatusCode::BAD_REQUEST),
+        (
+            "unknown_media_type",
+            "application/x-unknown",
+            String::from_utf8(good.clone())
+                .unwrap()
+                .replace(OCI_MANIFEST, "application/x-unknown")
+                .into_bytes(),
+            "MANIFEST_INVALID",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "content_type_mismatch",
+            OCI_INDEX,
+            good.clone(),
+            "MANIFEST_INVALID",
+            StatusCode::BAD_REQUEST,
+        ),
         (
             "blob_unknown",
             OCI_MANIFEST,
@@ -66,8 +99,20 @@ async fn refusals_store_nothing(b: Backend) {
             "MANIFEST_BLOB_UNKNOWN",
             StatusCode::BAD_REQUEST,
         ),
-        ("size_mismatch", OCI_MANIFEST, image_manifest((&c, 3), &[], json!({})), "MANIFEST_INVALID", StatusCode::BAD_REQUEST),
-        ("schema_version", OCI_MANIFEST, image_manifest((&c, 2), &[], json!({"schemaVersion": 1})), "MANIFEST_INVALID", StatusCode::BAD_REQUEST),
+        (
+            "size_mismatch",
+            OCI_MANIFEST,
+            image_manifest((&c, 3), &[], json!({})),
+            "MANIFEST_INVALID",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "schema_version",
+            OCI_MANIFEST,
+            image_manifest((&c, 2), &[], json!({"schemaVersion": 1})),
+            "MANIFEST_INVALID",
+            StatusCode::BAD_REQUEST,
+        ),
         (
             "bad_layer_digest",
             OCI_MANIFEST,
@@ -92,7 +137,10 @@ async fn refusals_store_nothing(b: Backend) {
 
     let tags = app.get("/v2/r/tags/list").await;
     assert_eq!(tags.json()["tags"], json!([]), "no refused manifest left a tag");
-    assert_eq!(app.get(&format!("/v2/r/manifests/{}", digest_of(&good))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/v2/r/manifests/{}", digest_of(&good))).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn index_of_manifests(b: Backend) {
@@ -108,7 +156,11 @@ async fn index_of_manifests(b: Backend) {
         .unwrap()
     };
     let res = app.put_manifest("idx", "bundle", OCI_INDEX, &index(&md)).await;
-    assert_eq!(res.code(), "MANIFEST_BLOB_UNKNOWN", "the child manifest is not pushed yet");
+    assert_eq!(
+        res.code(),
+        "MANIFEST_BLOB_UNKNOWN",
+        "the child manifest is not pushed yet"
+    );
     app.put_manifest("idx", &md, OCI_MANIFEST, &m).await;
     let res = app.put_manifest("idx", "bundle", OCI_INDEX, &index(&md)).await;
     assert_eq!(res.status, StatusCode::CREATED);
@@ -126,7 +178,12 @@ async fn oversized_manifest(b: Backend) {
     // The same without a Content-Length header (a streamed body).
     let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from(m.clone()))]);
     let res = app
-        .req(Method::PUT, "/v2/big/manifests/v1", &[("content-type", OCI_MANIFEST)], Body::from_stream(stream))
+        .req(
+            Method::PUT,
+            "/v2/big/manifests/v1",
+            &[("content-type", OCI_MANIFEST)],
+            Body::from_stream(stream),
+        )
         .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(app.get("/v2/big/manifests/v1").await.status, StatusCode::NOT_FOUND);
@@ -140,20 +197,46 @@ async fn manifest_and_tag_delete(b: Backend) {
     app.put_manifest("del", "a", OCI_MANIFEST, &m).await;
     app.put_manifest("del", "b", OCI_MANIFEST, &m).await;
 
-    assert_eq!(app.req(Method::DELETE, "/v2/del/manifests/a", &[], Body::empty()).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.req(Method::DELETE, "/v2/del/manifests/a", &[], Body::empty())
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
     assert_eq!(app.get("/v2/del/tags/list").await.json()["tags"], json!(["b"]));
-    assert_eq!(app.get(&format!("/v2/del/manifests/{d}")).await.status, StatusCode::OK, "deleting a tag keeps the manifest");
+    assert_eq!(
+        app.get(&format!("/v2/del/manifests/{d}")).await.status,
+        StatusCode::OK,
+        "deleting a tag keeps the manifest"
+    );
 
-    assert_eq!(app.req(Method::DELETE, &format!("/v2/del/manifests/{d}"), &[], Body::empty()).await.status, StatusCode::ACCEPTED);
-    assert_eq!(app.get(&format!("/v2/del/manifests/{d}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get("/v2/del/tags/list").await.json()["tags"], json!([]), "tags of a deleted manifest go too");
-    let again = app.req(Method::DELETE, &format!("/v2/del/manifests/{d}"), &[], Body::empty()).await;
+    assert_eq!(
+        app.req(Method::DELETE, &format!("/v2/del/manifests/{d}"), &[], Body::empty())
+            .await
+            .status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        app.get(&format!("/v2/del/manifests/{d}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/v2/del/tags/list").await.json()["tags"],
+        json!([]),
+        "tags of a deleted manifest go too"
+    );
+    let again = app
+        .req(Method::DELETE, &format!("/v2/del/manifests/{d}"), &[], Body::empty())
+        .await;
     assert_eq!(again.code(), "MANIFEST_UNKNOWN");
 
     let app = TestApp::new(b).await;
     let c = app.push_blob("keep", b"{}").await;
-    app.put_manifest("keep", "a", OCI_MANIFEST, &image_manifest((&c, 2), &[], json!({}))).await;
-    let res = app.req(Method::DELETE, "/v2/keep/manifests/a", &[], Body::empty()).await;
+    app.put_manifest("keep", "a", OCI_MANIFEST, &image_manifest((&c, 2), &[], json!({})))
+        .await;
+    let res = app
+        .req(Method::DELETE, "/v2/keep/manifests/a", &[], Body::empty())
+        .await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
     insta::assert_json_snapshot!("delete_disabled", res.json());
 }

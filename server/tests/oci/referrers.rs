@@ -16,11 +16,19 @@ async fn referrers_found_and_filtered(b: Backend) {
 
     // Referrers may be pushed before their subject exists.
     let subj = json!({ "mediaType": OCI_MANIFEST, "digest": sd, "size": subject.len() });
-    let sig = image_manifest((&empty, 2), &[], json!({
-        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
-        "subject": subj, "annotations": { "org.opencontainers.image.created": "2026-11-21T00:00:00Z" }
-    }));
-    let sbom = image_manifest((&empty, 2), &[], json!({ "artifactType": "application/spdx+json", "subject": subj }));
+    let sig = image_manifest(
+        (&empty, 2),
+        &[],
+        json!({
+            "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+            "subject": subj, "annotations": { "org.opencontainers.image.created": "2026-11-21T00:00:00Z" }
+        }),
+    );
+    let sbom = image_manifest(
+        (&empty, 2),
+        &[],
+        json!({ "artifactType": "application/spdx+json", "subject": subj }),
+    );
     let res = app.put_manifest("pkg", &digest_of(&sig), OCI_MANIFEST, &sig).await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.header("oci-subject"), Some(sd.clone()));
@@ -35,11 +43,16 @@ async fn referrers_found_and_filtered(b: Backend) {
     assert_eq!(body["manifests"].as_array().unwrap().len(), 2);
     insta::assert_json_snapshot!("referrers_all", body, { ".manifests[].digest" => "[digest]" });
 
-    let only = app.get(&format!("/v2/pkg/referrers/{sd}?artifactType=application/spdx%2Bjson")).await;
+    let only = app
+        .get(&format!("/v2/pkg/referrers/{sd}?artifactType=application/spdx%2Bjson"))
+        .await;
     assert_eq!(only.header("oci-filters-applied").as_deref(), Some("artifactType"));
-    assert_eq!(only.json()["manifests"], json!([{
-        "mediaType": OCI_MANIFEST, "digest": digest_of(&sbom), "size": sbom.len(), "artifactType": "application/spdx+json"
-    }]));
+    assert_eq!(
+        only.json()["manifests"],
+        json!([{
+            "mediaType": OCI_MANIFEST, "digest": digest_of(&sbom), "size": sbom.len(), "artifactType": "application/spdx+json"
+        }])
+    );
 
     let none = app.get(&format!("/v2/pkg/referrers/{}", digest_of(b"other"))).await;
     assert_eq!(none.json()["manifests"], json!([]));
@@ -54,14 +67,29 @@ async fn referrers_paginate(b: Backend) {
     let subject = json!({ "mediaType": OCI_MANIFEST, "digest": digest_of(b"subject"), "size": 7 });
     let mut pushed = Vec::new();
     for i in 0..5 {
-        let kind = if i % 2 == 0 { "application/vnd.example.a+json" } else { "application/vnd.example.b+json" };
-        let m = image_manifest((&empty, 2), &[], json!({ "artifactType": kind, "subject": subject, "annotations": { "i": i.to_string() } }));
+        let kind = if i % 2 == 0 {
+            "application/vnd.example.a+json"
+        } else {
+            "application/vnd.example.b+json"
+        };
+        let m = image_manifest(
+            (&empty, 2),
+            &[],
+            json!({ "artifactType": kind, "subject": subject, "annotations": { "i": i.to_string() } }),
+        );
         app.put_manifest("p", &digest_of(&m), OCI_MANIFEST, &m).await;
         pushed.push((kind, digest_of(&m)));
     }
     for (filter, expected) in [
         (None, pushed.iter().map(|(_, d)| d.clone()).collect::<Vec<_>>()),
-        (Some("application/vnd.example.a+json"), pushed.iter().filter(|(k, _)| k.ends_with("a+json")).map(|(_, d)| d.clone()).collect()),
+        (
+            Some("application/vnd.example.a+json"),
+            pushed
+                .iter()
+                .filter(|(k, _)| k.ends_with("a+json"))
+                .map(|(_, d)| d.clone())
+                .collect(),
+        ),
     ] {
         let mut uri = format!("/v2/p/referrers/{}", digest_of(b"subject"));
         if let Some(f) = filter {
@@ -82,6 +110,8 @@ async fn referrers_paginate(b: Backend) {
         assert_eq!(seen, expected, "filter {filter:?}");
         assert_eq!(pages, expected.len().div_ceil(2).max(1));
     }
-    let bad = app.get(&format!("/v2/p/referrers/{}?cursor=abc", digest_of(b"subject"))).await;
+    let bad = app
+        .get(&format!("/v2/p/referrers/{}?cursor=abc", digest_of(b"subject")))
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

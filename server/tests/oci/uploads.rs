@@ -20,7 +20,9 @@ on_both_backends!(
 );
 
 async fn open(app: &TestApp, repo: &str) -> String {
-    let res = app.req(Method::POST, &format!("/v2/{repo}/blobs/uploads/"), &[], Body::empty()).await;
+    let res = app
+        .req(Method::POST, &format!("/v2/{repo}/blobs/uploads/"), &[], Body::empty())
+        .await;
     assert_eq!(res.status, StatusCode::ACCEPTED);
     assert_eq!(res.header("range").as_deref(), Some("0-0"));
     assert!(res.header("docker-upload-uuid").is_some());
@@ -32,13 +34,19 @@ async fn post_then_put(b: Backend) {
     let loc = open(&app, "x/y").await;
     let data = vec![7u8; 70_000];
     let d = digest_of(&data);
-    let res = app.req(Method::PUT, &format!("{loc}?digest={d}"), &[], data.clone()).await;
+    let res = app
+        .req(Method::PUT, &format!("{loc}?digest={d}"), &[], data.clone())
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.header("location"), Some(format!("/v2/x/y/blobs/{d}")));
     assert_eq!(res.header("docker-content-digest"), Some(d.clone()));
     assert_eq!(app.get(&format!("/v2/x/y/blobs/{d}")).await.body, data);
     assert_eq!(app.upload_files(), 0, "the session's file became the blob");
-    assert_eq!(app.get(&loc).await.status, StatusCode::NOT_FOUND, "a finished session is gone");
+    assert_eq!(
+        app.get(&loc).await.status,
+        StatusCode::NOT_FOUND,
+        "a finished session is gone"
+    );
 }
 
 async fn chunked_with_ranges(b: Backend) {
@@ -46,7 +54,14 @@ async fn chunked_with_ranges(b: Backend) {
     let data: Vec<u8> = (0..30_000u32).map(|i| (i * 7 % 256) as u8).collect();
     let loc = open(&app, "chunked").await;
 
-    let r1 = app.req(Method::PATCH, &loc, &[("content-range", "0-9999"), ("content-length", "10000")], data[..10_000].to_vec()).await;
+    let r1 = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "0-9999"), ("content-length", "10000")],
+            data[..10_000].to_vec(),
+        )
+        .await;
     assert_eq!(r1.status, StatusCode::ACCEPTED);
     assert_eq!(r1.header("range").as_deref(), Some("0-9999"));
 
@@ -55,29 +70,75 @@ async fn chunked_with_ranges(b: Backend) {
     assert_eq!(status.header("range").as_deref(), Some("0-9999"));
 
     // The same chunk again, and a chunk that skips ahead: both out of order.
-    let again = app.req(Method::PATCH, &loc, &[("content-range", "0-9999")], data[..10_000].to_vec()).await;
+    let again = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "0-9999")],
+            data[..10_000].to_vec(),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(again.code(), "BLOB_UPLOAD_INVALID");
     assert_eq!(again.header("range").as_deref(), Some("0-9999"));
-    let gap = app.req(Method::PATCH, &loc, &[("content-range", "20000-29999")], data[20_000..].to_vec()).await;
+    let gap = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "20000-29999")],
+            data[20_000..].to_vec(),
+        )
+        .await;
     assert_eq!(gap.status, StatusCode::RANGE_NOT_SATISFIABLE);
     insta::assert_json_snapshot!("chunk_out_of_order", gap.json());
 
     // A malformed Content-Range, and a body shorter than its range.
-    let malformed = app.req(Method::PATCH, &loc, &[("content-range", "ten-twenty")], data[10_000..20_000].to_vec()).await;
+    let malformed = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "ten-twenty")],
+            data[10_000..20_000].to_vec(),
+        )
+        .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
-    let short = app.req(Method::PATCH, &loc, &[("content-range", "10000-19999")], data[10_000..15_000].to_vec()).await;
+    let short = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "10000-19999")],
+            data[10_000..15_000].to_vec(),
+        )
+        .await;
     assert_eq!(short.status, StatusCode::RANGE_NOT_SATISFIABLE);
-    assert_eq!(app.get(&loc).await.header("range").as_deref(), Some("0-9999"), "a refused chunk changes nothing");
+    assert_eq!(
+        app.get(&loc).await.header("range").as_deref(),
+        Some("0-9999"),
+        "a refused chunk changes nothing"
+    );
 
-    let r2 = app.req(Method::PATCH, &loc, &[("content-range", "10000-19999")], data[10_000..20_000].to_vec()).await;
+    let r2 = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "10000-19999")],
+            data[10_000..20_000].to_vec(),
+        )
+        .await;
     assert_eq!(r2.status, StatusCode::ACCEPTED);
     // A streamed chunk without Content-Range appends too.
     let r3 = app.req(Method::PATCH, &loc, &[], data[20_000..25_000].to_vec()).await;
     assert_eq!(r3.header("range").as_deref(), Some("0-24999"));
     // The last chunk comes with the PUT.
     let d = digest_of(&data);
-    let fin = app.req(Method::PUT, &format!("{loc}?digest={d}"), &[("content-range", "25000-29999")], data[25_000..].to_vec()).await;
+    let fin = app
+        .req(
+            Method::PUT,
+            &format!("{loc}?digest={d}"),
+            &[("content-range", "25000-29999")],
+            data[25_000..].to_vec(),
+        )
+        .await;
     assert_eq!(fin.status, StatusCode::CREATED);
     assert_eq!(app.get(&format!("/v2/chunked/blobs/{d}")).await.body, data);
 }
@@ -86,15 +147,44 @@ async fn chunks_resume_after_restart(b: Backend) {
     let mut app = TestApp::new(b).await;
     let data = vec![42u8; 50_000];
     let loc = open(&app, "resume/me").await;
-    assert_eq!(app.req(Method::PATCH, &loc, &[("content-range", "0-19999")], data[..20_000].to_vec()).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "0-19999")],
+            data[..20_000].to_vec()
+        )
+        .await
+        .status,
+        StatusCode::ACCEPTED
+    );
 
     app.restart().await;
     let status = app.get(&loc).await;
-    assert_eq!(status.status, StatusCode::NO_CONTENT, "the session survived the restart");
+    assert_eq!(
+        status.status,
+        StatusCode::NO_CONTENT,
+        "the session survived the restart"
+    );
     assert_eq!(status.header("range").as_deref(), Some("0-19999"));
-    assert_eq!(app.req(Method::PATCH, &loc, &[("content-range", "20000-49999")], data[20_000..].to_vec()).await.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "20000-49999")],
+            data[20_000..].to_vec()
+        )
+        .await
+        .status,
+        StatusCode::ACCEPTED
+    );
     let d = digest_of(&data);
-    assert_eq!(app.req(Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.req(Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
     assert_eq!(app.get(&format!("/v2/resume/me/blobs/{d}")).await.body, data);
 }
 
@@ -102,7 +192,10 @@ async fn cancel_and_unknown_sessions(b: Backend) {
     let app = TestApp::new(b).await;
     let loc = open(&app, "c").await;
     app.req(Method::PATCH, &loc, &[], vec![1u8; 100]).await;
-    assert_eq!(app.req(Method::DELETE, &loc, &[], Body::empty()).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.req(Method::DELETE, &loc, &[], Body::empty()).await.status,
+        StatusCode::NO_CONTENT
+    );
     let gone = app.get(&loc).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     insta::assert_json_snapshot!("upload_unknown", gone.json());
@@ -114,7 +207,10 @@ async fn cancel_and_unknown_sessions(b: Backend) {
     let loc = open(&app, "c").await;
     let id = loc.rsplit('/').next().unwrap();
     app.push_blob("other", b"make the repository exist").await;
-    assert_eq!(app.get(&format!("/v2/other/blobs/uploads/{id}")).await.code(), "BLOB_UPLOAD_UNKNOWN");
+    assert_eq!(
+        app.get(&format!("/v2/other/blobs/uploads/{id}")).await.code(),
+        "BLOB_UPLOAD_UNKNOWN"
+    );
 }
 
 async fn body_ending_early_rolls_back(b: Backend) {
@@ -124,12 +220,19 @@ async fn body_ending_early_rolls_back(b: Backend) {
     // The client sends half its chunk, then the connection breaks.
     let stream = futures_util::stream::iter(vec![
         Ok::<_, std::io::Error>(Bytes::from(vec![2u8; 500])),
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset",
+        )),
     ]);
     let res = app.req(Method::PATCH, &loc, &[], Body::from_stream(stream)).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert_eq!(res.code(), "BLOB_UPLOAD_INVALID");
-    assert_eq!(app.get(&loc).await.header("range").as_deref(), Some("0-999"), "the broken chunk was dropped");
+    assert_eq!(
+        app.get(&loc).await.header("range").as_deref(),
+        Some("0-999"),
+        "the broken chunk was dropped"
+    );
 
     // A monolithic upload that breaks stores nothing.
     let stream = futures_util::stream::iter(vec![
@@ -137,17 +240,33 @@ async fn body_ending_early_rolls_back(b: Backend) {
         Err(std::io::Error::other("reset")),
     ]);
     let d = digest_of(&[3u8; 1000]);
-    let res = app.req(Method::POST, &format!("/v2/flaky/blobs/uploads/?digest={d}"), &[], Body::from_stream(stream)).await;
+    let res = app
+        .req(
+            Method::POST,
+            &format!("/v2/flaky/blobs/uploads/?digest={d}"),
+            &[],
+            Body::from_stream(stream),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    assert_eq!(app.get(&format!("/v2/flaky/blobs/{d}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/v2/flaky/blobs/{d}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.blob_files(), 0);
 
     // The session goes on with the right bytes.
     let mut all = vec![1u8; 1000];
     all.extend(vec![2u8; 1000]);
-    app.req(Method::PATCH, &loc, &[("content-range", "1000-1999")], vec![2u8; 1000]).await;
+    app.req(Method::PATCH, &loc, &[("content-range", "1000-1999")], vec![2u8; 1000])
+        .await;
     let d = digest_of(&all);
-    assert_eq!(app.req(Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty()).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.req(Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 }
 
 async fn size_and_session_limits(b: Backend) {
@@ -157,7 +276,14 @@ async fn size_and_session_limits(b: Backend) {
     })
     .await;
     let big = vec![0u8; 1001];
-    let res = app.req(Method::POST, &format!("/v2/l/blobs/uploads/?digest={}", digest_of(&big)), &[], big.clone()).await;
+    let res = app
+        .req(
+            Method::POST,
+            &format!("/v2/l/blobs/uploads/?digest={}", digest_of(&big)),
+            &[],
+            big.clone(),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
     insta::assert_json_snapshot!("blob_too_large", res.json());
     assert_eq!(app.blob_files(), 0);
@@ -190,12 +316,17 @@ async fn put_with_wrong_digest_stores_nothing(b: Backend) {
     let loc = open(&app, "w").await;
     app.req(Method::PATCH, &loc, &[], b"hello".to_vec()).await;
     let wrong = digest_of(b"goodbye");
-    let res = app.req(Method::PUT, &format!("{loc}?digest={wrong}"), &[], Body::empty()).await;
+    let res = app
+        .req(Method::PUT, &format!("{loc}?digest={wrong}"), &[], Body::empty())
+        .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert_eq!(res.code(), "DIGEST_INVALID");
     assert_eq!(app.blob_files(), 0);
     assert_eq!(app.upload_files(), 0);
-    assert_eq!(app.get(&format!("/v2/w/blobs/{}", digest_of(b"hello"))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/v2/w/blobs/{}", digest_of(b"hello"))).await.status,
+        StatusCode::NOT_FOUND
+    );
     let loc = open(&app, "w").await;
     let missing = app.req(Method::PUT, &loc, &[], Body::empty()).await;
     assert_eq!(missing.code(), "DIGEST_INVALID");

@@ -58,9 +58,7 @@ impl FromStr for Date {
         if !shape_ok {
             return Err(fail("expected YYYY-MM-DD"));
         }
-        let num = |r: std::ops::Range<usize>| {
-            s[r].parse::<u16>().map_err(|_| fail("expected YYYY-MM-DD"))
-        };
+        let num = |r: std::ops::Range<usize>| s[r].parse::<u16>().map_err(|_| fail("expected YYYY-MM-DD"));
         let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
         if year < 1900 {
             return Err(fail("the year must be 1900 or later"));
@@ -102,8 +100,7 @@ impl<'de> Deserialize<'de> for Date {
             }
             // TOML's bare dates and datetimes arrive as a one-entry map.
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Date, A::Error> {
-                let dt =
-                    toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let dt = toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
                 match (dt.date, dt.time, dt.offset) {
                     (Some(date), None, None) => date.to_string().parse().map_err(de::Error::custom),
                     _ => Err(de::Error::custom(format!(

@@ -113,12 +113,7 @@ mod tests {
             assert_eq!(l.as_str(), ok);
         }
         assert!("MIT".parse::<License>().unwrap().is_osi_approved());
-        assert!(
-            "MIT OR LicenseRef-x"
-                .parse::<License>()
-                .unwrap()
-                .is_osi_approved()
-        );
+        assert!("MIT OR LicenseRef-x".parse::<License>().unwrap().is_osi_approved());
         assert!(
             !"LicenseRef-Sustainable-Use-License"
                 .parse::<License>()

@@ -31,10 +31,7 @@ impl FromStr for Url {
                 max: MAX_URL_LEN,
             });
         }
-        let Some(rest) = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"))
-        else {
+        let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) else {
             return Err(fail("expected an https:// or http:// URL"));
         };
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -48,15 +45,11 @@ impl FromStr for Url {
         if host.is_empty() {
             return Err(fail("the URL has no host"));
         }
-        let host_ok = host
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        let host_ok = host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
             && !host.starts_with(['.', '-'])
             && !host.contains("..");
         if !host_ok {
-            return Err(fail(
-                "the host may contain only letters, digits, `-` and `.`",
-            ));
+            return Err(fail("the host may contain only letters, digits, `-` and `.`"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -185,49 +178,22 @@ mod tests {
 
     #[test]
     fn paths() {
-        for ok in [
-            "README.md",
-            "docs/README.md",
-            "./README.md",
-            "sbom/bom.cdx.json",
-        ] {
+        for ok in ["README.md", "docs/README.md", "./README.md", "sbom/bom.cdx.json"] {
             assert!(ok.parse::<RelativePath>().is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../../x",
-            "a\\b",
-            "C:/x",
-            "a//b",
-            "a/\n",
-        ] {
-            assert!(
-                bad.parse::<RelativePath>().is_err(),
-                "{bad:?} should be refused"
-            );
+        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a\\b", "C:/x", "a//b", "a/\n"] {
+            assert!(bad.parse::<RelativePath>().is_err(), "{bad:?} should be refused");
         }
     }
 
     #[test]
     fn evidence() {
-        assert!(matches!(
-            "https://example.org/r".parse(),
-            Ok(Evidence::Url(_))
-        ));
+        assert!(matches!("https://example.org/r".parse(), Ok(Evidence::Url(_))));
         assert!(matches!("Self-assessed".parse(), Ok(Evidence::Text(_))));
         assert!("https://".parse::<Evidence>().is_err());
         assert!("two\nlines".parse::<Evidence>().is_ok());
-        assert_eq!(
-            "bell\u{7}".parse::<Evidence>(),
-            Err(ValueError::EvidenceControl)
-        );
+        assert_eq!("bell\u{7}".parse::<Evidence>(), Err(ValueError::EvidenceControl));
         assert_eq!(" ".parse::<Evidence>(), Err(ValueError::EvidenceEmpty));
-        assert!(
-            "x".repeat(MAX_EVIDENCE_CHARS + 1)
-                .parse::<Evidence>()
-                .is_err()
-        );
+        assert!("x".repeat(MAX_EVIDENCE_CHARS + 1).parse::<Evidence>().is_err());
     }
 }

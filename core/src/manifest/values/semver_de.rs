@@ -61,8 +61,7 @@ mod tests {
     fn versions() {
         let err = parse_version("1.0").unwrap_err().to_string();
         assert!(
-            err.starts_with("invalid version \"1.0\": ")
-                && err.ends_with("write all three parts, e.g. \"1.0.0\""),
+            err.starts_with("invalid version \"1.0\": ") && err.ends_with("write all three parts, e.g. \"1.0.0\""),
             "{err}"
         );
         assert!(parse_req(">=7.5, <8").is_ok());
