@@ -22,6 +22,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::storage::ingest::{IngestError, hash_file_prefix, ingest};
+use crate::storage::sessions::SessionState;
 
 fn range_value(received: u64) -> String {
     format!("0-{}", received.saturating_sub(1))
@@ -177,24 +178,25 @@ enum Durability {
     Final,
 }
 
-/// Append a request body to a session, honouring `Content-Range`. Holds the session's
-/// lock; returns the new received count and the hash of everything received.
+/// Append a request body to a session, honouring `Content-Range`. The caller holds the
+/// session's lock (`state`) and keeps it until it is done with the file, so no other
+/// request can append between this and a commit. Returns the new received count and the
+/// hash of everything received.
 async fn append(
     st: &AppState,
     uuid: &Uuid,
-    received: u64,
+    state: &mut SessionState,
     headers: &HeaderMap,
     body: Body,
     durability: Durability,
 ) -> ApiResult<(u64, Sha256)> {
     let id = uuid.to_string();
-    let lock = st.sessions.get(&id);
-    let mut state = lock.lock().await;
-    // Re-read under the lock: another request may have appended meanwhile.
+    // Read under the lock: another request may have appended, finished or cancelled
+    // the session while this one waited.
     let received = db::uploads::find(&st.db.write, &id)
         .await?
         .map(|r| r.received as u64)
-        .unwrap_or(received);
+        .ok_or_else(ApiError::upload_unknown)?;
 
     let declared = match headers.get(header::CONTENT_RANGE) {
         Some(v) => {
@@ -280,8 +282,10 @@ async fn append(
 
 /// PATCH `/v2/<name>/blobs/uploads/<id>`: one chunk.
 pub async fn patch(st: &AppState, name: &RepoName, id: &str, headers: &HeaderMap, body: Body) -> ApiResult<Response> {
-    let (uuid, received) = session(st, name, id).await?;
-    let (total, _) = append(st, &uuid, received, headers, body, Durability::Chunk).await?;
+    let (uuid, _) = session(st, name, id).await?;
+    let lock = st.sessions.get(&uuid.to_string());
+    let mut state = lock.lock().await;
+    let (total, _) = append(st, &uuid, &mut state, headers, body, Durability::Chunk).await?;
     Ok(session_response(StatusCode::ACCEPTED, name, &uuid.to_string(), total))
 }
 
@@ -298,10 +302,10 @@ pub async fn finish(
         Some(d) => parse_digest(d)?,
         None => return Err(ApiError::digest_invalid("closing an upload needs `?digest=`")),
     };
-    let (uuid, received) = session(st, name, id).await?;
-    let (total, hasher) = append(st, &uuid, received, headers, body, Durability::Final).await?;
+    let (uuid, _) = session(st, name, id).await?;
     let lock = st.sessions.get(&uuid.to_string());
-    let _guard = lock.lock().await;
+    let mut state = lock.lock().await;
+    let (total, hasher) = append(st, &uuid, &mut state, headers, body, Durability::Final).await?;
     let actual = Digest::from_sha256(hasher.finalize().into());
     let path = st.blobs.upload_path(&uuid);
     if actual != digest {

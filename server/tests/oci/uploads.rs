@@ -17,6 +17,7 @@ on_both_backends!(
     size_and_session_limits,
     idle_sessions_expire,
     put_with_wrong_digest_stores_nothing,
+    racing_chunks_never_commit_a_blob_under_a_wrong_digest,
 );
 
 async fn open(app: &TestApp, repo: &str) -> String {
@@ -330,4 +331,38 @@ async fn put_with_wrong_digest_stores_nothing(b: Backend) {
     let loc = open(&app, "w").await;
     let missing = app.req(Method::PUT, &loc, &[], Body::empty()).await;
     assert_eq!(missing.code(), "DIGEST_INVALID");
+}
+
+async fn racing_chunks_never_commit_a_blob_under_a_wrong_digest(b: Backend) {
+    let app = TestApp::new(b).await;
+    for round in 0..10 {
+        let loc = open(&app, "race").await;
+        app.req(Method::PATCH, &loc, &[], vec![1u8; 4096]).await;
+        let mut expected = vec![1u8; 4096];
+        expected.extend(vec![2u8; 4096]);
+        let d = digest_of(&expected);
+        let put_uri = format!("{loc}?digest={d}");
+        let put = app.req(Method::PUT, &put_uri, &[], vec![2u8; 4096]);
+        let patch = app.req(Method::PATCH, &loc, &[], vec![3u8; 4096]);
+        let (put, patch) = tokio::join!(put, patch);
+        for res in [&put, &patch] {
+            assert!(
+                res.status.is_client_error() || res.status.is_success(),
+                "round {round}: {}",
+                res.status
+            );
+        }
+        if put.status == StatusCode::CREATED {
+            // Whatever the PATCH did, the stored blob is exactly the bytes of its digest.
+            let got = app.get(&format!("/v2/race/blobs/{d}")).await;
+            assert_eq!(digest_of(&got.body), d, "round {round}");
+            assert_eq!(
+                patch.code(),
+                "BLOB_UPLOAD_UNKNOWN",
+                "round {round}: a chunk after the commit is refused"
+            );
+        } else {
+            assert_eq!(put.code(), "DIGEST_INVALID", "round {round}");
+        }
+    }
 }
