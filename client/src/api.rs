@@ -143,7 +143,15 @@ pub struct SearchResults {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
+    /// `package` (installable) or `listing` (DPG registry metadata, not installable).
+    #[serde(default = "package_kind")]
+    pub kind: String,
+    /// A listing's id (its page is `/listings/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
     pub name: String,
+    /// Packages: the latest version. Listings have none.
+    #[serde(default)]
     pub version: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -153,6 +161,22 @@ pub struct SearchHit {
     pub implements: Vec<String>,
     #[serde(default)]
     pub yanked: bool,
+    #[serde(default = "installable")]
+    pub installable: bool,
+    /// Packages: all-time downloads as last indexed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downloads: Option<u64>,
+    /// Listings: the catalogue packages the listing describes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub see_also: Vec<String>,
+}
+
+fn package_kind() -> String {
+    "package".to_owned()
+}
+
+fn installable() -> bool {
+    true
 }
 
 /// `POST /api/v1/specs` answer.

@@ -5,6 +5,7 @@
 //! manifests, OCI documents) into types that the rest of the code can trust.
 
 pub mod artifact;
+pub mod country_names;
 pub mod digest;
 pub mod index;
 pub mod manifest;

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_oci_registry;
 mod m20261121_000002_accounts_and_packages;
+mod m20261121_000003_catalogue;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_oci_registry::Migration),
             Box::new(m20261121_000002_accounts_and_packages::Migration),
+            Box::new(m20261121_000003_catalogue::Migration),
         ]
     }
 }

@@ -35,12 +35,17 @@ pub async fn state(config: Config) -> Result<AppState, StartupError> {
     })?;
     let db = Db::connect(&config.effective_database_url()).await?;
     let search = crate::search::open(&config.data_dir, &db.read).await?;
+    let downloads = Arc::new(crate::db::downloads::Tally::new(
+        config.limits.max_pending_download_keys,
+    ));
     Ok(AppState {
         config: Arc::new(config),
         db,
         blobs,
         sessions: Sessions::default(),
         search,
+        catalogue: Arc::default(),
+        downloads,
     })
 }
 
@@ -48,6 +53,9 @@ pub async fn state(config: Config) -> Result<AppState, StartupError> {
 pub fn router(state: AppState) -> Router {
     crate::oci::router()
         .merge(crate::api::router())
+        .merge(crate::pages::router())
+        // Unknown paths: the API's JSON 404 under /api and /v2, an HTML page elsewhere.
+        .fallback(crate::pages::fallback)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }

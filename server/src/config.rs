@@ -22,6 +22,9 @@ pub struct Limits {
     pub upload_ttl: Duration,
     /// The most tags or referrers one page answers.
     pub max_page: u64,
+    /// The most distinct (repository, blob, day) download counts held in memory between
+    /// two writes; downloads of further blobs are dropped until the next write.
+    pub max_pending_download_keys: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             max_upload_sessions: 1_000,
             upload_ttl: Duration::from_secs(24 * 3600),
             max_page: 10_000,
+            max_pending_download_keys: 10_000,
         }
     }
 }

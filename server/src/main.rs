@@ -28,6 +28,29 @@ enum Command {
     /// Rebuild the search index (DATA_DIR/search) from the database. Stop the server first,
     /// or restart it afterwards: a running server does not see an index rebuilt elsewhere.
     Reindex(ReindexArgs),
+    /// Import an external registry's entries as catalogue listings (metadata only, not
+    /// installable), then rebuild the search index.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    source: ImportSource,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportSource {
+    /// The Digital Public Goods registry extract: JSON lines, one entry a line. All or
+    /// nothing: a bad line imports nothing and names its line number. Re-importing
+    /// updates the listings in place. A running server picks the listings up within
+    /// seconds.
+    Dpg {
+        /// The JSON-lines file (e.g. ../shared/data/dpg/dpg-registry-2023.jsonl).
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +201,7 @@ impl ServeArgs {
                     .map(std::time::Duration::from_secs)
                     .unwrap_or(d.upload_ttl),
                 max_page: d.max_page,
+                max_pending_download_keys: d.max_pending_download_keys,
             },
         })
     }
@@ -203,6 +227,7 @@ async fn main() -> std::process::ExitCode {
         }
         Command::Admin(args) => admin(args).await,
         Command::Reindex(args) => reindex(args.store).await,
+        Command::Import(args) => import(args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -238,7 +263,22 @@ async fn open_store(store: StoreArgs) -> anyhow::Result<(Config, govstore_server
 async fn reindex(store: StoreArgs) -> anyhow::Result<()> {
     let (config, db) = open_store(store).await?;
     let n = govstore_server::search::reindex(&config.data_dir, &db.read).await?;
-    eprintln!("search index rebuilt: {n} packages");
+    eprintln!("search index rebuilt: {n} packages and listings");
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let (config, db) = open_store(args.store).await?;
+    let ImportSource::Dpg { file } = args.source;
+    let summary = govstore_server::import::import_dpg_file(&db, &file).await?;
+    println!("{summary}");
+    // A running server holds the index too; it follows the import by itself.
+    match govstore_server::search::reindex(&config.data_dir, &db.read).await {
+        Ok(n) => eprintln!("search index rebuilt: {n} packages and listings"),
+        Err(e) => eprintln!(
+            "warning: the search index was not rebuilt here ({e}); a running server rebuilds it within seconds, else at its next start"
+        ),
+    }
     Ok(())
 }
 
@@ -289,6 +329,8 @@ async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
         tracing::warn!(status = %e.status(), "could not clean upload sessions at start");
     }
     govstore_server::app::spawn_janitor(state.clone());
+    govstore_server::search::spawn_follower(state.clone());
+    govstore_server::db::downloads::spawn_flusher(state.downloads.clone(), state.db.write.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -322,6 +364,11 @@ async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
             state.config.data_dir.join("demo-keys").display()
         );
     }
-    server.await.context("server task")??;
+    let served = server.await.context("server task");
+    // Downloads counted since the last periodic write, once requests have drained.
+    if let Err(e) = state.downloads.flush(&state.db.write).await {
+        tracing::warn!(error = %e, "could not write download counts at shutdown");
+    }
+    served??;
     Ok(())
 }

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::catalogue_check::CatalogueCache;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::downloads::Tally;
 use crate::search::Search;
 use crate::storage::BlobStore;
 use crate::storage::sessions::Sessions;
@@ -15,4 +17,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     pub sessions: Sessions,
     pub search: Search,
+    /// The catalogue as the stack check resolves against it, kept while unchanged.
+    pub catalogue: Arc<CatalogueCache>,
+    /// Downloads counted and not yet written (see `db::downloads::spawn_flusher`).
+    pub downloads: Arc<Tally>,
 }

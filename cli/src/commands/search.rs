@@ -23,10 +23,20 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<()> {
         return print_json(&found);
     }
     if found.results.is_empty() {
-        println!("no packages match `{}`", args.query);
+        println!("nothing matches `{}`", args.query);
         return Ok(());
     }
     for hit in &found.results {
+        if !hit.installable || hit.kind == "listing" {
+            println!("{} (listing, not installable)", hit.name);
+            if let Some(d) = &hit.description {
+                println!("    {d}");
+            }
+            if !hit.see_also.is_empty() {
+                println!("    see the package {}", hit.see_also.join(", "));
+            }
+            continue;
+        }
         let yanked = if hit.yanked { " (yanked)" } else { "" };
         println!("{} {}{yanked}", hit.name, hit.version);
         if let Some(d) = &hit.description {

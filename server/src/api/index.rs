@@ -79,24 +79,11 @@ pub async fn spec(
 }
 
 fn stored_manifest(name: &PackageName, v: &package_versions::Model) -> ApiResult<Manifest> {
-    Manifest::from_canonical_json(&v.config)
-        .map_err(|e| ApiError::internal(format!("stored manifest of {name}@{}: {e}", v.version)))
+    db::index::stored_manifest(name, v).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 fn index_version(name: &PackageName, v: &package_versions::Model) -> ApiResult<IndexVersion> {
-    let manifest = stored_manifest(name, v)?;
-    let digest: Digest = v
-        .manifest_digest
-        .parse()
-        .map_err(|e| ApiError::internal(format!("stored digest of {name}@{}: {e}", v.version)))?;
-    Ok(IndexVersion {
-        version: manifest.package.version.clone(),
-        digest,
-        yanked: v.yanked,
-        yank_reason: v.yank_reason.clone(),
-        key_ids: vec![v.key_id.clone()],
-        manifest,
-    })
+    db::index::index_version(name, v).map_err(|e| ApiError::internal(e.to_string()))
 }
 
 /// The JSON of `doc` with its ETag, or `304` when the client has it already.

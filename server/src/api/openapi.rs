@@ -34,6 +34,62 @@ fn query(name: &str, description: &str, ty: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": ty } })
 }
 
+/// The parameters of `/api/v1/search`.
+fn search_params() -> Vec<Value> {
+    vec![
+        query(
+            "q",
+            "words, up to 100 characters; may be empty with a facet filter",
+            "string",
+        ),
+        query("limit", "1 to 100 (default 20)", "integer"),
+        query("offset", "hits to skip, 0 to 10000 (default 0)", "integer"),
+        query(
+            "spec",
+            "only packages implementing this spec, e.g. govstack/identity",
+            "string",
+        ),
+        query("license", "only this SPDX licence expression", "string"),
+        query("maturity", "only this maturity", "string"),
+        query(
+            "country",
+            "only entries deployed in this country (ISO 3166-1 alpha-2)",
+            "string",
+        ),
+        query("sdg", "only entries contributing to this SDG (1 to 17)", "string"),
+        query(
+            "compliance",
+            "only packages whose best claimed interface or requirements compliance level is this: level-2, level-1 or none",
+            "string",
+        ),
+        query(
+            "signed",
+            "yes (every published package version is signed) or no (listings)",
+            "string",
+        ),
+        query(
+            "kind",
+            "package (installable) or listing (DPG registry metadata, not installable)",
+            "string",
+        ),
+    ]
+}
+
+/// The `SearchResults` schema.
+fn search_results() -> Value {
+    json!({ "type": "object", "required": ["total", "results", "facets"], "properties": { "total": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
+                    "kind": { "type": "string", "enum": ["package", "listing"] }, "installable": { "type": "boolean", "description": "true for packages, false for listings" },
+                    "id": { "type": "integer", "description": "listings: the id of /listings/{id}" },
+                    "name": { "type": "string" }, "version": { "type": "string", "description": "packages: the latest non-yanked version, else the newest (then yanked is true)" }, "description": { "type": "string" }, "license": { "type": "string" },
+                    "implements": { "type": "array", "items": { "type": "string" } }, "yanked": { "type": "boolean" },
+                    "downloads": { "type": "integer", "description": "packages: all-time downloads, as last indexed (at most 10 minutes old)" },
+                    "compliance": { "type": ["string", "null"], "description": "packages: the best claimed interface or requirements level" },
+                    "licenses": { "type": "array", "items": { "type": "string" }, "description": "listings: each licence" },
+                    "see_also": { "type": "array", "items": { "type": "string" }, "description": "listings: the catalogue packages the listing describes" } } } },
+                    "facets": { "type": "object", "description": "for each of spec, license, maturity, country, sdg, compliance, signed, kind: the number of matches per value",
+                        "additionalProperties": { "type": "object", "additionalProperties": { "type": "integer" } } } } })
+}
+
 fn body(schema: &str) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
 }
@@ -128,12 +184,7 @@ pub fn spec() -> Value {
             },
             "/api/v1/index/packages/{ns}/{name}": { "get": cached(op("Sparse index: every version of a package, yanked ones included, with digest, signer key ids and manifest; oldest first", false, vec![ns(), name(), if_none_match()], None, ("200", ok("the package's index document", Some("PackageIndex"))), &["400", "404"])) },
             "/api/v1/index/specs/{ns}/{name}": { "get": cached(op("Sparse index: the package versions implementing a spec, yanked ones included (see the package document for yank state)", false, vec![param("ns", "spec namespace"), param("name", "spec name"), if_none_match()], None, ("200", ok("the spec's index document", Some("SpecIndex"))), &["400", "404"])) },
-            "/api/v1/search": { "get": op("Search packages: name, keywords, specs, licence and description, with typo tolerance and prefixes; an exact name first. Facet counts are over all matches", false, vec![
-                query("q", "words, up to 100 characters; may be empty with a facet filter", "string"), query("limit", "1 to 100 (default 20)", "integer"),
-                query("spec", "only packages implementing this spec, e.g. govstack/identity", "string"), query("license", "only this SPDX licence expression", "string"),
-                query("maturity", "only this maturity", "string"), query("country", "only packages deployed in this country (ISO 3166-1 alpha-2)", "string"),
-                query("sdg", "only packages contributing to this SDG (1 to 17)", "string"), query("signed", "yes (every published version is signed)", "string"),
-            ], None, ("200", ok("results", Some("SearchResults"))), &["400"]) },
+            "/api/v1/search": { "get": op("Search packages and DPG listings: name, keywords, specs, licence, countries and description, with typo tolerance and prefixes; an exact name first; more downloads rank a little higher. Facet counts are over all matches", false, search_params(), None, ("200", ok("results", Some("SearchResults"))), &["400"]) },
             "/api/v1/specs": {
                 "get": op("All specs", false, vec![], None, ("200", ok("specs", None)), &[]),
                 "post": op("Publish or replace a spec document (scope specs)", true, vec![], Some(body("PublishSpec")), ("201", ok("published", None)), &["400", "401", "403"]),
@@ -170,11 +221,7 @@ pub fn spec() -> Value {
                 "Package": { "type": "object", "properties": { "name": { "type": "string" }, "namespace": { "type": "string" }, "description": { "type": "string" },
                     "owners": { "type": "array", "description": "members of the organisation that owns the namespace", "items": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["owner", "publisher"] } } } },
                     "license": { "type": "string" }, "latest": { "type": ["string", "null"] }, "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } } } },
-                "SearchResults": { "type": "object", "required": ["total", "results", "facets"], "properties": { "total": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
-                    "name": { "type": "string" }, "version": { "type": "string", "description": "the latest non-yanked version, else the newest (then yanked is true)" }, "description": { "type": "string" }, "license": { "type": "string" },
-                    "implements": { "type": "array", "items": { "type": "string" } }, "yanked": { "type": "boolean" } } } },
-                    "facets": { "type": "object", "description": "for each of spec, license, maturity, country, sdg, signed: the number of matches per value",
-                        "additionalProperties": { "type": "object", "additionalProperties": { "type": "integer" } } } } },
+                "SearchResults": search_results(),
                 "PackageIndex": { "type": "object", "required": ["name", "versions"], "properties": { "name": { "type": "string" },
                     "versions": { "type": "array", "description": "oldest first by SemVer precedence", "items": { "type": "object", "required": ["version", "digest", "yanked", "key_ids", "manifest"], "properties": {
                         "version": { "type": "string" }, "digest": { "type": "string" }, "yanked": { "type": "boolean" }, "yank_reason": { "type": "string" },

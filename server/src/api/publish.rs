@@ -183,6 +183,7 @@ pub async fn publish(
         published_at: sea_orm::Set(crate::now_ms()),
         yanked: sea_orm::Set(false),
         yank_reason: sea_orm::Set(None),
+        content_digest: sea_orm::Set(Some(layers.content.digest.to_string())),
         ..Default::default()
     };
     if let Err(e) = db::packages::insert_version(&txn, row).await {

@@ -8,7 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use govstore_core::package::SpecId;
+use govstore_core::Digest;
+use govstore_core::index::IndexVersion;
+use govstore_core::manifest::Manifest;
+use govstore_core::package::{PackageName, SpecId};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::entities::package_versions::{self, Entity as Versions};
@@ -46,4 +49,48 @@ pub async fn implementation_candidates(
             Ok((name, v))
         })
         .collect()
+}
+
+/// A stored version row that does not parse: corrupt data, an internal error.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {what} of {name}@{version}: {detail}")]
+pub struct CorruptRow {
+    what: &'static str,
+    name: String,
+    version: String,
+    detail: String,
+}
+
+/// The manifest stored with version row `v` of package `name`.
+pub fn stored_manifest(name: &PackageName, v: &package_versions::Model) -> Result<Manifest, CorruptRow> {
+    Manifest::from_canonical_json(&v.config).map_err(|e| corrupt("manifest", name, v, e))
+}
+
+/// Version row `v` of package `name` as the sparse index serves it (and the stack check
+/// resolves against).
+pub fn index_version(name: &PackageName, v: &package_versions::Model) -> Result<IndexVersion, CorruptRow> {
+    let manifest = stored_manifest(name, v)?;
+    let digest: Digest = v.manifest_digest.parse().map_err(|e| corrupt("digest", name, v, e))?;
+    Ok(IndexVersion {
+        version: manifest.package.version.clone(),
+        digest,
+        yanked: v.yanked,
+        yank_reason: v.yank_reason.clone(),
+        key_ids: vec![v.key_id.clone()],
+        manifest,
+    })
+}
+
+fn corrupt(
+    what: &'static str,
+    name: &PackageName,
+    v: &package_versions::Model,
+    e: impl std::fmt::Display,
+) -> CorruptRow {
+    CorruptRow {
+        what,
+        name: name.to_string(),
+        version: v.version.clone(),
+        detail: e.to_string(),
+    }
 }

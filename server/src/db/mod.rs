@@ -8,11 +8,15 @@
 pub mod accounts;
 pub mod audit;
 pub mod blobs;
+pub mod catalogue;
+pub mod downloads;
 pub mod entities;
 pub mod index;
 pub mod keys;
+pub mod listings;
 pub mod manifests;
 pub mod packages;
+pub mod pages;
 pub mod repositories;
 pub mod specs;
 pub mod tags;

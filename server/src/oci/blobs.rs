@@ -1,4 +1,10 @@
 //! Blob reads (GET/HEAD with `Range`) and deletes.
+//!
+//! A GET answering the whole of a package version's content layer from its package
+//! repository (a 200, or a range from byte 0 to the last) counts as one download of that
+//! version; HEAD and partial ranges (probes, resumes) do not. Counting only adds to the
+//! in-memory tally (`db::downloads::Tally`), written in batches off the request: it never
+//! touches the database, fails or delays a pull.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -72,6 +78,12 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
     h.insert("docker-content-digest", hv(digest.to_string()));
     for (k, v) in extra {
         h.insert(k, v);
+    }
+    // The whole blob: a download (whether it is a version's content is decided when the
+    // tally is written).
+    if !head && start == 0 && count == len {
+        st.downloads
+            .add(name.as_str(), &digest.to_string(), &db::downloads::today());
     }
     Ok(res)
 }

@@ -1,20 +1,31 @@
-//! Package search on tantivy, in `DATA/search/`.
+//! Catalogue search on tantivy, in `DATA/search/`: one document per package and one per
+//! listing (metadata-only entries imported from the DPG registry).
 //!
 //! Every replica keeps its own index, built from the database: at startup if it is empty,
-//! has another schema version or holds a different number of packages, and by
-//! `govstore-server reindex`. After a publish, yank or unyank commits, the handler calls
-//! [`Search::refresh`], which replaces that package's document, commits and reloads the
-//! reader, so the change is searchable at once. Updates are serialised by one lock, and an
-//! index writer exists only during an update (so that a restarted server in the same
-//! process can open the index). The index is derived data: it may be deleted at any time.
+//! has another schema version, holds a different number of documents than the database
+//! has packages and listings, or was built from other listings (the listings'
+//! generation, in `DATA/search/LISTINGS`); and by `govstore-server reindex` and
+//! `govstore-server import dpg`. After a publish, yank or unyank commits, the handler
+//! calls [`Search::refresh`], which replaces that package's document, commits and reloads
+//! the reader, so the change is searchable at once. While serving, [`spawn_follower`]
+//! refreshes, within [`FOLLOW_PACKAGES_EVERY`], the packages that other replicas
+//! published, yanked or unyanked (read from the audit log), rebuilds the index within
+//! [`FOLLOW_EVERY`] of an import made by another process, and
+//! every [`DOWNLOADS_EVERY`] re-indexes the packages whose download totals changed (so
+//! the ranking's download counts are at most that old). Updates are serialised by one
+//! lock, and an index writer exists only during an update (so that a restarted server in
+//! the same process can open the index). The index is derived data: it may be deleted
+//! at any time.
 
 pub mod document;
+pub mod facets;
 pub mod query;
 pub mod schema;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbErr};
 use tantivy::directory::MmapDirectory;
@@ -41,12 +52,25 @@ pub enum SearchError {
 #[derive(Clone)]
 pub struct Search(Arc<Inner>);
 
+/// Listing names by match key (see [`document::listing_keys`]).
+type ListingKeys = HashMap<String, Vec<String>>;
+
 struct Inner {
     dir: PathBuf,
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    facets: facets::FacetTables,
     writing: tokio::sync::Mutex<()>,
+    /// The listings' generation the index was built from.
+    generation: Mutex<String>,
+    /// The download totals in the index, by package name.
+    downloads: Mutex<HashMap<String, u64>>,
+    /// Listing names by match key, loaded on first use and after each rebuild.
+    listing_keys: tokio::sync::Mutex<Option<Arc<ListingKeys>>>,
+    /// The audit ids of package changes already followed (see [`Search::follow_packages`]),
+    /// with their times, for the last [`FOLLOW_WINDOW`].
+    followed: Mutex<BTreeMap<i64, i64>>,
 }
 
 impl std::fmt::Debug for Search {
@@ -56,7 +80,35 @@ impl std::fmt::Debug for Search {
 }
 
 const VERSION_FILE: &str = "SCHEMA_VERSION";
+const LISTINGS_FILE: &str = "LISTINGS";
 const WRITER_BYTES: usize = 15_000_000;
+/// How often a serving replica checks for packages published, yanked or unyanked by
+/// another replica (through the audit log).
+pub const FOLLOW_PACKAGES_EVERY: Duration = Duration::from_secs(1);
+/// How far back a replica looks in the audit log for changes it has not followed yet: a
+/// transaction that commits later than this after it wrote its audit entry is missed until
+/// the next restart or `reindex`.
+pub const FOLLOW_WINDOW: Duration = Duration::from_secs(120);
+/// Audit ids below the highest one followed that are still looked at: transactions that
+/// commit out of id order (PostgreSQL allocates ids before commit).
+const FOLLOW_ID_SLACK: i64 = 1000;
+/// How often a serving replica checks for listings imported by another process.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(10);
+/// How often a serving replica re-indexes the packages whose downloads changed.
+pub const DOWNLOADS_EVERY: Duration = Duration::from_secs(600);
+
+/// Which merges a commit waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Merge {
+    /// Those the merge policy starts (small segments, as updates come in).
+    AsTheyCome,
+    /// Every segment into one (after a rebuild).
+    All,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Search {
     /// Open (or create) the index in `dir`. Returns whether it must be rebuilt: new, or of
@@ -72,19 +124,27 @@ impl Search {
         let (schema, fields) = schema::build();
         let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
         std::fs::write(&version_file, schema::VERSION)?;
+        let generation = std::fs::read_to_string(dir.join(LISTINGS_FILE)).unwrap_or_default();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let search = Self(Arc::new(Inner {
             dir: dir.to_owned(),
             index,
             reader,
             fields,
+            facets: facets::FacetTables::default(),
             writing: tokio::sync::Mutex::new(()),
+            generation: Mutex::new(generation.trim().to_owned()),
+            downloads: Mutex::new(HashMap::new()),
+            listing_keys: tokio::sync::Mutex::new(None),
+            followed: Mutex::new(BTreeMap::new()),
         }));
-        let empty = search.0.reader.searcher().num_docs() == 0;
+        let searcher = search.0.reader.searcher();
+        search.0.facets.warm(&searcher)?;
+        let empty = searcher.num_docs() == 0;
         Ok((search, stale || empty))
     }
 
-    /// The number of packages indexed.
+    /// The number of documents indexed (packages and listings).
     pub fn len(&self) -> u64 {
         self.0.reader.searcher().num_docs()
     }
@@ -98,97 +158,280 @@ impl Search {
         self.0.reader.searcher().segment_readers().len()
     }
 
+    /// The listings' generation (see [`db::listings::generation`]) the index was built from.
+    pub fn generation(&self) -> String {
+        lock(&self.0.generation).clone()
+    }
+
     fn writer(&self) -> Result<IndexWriter<TantivyDocument>, SearchError> {
         Ok(self.0.index.writer_with_num_threads(1, WRITER_BYTES)?)
     }
 
-    /// Commit, make the change visible, then let the merges the commit started finish (a
-    /// dropped writer would abandon them, and segments would pile up, one per publish).
-    fn commit(&self, mut w: IndexWriter<TantivyDocument>) -> Result<(), SearchError> {
-        w.commit()?;
+    /// Make the last commit visible, with its facet tables built first.
+    fn reload(&self) -> Result<(), SearchError> {
         self.0.reader.reload()?;
-        w.wait_merging_threads()?;
-        self.0.reader.reload()?;
+        self.0.facets.warm(&self.0.reader.searcher())?;
         Ok(())
     }
 
-    /// Replace the whole index with the packages in the database. Returns their number.
-    pub async fn rebuild(&self, conn: &impl ConnectionTrait) -> Result<usize, SearchError> {
-        let _guard = self.0.writing.lock().await;
-        let mut by_package: HashMap<i64, Vec<_>> = HashMap::new();
-        for v in db::packages::all_versions(conn).await? {
-            by_package.entry(v.package_id).or_default().push(v);
-        }
-        let mut docs = Vec::new();
-        for p in db::packages::all(conn, i64::MAX as u64).await? {
-            let versions = by_package.remove(&p.id).unwrap_or_default();
-            if let Some(l) = document::listing(&p, versions) {
-                docs.push(document::document(&l, &self.0.fields));
+    /// Commit, make the change visible, then let the merges the commit started finish (a
+    /// dropped writer would abandon them, and segments would pile up, one per publish).
+    /// With `Merge::All`, then merge every segment into one: a rebuild's many segments
+    /// would otherwise each cost every search a pass.
+    fn commit(&self, mut w: IndexWriter<TantivyDocument>, merge: Merge) -> Result<(), SearchError> {
+        w.commit()?;
+        self.reload()?;
+        if merge == Merge::All {
+            let ids = self.0.index.searchable_segment_ids()?;
+            if ids.len() > 1 {
+                w.merge(&ids).wait()?;
             }
         }
-        let n = docs.len();
+        w.wait_merging_threads()?;
+        self.reload()
+    }
+
+    /// Apply changes through a writer, off the async workers, then commit.
+    async fn write(
+        &self,
+        merge: Merge,
+        apply: impl FnOnce(&IndexWriter<TantivyDocument>) -> Result<(), SearchError> + Send + 'static,
+    ) -> Result<(), SearchError> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
             let w = this.writer()?;
+            apply(&w)?;
+            this.commit(w, merge)
+        })
+        .await
+        .map_err(|e| SearchError::Io(std::io::Error::other(e)))?
+    }
+
+    /// Replace every document with `docs` and merge the index into one segment: the
+    /// write half of [`Search::rebuild`], public for the search benchmark.
+    pub async fn replace_all(&self, docs: Vec<TantivyDocument>) -> Result<(), SearchError> {
+        self.write(Merge::All, move |w| {
             w.delete_all_documents()?;
             for d in docs {
                 w.add_document(d)?;
             }
-            this.commit(w)
+            Ok(())
         })
         .await
-        .map_err(|e| SearchError::Io(std::io::Error::other(e)))??;
+    }
+
+    /// The schema's fields, to build documents with (see [`document`]).
+    pub fn fields(&self) -> &Fields {
+        &self.0.fields
+    }
+
+    /// Replace the whole index with the packages and listings in the database. Returns
+    /// the number of documents.
+    pub async fn rebuild(&self, conn: &impl ConnectionTrait) -> Result<usize, SearchError> {
+        let _guard = self.0.writing.lock().await;
+        // Read before the listings: an import committed meanwhile makes a later check
+        // see a new generation and rebuild again, rather than being missed.
+        let generation = db::listings::generation(conn).await?;
+        let mut by_package: HashMap<i64, Vec<_>> = HashMap::new();
+        for v in db::packages::all_versions(conn).await? {
+            by_package.entry(v.package_id).or_default().push(v);
+        }
+        let totals = db::downloads::totals_by_package(conn).await?;
+        let mut packages = Vec::new();
+        for p in db::packages::all(conn, i64::MAX as u64).await? {
+            let versions = by_package.remove(&p.id).unwrap_or_default();
+            if let Some(mut l) = document::listing(&p, versions) {
+                l.downloads = totals.get(&p.id).copied().unwrap_or(0);
+                packages.push(l);
+            }
+        }
+        let listings = db::listings::all(conn).await?;
+        let keys = listing_keys_of(&listings);
+
+        // Which packages each listing describes, through their match keys.
+        let mut packages_by_key: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in packages.iter_mut().enumerate() {
+            let pk = document::package_keys(&p.name, p.repository.as_deref());
+            p.aliases = aliases(&keys, &pk);
+            for k in pk {
+                packages_by_key.entry(k).or_default().push(i);
+            }
+        }
+        let f = &self.0.fields;
+        let mut docs = Vec::with_capacity(packages.len() + listings.len());
+        for l in &listings {
+            let see_also: BTreeSet<&str> = document::listing_keys(l)
+                .iter()
+                .filter_map(|k| packages_by_key.get(k))
+                .flatten()
+                .map(|&i| packages[i].name.as_str())
+                .collect();
+            let see_also: Vec<String> = see_also.into_iter().map(str::to_owned).collect();
+            docs.push(document::listing_document(l, &see_also, f));
+        }
+        let downloads: HashMap<String, u64> = packages.iter().map(|p| (p.name.clone(), p.downloads)).collect();
+        docs.extend(packages.iter().map(|p| document::document(p, f)));
+        let n = docs.len();
+        self.replace_all(docs).await?;
+        std::fs::write(self.0.dir.join(LISTINGS_FILE), &generation)?;
+        *lock(&self.0.generation) = generation;
+        *lock(&self.0.downloads) = downloads;
+        *self.0.listing_keys.lock().await = Some(Arc::new(keys));
         Ok(n)
+    }
+
+    /// Listing names by match key: cached, loaded from the database on first use.
+    async fn listing_keys(&self, conn: &impl ConnectionTrait) -> Result<Arc<ListingKeys>, SearchError> {
+        let mut cached = self.0.listing_keys.lock().await;
+        if let Some(k) = cached.as_ref() {
+            return Ok(k.clone());
+        }
+        let keys = Arc::new(listing_keys_of(&db::listings::all(conn).await?));
+        *cached = Some(keys.clone());
+        Ok(keys)
     }
 
     /// Re-read the package `name` from the database and replace its document.
     pub async fn refresh(&self, conn: &impl ConnectionTrait, name: &str) -> Result<(), SearchError> {
+        let keys = self.listing_keys(conn).await?;
         let _guard = self.0.writing.lock().await;
-        let doc = match db::packages::find(conn, name).await? {
-            Some(p) => {
-                let versions = db::packages::versions(conn, p.id).await?;
-                document::listing(&p, versions).map(|l| document::document(&l, &self.0.fields))
+        let mut listing = None;
+        if let Some(p) = db::packages::find(conn, name).await? {
+            let versions = db::packages::versions(conn, p.id).await?;
+            if let Some(mut l) = document::listing(&p, versions) {
+                l.downloads = db::downloads::total(conn, p.id).await?;
+                l.aliases = aliases(&keys, &document::package_keys(&l.name, l.repository.as_deref()));
+                listing = Some(l);
             }
-            None => None,
-        };
-        let this = self.clone();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
-            let w = this.writer()?;
-            w.delete_term(Term::from_field_text(this.0.fields.id, &name));
+        }
+        let downloads = listing.as_ref().map_or(0, |l| l.downloads);
+        let doc = listing.map(|l| document::document(&l, &self.0.fields));
+        let key = Term::from_field_text(self.0.fields.id, name);
+        self.write(Merge::AsTheyCome, move |w| {
+            w.delete_term(key);
             if let Some(d) = doc {
                 w.add_document(d)?;
             }
-            this.commit(w)
+            Ok(())
         })
-        .await
-        .map_err(|e| SearchError::Io(std::io::Error::other(e)))?
+        .await?;
+        lock(&self.0.downloads).insert(name.to_owned(), downloads);
+        Ok(())
+    }
+
+    /// Re-index the packages whose download totals differ from the index's. Returns how
+    /// many were re-indexed.
+    pub async fn refresh_downloads(&self, conn: &impl ConnectionTrait) -> Result<usize, SearchError> {
+        let totals = db::downloads::totals_by_package(conn).await?;
+        let packages = db::packages::all(conn, i64::MAX as u64).await?;
+        let changed: Vec<String> = {
+            let indexed = lock(&self.0.downloads);
+            packages
+                .into_iter()
+                .filter(|p| {
+                    let now = totals.get(&p.id).copied().unwrap_or(0);
+                    indexed.get(&p.name).copied().unwrap_or(0) != now
+                })
+                .map(|p| p.name)
+                .collect()
+        };
+        for name in &changed {
+            self.refresh(conn, name).await?;
+        }
+        Ok(changed.len())
+    }
+
+    /// Refresh the packages that another replica (or process) published, yanked or unyanked:
+    /// the audit log's package changes of the last [`FOLLOW_WINDOW`] not followed before.
+    /// Changes made through this replica are refreshed by their handlers already; following
+    /// them again costs one refresh each. Returns the number of packages refreshed.
+    pub async fn follow_packages(&self, conn: &impl ConnectionTrait) -> Result<usize, SearchError> {
+        let since = crate::now_ms() - FOLLOW_WINDOW.as_millis() as i64;
+        let after = {
+            let mut followed = lock(&self.0.followed);
+            followed.retain(|_, at| *at >= since);
+            followed
+                .keys()
+                .next_back()
+                .map_or(0, |max| (max - FOLLOW_ID_SLACK).max(0))
+        };
+        let events = db::audit::package_changes_since(conn, after, since, 500).await?;
+        let mut names = BTreeSet::new();
+        let mut new = Vec::new();
+        {
+            let followed = lock(&self.0.followed);
+            for e in events.iter().filter(|e| !followed.contains_key(&e.id)) {
+                if let Some((name, _version)) = e.target.rsplit_once('@') {
+                    names.insert(name.to_owned());
+                }
+                new.push((e.id, e.at));
+            }
+        }
+        for name in &names {
+            self.refresh(conn, name).await?;
+        }
+        lock(&self.0.followed).extend(new);
+        Ok(names.len())
+    }
+
+    /// Rebuild if the listings changed since the index was built (an import by another
+    /// process). Returns whether it rebuilt.
+    pub async fn follow_listings(&self, conn: &impl ConnectionTrait) -> Result<bool, SearchError> {
+        if db::listings::generation(conn).await? == self.generation() {
+            return Ok(false);
+        }
+        self.rebuild(conn).await?;
+        Ok(true)
     }
 
     /// Search. Fast enough (well under a millisecond for a small catalogue) to run on the
     /// async worker.
     pub fn search(&self, req: &Request) -> Result<Found, SearchError> {
         let searcher = self.0.reader.searcher();
-        Ok(query::run(&searcher, &self.0.index, &self.0.fields, req)?)
+        Ok(query::run(
+            &searcher,
+            &self.0.index,
+            &self.0.fields,
+            &self.0.facets,
+            req,
+        )?)
     }
 }
 
+fn listing_keys_of(listings: &[db::listings::Details]) -> ListingKeys {
+    let mut keys = ListingKeys::new();
+    for l in listings {
+        for k in document::listing_keys(l) {
+            keys.entry(k).or_default().push(l.name.clone());
+        }
+    }
+    keys
+}
+
+/// The names of the listings that share a key with a package, sorted, without repeats.
+fn aliases(keys: &ListingKeys, package_keys: &[String]) -> Vec<String> {
+    let names: BTreeSet<&String> = package_keys.iter().filter_map(|k| keys.get(k)).flatten().collect();
+    names.into_iter().cloned().collect()
+}
+
 /// Open the index under `data_dir/search` and rebuild it from the database if it is new,
-/// of another schema, or holds another number of packages than the database.
+/// of another schema, holds another number of documents than the database has packages
+/// and listings, or was built from other listings.
 pub async fn open(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<Search, SearchError> {
     let (search, mut rebuild) = Search::open(&data_dir.join("search"))?;
     if !rebuild {
-        let in_db = db::packages::count(conn).await?;
-        rebuild = in_db != search.len();
+        let in_db = db::packages::count(conn).await? + db::listings::count(conn).await?;
+        rebuild = in_db != search.len() || db::listings::generation(conn).await? != search.generation();
     }
     if rebuild {
         let n = search.rebuild(conn).await?;
-        tracing::info!(packages = n, "built the search index from the database");
+        tracing::info!(documents = n, "built the search index from the database");
     }
     Ok(search)
 }
 
 /// Rebuild the index under `data_dir/search` from the database (`govstore-server reindex`).
+/// Returns the number of documents (packages and listings).
 pub async fn reindex(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<usize, SearchError> {
     let (search, _) = Search::open(&data_dir.join("search"))?;
     search.rebuild(conn).await
@@ -200,4 +443,41 @@ pub async fn refresh_logged(st: &crate::state::AppState, name: &str) {
     if let Err(e) = st.search.refresh(&st.db.read, name).await {
         tracing::error!(package = name, error = %e, "could not update the search index");
     }
+}
+
+/// Keep a serving replica's index following the database: package changes made through
+/// other replicas (every [`FOLLOW_PACKAGES_EVERY`]), listings imported by another
+/// process (checked every [`FOLLOW_EVERY`]) and download totals (every
+/// [`DOWNLOADS_EVERY`]). Failures are logged and retried at the next tick.
+pub fn spawn_follower(st: crate::state::AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(FOLLOW_PACKAGES_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let every = |d: Duration| (d.as_secs() / FOLLOW_PACKAGES_EVERY.as_secs()).max(1);
+        let (per_listings, per_downloads) = (every(FOLLOW_EVERY), every(DOWNLOADS_EVERY));
+        let mut n: u64 = 0;
+        loop {
+            tick.tick().await;
+            n += 1;
+            match st.search.follow_packages(&st.db.read).await {
+                Ok(0) => {}
+                Ok(k) => tracing::debug!(packages = k, "followed package changes"),
+                Err(e) => tracing::warn!(error = %e, "could not follow package changes"),
+            }
+            if n.is_multiple_of(per_listings) {
+                match st.search.follow_listings(&st.db.read).await {
+                    Ok(true) => tracing::info!("rebuilt the search index after a listings import"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not follow the listings"),
+                }
+            }
+            if n.is_multiple_of(per_downloads) {
+                match st.search.refresh_downloads(&st.db.read).await {
+                    Ok(0) => {}
+                    Ok(k) => tracing::info!(packages = k, "re-indexed download totals"),
+                    Err(e) => tracing::warn!(error = %e, "could not re-index download totals"),
+                }
+            }
+        }
+    });
 }

@@ -4,28 +4,65 @@
 use tantivy::schema::{FAST, FacetOptions, Field, STORED, STRING, Schema, TEXT};
 
 /// The version of this schema, written next to the index.
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 
 /// Facet categories, each the first step of a path in the `facets` field
-/// (`/spec/govstack/identity`, `/license/MPL-2.0`, `/signed/yes`, ...).
-pub const CATEGORIES: [&str; 6] = ["spec", "license", "maturity", "country", "sdg", "signed"];
+/// (`/spec/govstack/identity`, `/license/MPL-2.0`, `/signed/yes`, `/kind/listing`, ...).
+///
+/// - `compliance`: the best level a package claims for the interface or the requirement
+///   specification of any spec it implements (`level-2`, `level-1`), or `none`. Listings
+///   have no compliance facet.
+/// - `signed`: `yes` for every package (publishing refuses unsigned ones), `no` for
+///   listings, which are metadata only.
+/// - `kind`: `package` (installable) or `listing` (imported metadata, not installable).
+pub const CATEGORIES: [&str; 8] = [
+    "spec",
+    "license",
+    "maturity",
+    "country",
+    "sdg",
+    "compliance",
+    "signed",
+    "kind",
+];
 
-/// The fields of a package document.
+/// The fields of a document (a package or a listing).
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// The full name, untokenized: the key that updates replace, and the order of equal scores.
+    /// The key that updates replace, untokenized: a package's full name, a listing's
+    /// `listing:<id>`.
     pub id: Field,
-    /// The lowercased full name and short name, untokenized: exact-name matches.
+    /// The order of equal scores: the lowercased name, then the key.
+    pub sort: Field,
+    /// Exact-name matches, lowercased and untokenized: a package's full and short name
+    /// (and the names of the DPG listings that describe it), a listing's name, aliases
+    /// and source id.
     pub exact: Field,
     /// The name, tokenized (`x-road/security-server` -> `x`, `road`, `security`, `server`).
     pub name: Field,
-    /// Keywords and sectors.
+    /// Implemented spec ids (`govstack/workflow` -> `govstack`, `workflow`): a query word
+    /// naming a building block gives its implementers a fixed bonus.
+    pub specs: Field,
+    /// Keywords, sectors and implemented spec ids (listings: sectors and types).
     pub keywords: Field,
     pub description: Field,
-    /// Implemented spec ids, licence, maturity and deployment countries, as words.
+    /// Licence words (`MPL-2.0` -> `mpl`, `2`, `0`).
+    pub license: Field,
+    /// Licence identifiers, lowercased and untokenized (`mpl-2.0`): a query that is one
+    /// ranks the documents under that licence above mere word matches.
+    pub license_id: Field,
+    /// Deployment countries: codes and English names.
+    pub countries: Field,
+    /// Maturity and compliance level (listings: organisations and stage), as words.
     pub extra: Field,
+    /// Name, keywords, specs and description as light English stems ([`stem`]), so that
+    /// `mediation` finds `mediator` and `registries` finds `registry`.
+    pub stem: Field,
     /// Facet paths, one category per first step.
     pub facets: Field,
+    /// The multiplier of the text score: more downloads rank a package a little higher,
+    /// listings a little lower than packages (see `query`).
+    pub boost: Field,
     /// The hit as the API returns it (JSON), stored only.
     pub hit: Field,
 }
@@ -35,13 +72,62 @@ pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         id: b.add_text_field("id", STRING | FAST),
+        sort: b.add_text_field("sort", STRING | FAST),
         exact: b.add_text_field("exact", STRING),
         name: b.add_text_field("name", TEXT),
+        specs: b.add_text_field("specs", TEXT),
         keywords: b.add_text_field("keywords", TEXT),
         description: b.add_text_field("description", TEXT),
+        license: b.add_text_field("license", TEXT),
+        license_id: b.add_text_field("license_id", STRING),
+        countries: b.add_text_field("countries", TEXT),
         extra: b.add_text_field("extra", TEXT),
+        stem: b.add_text_field("stem", TEXT),
         facets: b.add_facet_field("facets", FacetOptions::default()),
+        boost: b.add_f64_field("boost", FAST),
         hit: b.add_text_field("hit", STORED),
     };
     (b.build(), fields)
+}
+
+/// A light English stem of a lowercased word: the longest of a few common suffixes
+/// (`-ation`, `-ator`, `-ity`, `-ment`, `-ing`, `-ion`, `-ies`, `-er`, `-or`, `-es`,
+/// `-ed`, `-s`, `-e`, `-y`, ...) removed when at least four letters remain. Crude, but the
+/// same on both sides: documents and queries go through it alike.
+pub fn stem(word: &str) -> &str {
+    const SUFFIXES: [&str; 24] = [
+        "ational", "ations", "ation", "ators", "ator", "ities", "ity", "ments", "ment", "ings", "ing", "ions", "ion",
+        "ies", "ers", "ors", "er", "or", "es", "ed", "ly", "s", "e", "y",
+    ];
+    if word.len() <= 4 || !word.is_ascii() {
+        return word;
+    }
+    SUFFIXES
+        .iter()
+        .filter(|s| word.ends_with(*s) && word.len() - s.len() >= 4)
+        .max_by_key(|s| s.len())
+        .map_or(word, |s| &word[..word.len() - s.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stem;
+
+    #[test]
+    fn variants_share_a_stem() {
+        for group in [
+            &["mediation", "mediator", "mediators"][..],
+            &["registry", "registries", "registration"],
+            &["payment", "payments"],
+            &["message", "messages", "messaging"],
+            &["identity", "identities"],
+            &["workflow", "workflows"],
+        ] {
+            let stems: Vec<&str> = group.iter().map(|w| stem(w)).collect();
+            assert!(stems.windows(2).all(|w| w[0] == w[1]), "{group:?} -> {stems:?}");
+        }
+        assert_eq!(stem("sms"), "sms");
+        assert_eq!(stem("kenya"), "kenya");
+        assert_eq!(stem("côte"), "côte");
+    }
 }

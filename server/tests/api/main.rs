@@ -6,6 +6,7 @@
 mod common;
 mod fixture;
 
+mod downloads;
 mod index;
 mod openapi;
 mod publish;

@@ -93,6 +93,17 @@ impl TestApp {
         }
     }
 
+    /// Another replica: a server on the same database with its own data directory (and so its
+    /// own blobs and search index), as behind a load balancer. Keep the directory alive.
+    #[allow(dead_code)]
+    pub async fn replica(&self) -> (AppState, TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = self.config.clone();
+        config.database_url = Some(self.config.effective_database_url());
+        config.data_dir = dir.path().to_owned();
+        (govstore_server::app::state(config).await.unwrap(), dir)
+    }
+
     /// A new server process on the same data directory and database, as after a restart.
     pub async fn restart(&mut self) {
         let state = govstore_server::app::state(self.config.clone()).await.unwrap();

@@ -2,6 +2,8 @@
 
 pub mod audit_log;
 pub mod blobs;
+pub mod downloads;
+pub mod listings;
 pub mod manifest_references;
 pub mod manifests;
 pub mod memberships;

@@ -17,6 +17,8 @@ pub struct Model {
     pub published_at: i64,
     pub yanked: bool,
     pub yank_reason: Option<String>,
+    /// The digest of the content layer (downloads are counted by it).
+    pub content_digest: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,156 @@
+//! Read queries behind the web catalogue's pages (`crate::pages`): recent releases, the
+//! packages that require a package, an organisation's packages, and several packages'
+//! versions at once. Only reads; every list is bounded.
+//!
+//! Dependents are found like spec implementations in [`super::index`]: manifests are
+//! stored as canonical JSON, where a required package appears as `"<name>":`, so a `LIKE`
+//! on that text narrows the rows and the caller's parse keeps exact matches only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use govstore_core::manifest::Manifest;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::entities::package_versions::{self, Entity as Versions};
+use super::entities::packages::{self, Entity as Packages};
+use super::entities::specs::{self, Entity as Specs};
+use super::packages::{latest, sort_newest_first};
+
+/// The most rows a page lists of anything.
+pub const MAX_ROWS: u64 = 500;
+
+/// The newest `limit` published versions that are not yanked, newest first, each with
+/// its package.
+pub async fn recent_releases(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<(packages::Model, package_versions::Model)>, DbErr> {
+    let versions = Versions::find()
+        .filter(package_versions::Column::Yanked.eq(false))
+        .order_by_desc(package_versions::Column::PublishedAt)
+        .order_by_desc(package_versions::Column::Id)
+        .limit(limit.min(MAX_ROWS))
+        .all(db)
+        .await?;
+    let packages = by_id(db, versions.iter().map(|v| v.package_id)).await?;
+    Ok(versions
+        .into_iter()
+        .filter_map(|v| packages.get(&v.package_id).map(|p| (p.clone(), v)))
+        .collect())
+}
+
+async fn by_id(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, packages::Model>, DbErr> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(Packages::find()
+        .filter(packages::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+/// Every version of each of `package_ids`, newest first per package.
+pub async fn versions_of(
+    db: &impl ConnectionTrait,
+    package_ids: &[i64],
+) -> Result<HashMap<i64, Vec<package_versions::Model>>, DbErr> {
+    if package_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut out: HashMap<i64, Vec<package_versions::Model>> = HashMap::new();
+    for v in Versions::find()
+        .filter(package_versions::Column::PackageId.is_in(package_ids.iter().copied()))
+        .all(db)
+        .await?
+    {
+        out.entry(v.package_id).or_default().push(v);
+    }
+    for vs in out.values_mut() {
+        sort_newest_first(vs);
+    }
+    Ok(out)
+}
+
+/// A package that requires another: its name, the version that requires it (its
+/// latest), and the requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependent {
+    pub name: String,
+    pub version: String,
+    pub req: String,
+}
+
+/// The packages whose latest version requires the package `name`, by name.
+pub async fn dependents(db: &impl ConnectionTrait, name: &str) -> Result<Vec<Dependent>, DbErr> {
+    // Package names are `[a-z0-9-]` and one `/`: nothing in them is a LIKE wildcard.
+    let pattern = format!("%\"{name}\":%");
+    let candidates: Vec<i64> = Versions::find()
+        .select_only()
+        .column(package_versions::Column::PackageId)
+        .filter(package_versions::Column::Config.like(pattern))
+        .distinct()
+        .limit(MAX_ROWS)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let packages = by_id(db, candidates.iter().copied()).await?;
+    let versions = versions_of(db, &candidates).await?;
+    let mut out = BTreeMap::new();
+    for (id, vs) in &versions {
+        let Some(p) = packages.get(id) else { continue };
+        let Some(v) = latest(vs).or(vs.first()) else { continue };
+        let Ok(m) = Manifest::from_canonical_json(&v.config) else {
+            continue;
+        };
+        if let Some((_, req)) = m.requires.packages.iter().find(|(n, _)| n.as_str() == name) {
+            out.insert(
+                p.name.clone(),
+                Dependent {
+                    name: p.name.clone(),
+                    version: v.version.clone(),
+                    req: req.to_string(),
+                },
+            );
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+/// The packages of organisation `organisation_id`, by name.
+pub async fn packages_of(db: &impl ConnectionTrait, organisation_id: i64) -> Result<Vec<packages::Model>, DbErr> {
+    Packages::find()
+        .filter(packages::Column::OrganisationId.eq(organisation_id))
+        .order_by_asc(packages::Column::Name)
+        .limit(MAX_ROWS)
+        .all(db)
+        .await
+}
+
+/// The packages called `names` (those that exist), by name.
+pub async fn packages_named(db: &impl ConnectionTrait, names: &[String]) -> Result<Vec<packages::Model>, DbErr> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    Packages::find()
+        .filter(packages::Column::Name.is_in(names.iter().cloned()))
+        .all(db)
+        .await
+}
+
+/// Every spec's id and title, by id, without parsing the documents.
+pub async fn spec_titles(db: &impl ConnectionTrait) -> Result<Vec<(String, String)>, DbErr> {
+    Specs::find()
+        .select_only()
+        .columns([specs::Column::SpecId, specs::Column::Title])
+        .order_by_asc(specs::Column::SpecId)
+        .into_tuple()
+        .all(db)
+        .await
+}
