@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use govstore_core::manifest::Manifest;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::entities::package_versions::{self, Entity as Versions};
 use super::entities::packages::{self, Entity as Packages};
@@ -18,6 +19,9 @@ use super::packages::{latest, sort_newest_first};
 
 /// The most rows a page lists of anything.
 pub const MAX_ROWS: u64 = 500;
+
+/// The most implementations the spec page lists per spec version.
+pub const MAX_IMPLEMENTATIONS: usize = 200;
 
 /// The newest `limit` published versions that are not yanked, newest first, each with
 /// its package.
@@ -87,24 +91,45 @@ pub struct Dependent {
     pub req: String,
 }
 
-/// The packages whose latest version requires the package `name`, by name.
-pub async fn dependents(db: &impl ConnectionTrait, name: &str) -> Result<Vec<Dependent>, DbErr> {
+/// The packages whose latest version requires a package, as far as they were looked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dependents {
+    /// The dependents found, by name.
+    pub list: Vec<Dependent>,
+    /// How many candidates (packages with a version whose manifest names the package)
+    /// were checked.
+    pub checked: u64,
+    /// Whether every candidate was checked, so that `list` is all the dependents. If not,
+    /// the first [`MAX_ROWS`] candidates by name were, and more may depend.
+    pub complete: bool,
+}
+
+/// The packages whose latest version requires the package `name`, by name. Candidates
+/// are the packages with any version whose manifest names `name`; only the first
+/// [`MAX_ROWS`] of them by name are checked (an exact count would parse the latest
+/// manifest of every candidate), and [`Dependents::complete`] says whether that was all.
+pub async fn dependents(db: &impl ConnectionTrait, name: &str) -> Result<Dependents, DbErr> {
     // Package names are `[a-z0-9-]` and one `/`: nothing in them is a LIKE wildcard.
     let pattern = format!("%\"{name}\":%");
-    let candidates: Vec<i64> = Versions::find()
-        .select_only()
+    let mentioning = Query::select()
         .column(package_versions::Column::PackageId)
-        .filter(package_versions::Column::Config.like(pattern))
-        .distinct()
-        .limit(MAX_ROWS)
-        .into_tuple()
+        .from(Versions)
+        .and_where(package_versions::Column::Config.like(pattern))
+        .to_owned();
+    let mut candidates = Packages::find()
+        .filter(packages::Column::Id.in_subquery(mentioning))
+        .order_by_asc(packages::Column::Name)
+        .order_by_asc(packages::Column::Id)
+        .limit(MAX_ROWS + 1)
         .all(db)
         .await?;
-    let packages = by_id(db, candidates.iter().copied()).await?;
-    let versions = versions_of(db, &candidates).await?;
+    let complete = candidates.len() as u64 <= MAX_ROWS;
+    candidates.truncate(MAX_ROWS as usize);
+    let ids: Vec<i64> = candidates.iter().map(|p| p.id).collect();
+    let versions = versions_of(db, &ids).await?;
     let mut out = BTreeMap::new();
-    for (id, vs) in &versions {
-        let Some(p) = packages.get(id) else { continue };
+    for p in &candidates {
+        let Some(vs) = versions.get(&p.id) else { continue };
         let Some(v) = latest(vs).or(vs.first()) else { continue };
         let Ok(m) = Manifest::from_canonical_json(&v.config) else {
             continue;
@@ -120,16 +145,29 @@ pub async fn dependents(db: &impl ConnectionTrait, name: &str) -> Result<Vec<Dep
             );
         }
     }
-    Ok(out.into_values().collect())
+    Ok(Dependents {
+        list: out.into_values().collect(),
+        checked: candidates.len() as u64,
+        complete,
+    })
 }
 
-/// The packages of organisation `organisation_id`, by name.
+/// The packages of organisation `organisation_id`, by name: the first [`MAX_ROWS`] (see
+/// [`count_packages_of`] for how many there are).
 pub async fn packages_of(db: &impl ConnectionTrait, organisation_id: i64) -> Result<Vec<packages::Model>, DbErr> {
     Packages::find()
         .filter(packages::Column::OrganisationId.eq(organisation_id))
         .order_by_asc(packages::Column::Name)
         .limit(MAX_ROWS)
         .all(db)
+        .await
+}
+
+/// How many packages organisation `organisation_id` has.
+pub async fn count_packages_of(db: &impl ConnectionTrait, organisation_id: i64) -> Result<u64, DbErr> {
+    Packages::find()
+        .filter(packages::Column::OrganisationId.eq(organisation_id))
+        .count(db)
         .await
 }
 

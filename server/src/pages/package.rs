@@ -36,7 +36,7 @@ struct PackagePage {
     implements: Vec<Implemented>,
     requires: Requires,
     conflicts: Vec<Req>,
-    dependents: Vec<Dependent>,
+    dependents: Dependents,
     downloads: Downloads,
 }
 
@@ -136,6 +136,16 @@ pub(super) struct Requires {
     pub specs: Vec<Req>,
     pub packages: Vec<Req>,
     pub platform: Vec<Req>,
+}
+
+/// The packages that require this one, as far as they were looked for
+/// (`db::pages::dependents`): when not `complete`, only the first `checked` candidates by
+/// name were, and the page says that at least `list.len()` packages require this one.
+#[derive(Serialize)]
+struct Dependents {
+    list: Vec<Dependent>,
+    checked: u64,
+    complete: bool,
 }
 
 #[derive(Serialize)]
@@ -363,14 +373,19 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
                 req: r.to_string(),
             })
             .collect(),
-        dependents: dependents
-            .into_iter()
-            .map(|d| Dependent {
-                name: d.name,
-                version: d.version,
-                req: d.req,
-            })
-            .collect(),
+        dependents: Dependents {
+            list: dependents
+                .list
+                .into_iter()
+                .map(|d| Dependent {
+                    name: d.name,
+                    version: d.version,
+                    req: d.req,
+                })
+                .collect(),
+            checked: dependents.checked,
+            complete: dependents.complete,
+        },
         downloads: Downloads {
             total: per_version.values().sum(),
             by_version: versions

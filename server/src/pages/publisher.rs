@@ -1,5 +1,7 @@
 //! `GET /publishers/{ns}`: an organisation's packages (with their latest versions) and its
-//! signing keys, revoked ones included with the date and reason.
+//! signing keys, revoked ones included with the date and reason. At most
+//! [`db::pages::MAX_ROWS`] packages are listed (by name); the page says how many there are
+//! in all when it shows fewer.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -16,6 +18,8 @@ struct PublisherPage {
     ns: String,
     created: String,
     packages: Vec<PackageRow>,
+    /// How many packages the organisation has, listed or not.
+    total: u64,
     keys: Vec<KeyRow>,
 }
 
@@ -51,12 +55,18 @@ async fn build(st: &AppState, ns: &str) -> Result<PublisherPage, PageError> {
         .await?
         .ok_or_else(|| PageError::not_found("publisher", ns))?;
     let packages = db::pages::packages_of(db, org.id).await?;
+    let total = if (packages.len() as u64) < db::pages::MAX_ROWS {
+        packages.len() as u64
+    } else {
+        db::pages::count_packages_of(db, org.id).await?
+    };
     let ids: Vec<i64> = packages.iter().map(|p| p.id).collect();
     let versions = db::pages::versions_of(db, &ids).await?;
     let keys = db::keys::list(db, org.id).await?;
     Ok(PublisherPage {
         ns: org.name.clone(),
         created: date(org.created_at),
+        total,
         packages: packages
             .into_iter()
             .map(|p| PackageRow {

@@ -1,5 +1,7 @@
 //! `GET /specs/{ns}/{name}`: a building-block spec, its versions newest first, and for each
 //! version the package versions that implement it, how, and at which compliance levels.
+//! A version lists at most [`MAX_IMPLEMENTATIONS`] of them (by package name, newest
+//! version first) and says how many there are in all when it shows fewer.
 
 use std::collections::BTreeMap;
 
@@ -12,10 +14,8 @@ use serde::Serialize;
 use super::{Language, PageError, PagePath, respond};
 use crate::db;
 use crate::db::packages::sort_newest_first;
+use crate::db::pages::MAX_IMPLEMENTATIONS;
 use crate::state::AppState;
-
-/// The most implementations listed per spec version.
-const MAX_IMPLEMENTATIONS: usize = 200;
 
 #[derive(Serialize)]
 struct SpecPage {
@@ -40,6 +40,8 @@ struct SpecVersionView {
     requirements: usize,
     openapi: Vec<OpenApi>,
     implementations: Vec<Implementation>,
+    /// How many implementations this version has, listed or not.
+    total: usize,
 }
 
 #[derive(Serialize)]
@@ -79,6 +81,7 @@ async fn build(st: &AppState, ns: &str, name: &str) -> Result<SpecPage, PageErro
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     // Implementations by spec version, each list by package name, newest version first.
     let mut by_version: BTreeMap<String, Vec<Implementation>> = BTreeMap::new();
+    let mut totals: BTreeMap<String, usize> = BTreeMap::new();
     let mut packages = std::collections::BTreeSet::new();
     let mut grouped: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (pkg, v) in rows {
@@ -90,6 +93,7 @@ async fn build(st: &AppState, ns: &str, name: &str) -> Result<SpecPage, PageErro
             let m = super::package::manifest_of(&v)?;
             for i in m.implements.iter().filter(|i| i.spec == spec_id) {
                 packages.insert(pkg.clone());
+                *totals.entry(i.version.to_string()).or_default() += 1;
                 let list = by_version.entry(i.version.to_string()).or_default();
                 if list.len() < MAX_IMPLEMENTATIONS {
                     let c = &i.compliance;
@@ -111,6 +115,7 @@ async fn build(st: &AppState, ns: &str, name: &str) -> Result<SpecPage, PageErro
         .iter()
         .rev()
         .map(|sv| SpecVersionView {
+            total: totals.get(&sv.version.to_string()).copied().unwrap_or(0),
             version: sv.version.to_string(),
             status: sv.status.as_str(),
             released: sv.released.as_ref().map(|d| d.to_string()),
