@@ -1,11 +1,14 @@
 //! Server configuration: defaults, then a TOML file, then environment variables and
 //! flags (clap reads both), each overriding the one before.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
-use serde::Deserialize;
+use govstore_core::manifest::{Url, ValueError};
+use serde::{Deserialize, Deserializer};
 
 /// Limits on what clients control.
 #[derive(Debug, Clone)]
@@ -52,6 +55,9 @@ pub struct Config {
     pub insecure_anonymous_push: bool,
     /// Allow DELETE of manifests, tags and blobs.
     pub allow_delete: bool,
+    /// The URL clients reach the registry at, written as `source` into the lockfiles
+    /// the web stack check makes. `None`: taken from each request's `Host` header.
+    pub public_url: Option<PublicUrl>,
     pub limits: Limits,
 }
 
@@ -64,6 +70,7 @@ impl Config {
             database_url: None,
             insecure_anonymous_push: false,
             allow_delete: false,
+            public_url: None,
             limits: Limits::default(),
         }
     }
@@ -90,11 +97,99 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub insecure_anonymous_push: Option<bool>,
     pub allow_delete: Option<bool>,
+    pub public_url: Option<PublicUrl>,
     pub max_manifest_bytes: Option<u64>,
     pub max_blob_bytes: Option<u64>,
     pub max_package_bytes: Option<u64>,
     pub max_upload_sessions: Option<u64>,
     pub upload_ttl_secs: Option<u64>,
+}
+
+/// The registry's public URL (`public_url`, `--public-url`, `GOVSTORE_PUBLIC_URL`), such
+/// as `https://registry.example.gov` or `https://gov.example/registry`: `http` or
+/// `https`, with a host, without user name, password, query or fragment. Spelled as
+/// the `govstore` CLI spells a registry URL (scheme and host in lower case, no trailing
+/// `/`), so a lockfile made on the web names the registry as `govstore resolve` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(Url);
+
+impl PublicUrl {
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a `public_url` setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("public_url `{input}` is invalid: {reason}")]
+pub struct PublicUrlError {
+    pub input: String,
+    pub reason: String,
+}
+
+impl FromStr for PublicUrl {
+    type Err = PublicUrlError;
+
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        let fail = |reason: &str| PublicUrlError {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(fail("the value is empty"));
+        }
+        // Each refusal is checked on the text as written, so that it names its own
+        // reason; the URL parser below would otherwise repair some (`https:///host`).
+        let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+        let Some(rest) = ["https://", "http://"]
+            .into_iter()
+            .find(|scheme| lower.starts_with(scheme))
+            .map(|scheme| &s[scheme.len()..])
+        else {
+            return Err(fail(
+                "expected an http:// or https:// URL, such as https://registry.example.gov",
+            ));
+        };
+        let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(fail("the URL must not contain a user name or password"));
+        }
+        if authority.split(':').next().unwrap_or_default().is_empty() {
+            return Err(fail("the URL has no host"));
+        }
+        match s.find(['?', '#']).map(|i| s.as_bytes()[i]) {
+            Some(b'?') => return Err(fail("the URL must not have a query (`?...`)")),
+            Some(_) => return Err(fail("the URL must not have a fragment (`#...`)")),
+            None => {}
+        }
+        let normalized = govstore_client::config::normalize_registry_url(s).map_err(|e| match e {
+            govstore_client::ConfigError::BadUrl { reason, .. } => fail(reason),
+            other => fail(&other.to_string()),
+        })?;
+        let url = normalized.parse::<Url>().map_err(|e| match e {
+            ValueError::Url { reason, .. } => fail(reason),
+            other => fail(&other.to_string()),
+        })?;
+        Ok(Self(url))
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,5 +210,105 @@ impl FileConfig {
             path: path.into(),
             message: e.to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn refusal(input: &str) -> String {
+        match input.parse::<PublicUrl>() {
+            Ok(url) => panic!("{input:?} was accepted as {url}"),
+            Err(e) => {
+                assert_eq!(e.input, input);
+                e.to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn public_url_accepts_http_and_https_urls() {
+        for (input, expected) in [
+            ("https://registry.example.gov", "https://registry.example.gov"),
+            ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+            ("https://gov.example/registry", "https://gov.example/registry"),
+            ("  https://registry.example.gov  ", "https://registry.example.gov"),
+        ] {
+            let url: PublicUrl = input.parse().unwrap();
+            assert_eq!(url.as_str(), expected, "{input:?}");
+            assert_eq!(url.url().as_str(), expected);
+            assert_eq!(url.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn public_url_is_spelled_as_the_cli_spells_a_registry() {
+        for (input, expected) in [
+            ("https://registry.example.gov/", "https://registry.example.gov"),
+            ("https://registry.example.gov//", "https://registry.example.gov"),
+            ("https://gov.example/registry/", "https://gov.example/registry"),
+            ("HTTPS://Registry.Example.GOV/", "https://registry.example.gov"),
+            ("https://registry.example.gov:443/", "https://registry.example.gov"),
+        ] {
+            let url: PublicUrl = input.parse().unwrap();
+            assert_eq!(url.as_str(), expected, "{input:?}");
+            let cli = govstore_client::config::normalize_registry_url(input).unwrap();
+            assert_eq!(url.as_str(), cli, "{input:?}: as `govstore` writes it");
+        }
+    }
+
+    #[test]
+    fn public_url_refusals_name_the_setting_and_the_reason() {
+        for (input, reason) in [
+            ("", "the value is empty"),
+            ("   ", "the value is empty"),
+            ("registry.example.gov", "expected an http:// or https:// URL"),
+            ("ftp://registry.example.gov", "expected an http:// or https:// URL"),
+            ("file:///etc/passwd", "expected an http:// or https:// URL"),
+            ("javascript:alert(1)", "expected an http:// or https:// URL"),
+            ("https://", "the URL has no host"),
+            ("https:///registry.example.gov", "the URL has no host"),
+            ("https://:8443/", "the URL has no host"),
+            (
+                "https://admin@registry.example.gov",
+                "must not contain a user name or password",
+            ),
+            (
+                "https://admin:secret@registry.example.gov/",
+                "must not contain a user name or password",
+            ),
+            ("https://registry.example.gov/?tenant=a", "must not have a query"),
+            ("https://registry.example.gov?", "must not have a query"),
+            ("https://registry.example.gov/#top", "must not have a fragment"),
+            ("https://registry.example.gov/#a?b", "must not have a fragment"),
+            ("https://registry.example.gov:99999", "expected a URL such as"),
+            ("https://registry_example.gov", "the host may contain only"),
+        ] {
+            let message = refusal(input);
+            assert!(
+                message.starts_with(&format!("public_url `{input}` is invalid: ")),
+                "{input:?}: {message}"
+            );
+            assert!(message.contains(reason), "{input:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn public_url_in_the_config_file() {
+        let file: FileConfig = toml::from_str("public_url = \"https://registry.example.gov/\"").unwrap();
+        assert_eq!(file.public_url.unwrap().as_str(), "https://registry.example.gov");
+        assert!(FileConfig::default().public_url.is_none());
+        assert!(Config::for_data_dir("data").public_url.is_none());
+
+        let e = toml::from_str::<FileConfig>("public_url = \"https://registry.example.gov/?x=1\"").unwrap_err();
+        let message = e.to_string();
+        assert!(
+            message
+                .contains("public_url `https://registry.example.gov/?x=1` is invalid: the URL must not have a query"),
+            "{message}"
+        );
+        assert!(toml::from_str::<FileConfig>("public_url = 443").is_err());
     }
 }

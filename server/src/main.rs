@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use govstore_server::config::{Config, FileConfig, Limits, default_listen};
+use govstore_server::config::{Config, FileConfig, Limits, PublicUrl, default_listen};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -147,6 +147,11 @@ struct ServeArgs {
     /// Allow DELETE of manifests, tags and blobs.
     #[arg(long, env = "GOVSTORE_ALLOW_DELETE")]
     allow_delete: bool,
+    /// The URL clients reach the registry at, e.g. `https://registry.example.gov`: the
+    /// `source` the web stack check writes into lockfiles. Set it behind a proxy; unset,
+    /// the request's Host header (and X-Forwarded-Proto) is trusted [default: none].
+    #[arg(long, env = "GOVSTORE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<PublicUrl>,
     /// Largest manifest accepted, in bytes [default: 4194304].
     #[arg(long, env = "GOVSTORE_MAX_MANIFEST_BYTES")]
     max_manifest_bytes: Option<u64>,
@@ -181,6 +186,7 @@ impl ServeArgs {
             database_url: self.store.database_url.or(file.database_url),
             insecure_anonymous_push: self.insecure_anonymous_push || file.insecure_anonymous_push.unwrap_or(false),
             allow_delete: self.allow_delete || file.allow_delete.unwrap_or(false),
+            public_url: self.public_url.or(file.public_url),
             limits: Limits {
                 max_manifest_bytes: self
                     .max_manifest_bytes

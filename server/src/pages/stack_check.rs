@@ -272,9 +272,18 @@ fn cross_site(headers: &HeaderMap) -> bool {
 }
 
 /// The registry URL the lockfile names as `source`, as `govstore resolve` names the URL
-/// it read the index from: the address the browser used (`Host`, with
-/// `X-Forwarded-Proto: https` from a TLS proxy), else the address the server listens on.
+/// it read the index from.
+///
+/// With `public_url` configured ([`crate::config::Config::public_url`]), that URL, and
+/// the request's headers are ignored. Without it (local use), the address the browser
+/// used (`Host`, with `X-Forwarded-Proto: https` from a TLS proxy), else the address the
+/// server listens on. Those headers are the client's to choose, and the URL lands in a
+/// file that `govstore install` fetches from: production deployments behind a proxy
+/// should set `public_url`.
 fn source_url(st: &AppState, headers: &HeaderMap) -> Option<Url> {
+    if let Some(public) = &st.config.public_url {
+        return Some(public.url().clone());
+    }
     let scheme = match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
         Some(p) if p.trim().eq_ignore_ascii_case("https") => "https",
         _ => "http",

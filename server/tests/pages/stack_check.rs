@@ -1,8 +1,9 @@
 //! The stack check page over the published example catalogue: the example stacks give
 //! what `govstore_resolver::resolve` gives from the sparse index (packages, versions,
 //! lockfile, report), the other implementers are listed with the resolver's reasons
-//! (a yank and a licence among them, seen at once after the yank), and bad input gets
-//! a clear error on the form.
+//! (a yank and a licence among them, seen at once after the yank), a configured
+//! `public_url` is the lockfile's source whatever `Host` the request carries, and bad
+//! input gets a clear error on the form.
 
 use axum::http::{Method, StatusCode};
 use govstore_core::index::{Catalogue, PackageIndex};
@@ -19,6 +20,7 @@ use crate::support::{CATALOGUE, Page, assert_layout, page, publish_catalogue};
 on_both_backends!(
     example_stacks_give_the_resolvers_answer,
     download_gives_the_lockfile_or_the_report,
+    configured_public_url_is_the_source_whatever_the_host,
     other_candidates_carry_the_resolvers_reasons,
     bad_input_gets_a_clear_error
 );
@@ -277,6 +279,47 @@ async fn download_gives_the_lockfile_or_the_report(b: Backend) {
         res.html
             .starts_with("no set of packages fits the stack \"Permissive licences only\" (KE):")
     );
+}
+
+async fn configured_public_url_is_the_source_whatever_the_host(b: Backend) {
+    let app = TestApp::with(b, |c| {
+        c.public_url = Some("https://Registry.Example.gov/".parse().unwrap());
+    })
+    .await;
+    publish_catalogue(&app).await;
+    let catalogue = sparse_catalogue(&app).await;
+
+    let text = example("stack-greenfield-vms.toml");
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    for hostile in [
+        &[("host", "evil.example")][..],
+        &[("host", "evil.example"), ("x-forwarded-proto", "http")][..],
+        &[("host", "evil.example:8443"), ("x-forwarded-proto", "https")][..],
+        &[][..],
+    ] {
+        let mut headers = vec![("content-type", content_type.as_str())];
+        headers.extend_from_slice(hostile);
+        let res = app
+            .req(
+                Method::POST,
+                "/stack-check/download",
+                &headers,
+                form(&[("stack", None, text.as_bytes())]),
+            )
+            .await;
+        let body = String::from_utf8_lossy(&res.body).into_owned();
+        assert_eq!(res.status, StatusCode::OK, "{hostile:?}: {body}");
+        let lock = Lockfile::from_toml_str(&body).unwrap();
+        assert!(!lock.packages.is_empty());
+        for p in &lock.packages {
+            assert_eq!(p.source.as_str(), "https://registry.example.gov", "{hostile:?}");
+        }
+        let stack = Stack::from_toml_str(&text).unwrap();
+        let url: Url = "https://registry.example.gov".parse().unwrap();
+        let expected = resolve(&catalogue, &text).unwrap().to_lockfile(&stack, &url);
+        assert_eq!(body, expected.to_toml_string(), "{hostile:?}");
+        assert!(!body.contains("evil.example"), "{hostile:?}: {body}");
+    }
 }
 
 /// A Kubernetes stack that wants identity and registries, and denies the AGPL.
