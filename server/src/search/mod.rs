@@ -181,14 +181,18 @@ impl Search {
     fn commit(&self, mut w: IndexWriter<TantivyDocument>, merge: Merge) -> Result<(), SearchError> {
         w.commit()?;
         self.reload()?;
-        if merge == Merge::All {
-            let ids = self.0.index.searchable_segment_ids()?;
-            if ids.len() > 1 {
-                w.merge(&ids).wait()?;
-            }
-        }
         w.wait_merging_threads()?;
-        self.reload()
+        self.reload()?;
+        // Only once the policy's merges are done: a merge of segments already being
+        // merged is refused.
+        let ids = self.0.index.searchable_segment_ids()?;
+        if merge == Merge::All && ids.len() > 1 {
+            let mut w = self.writer()?;
+            w.merge(&ids).wait()?;
+            w.wait_merging_threads()?;
+            self.reload()?;
+        }
+        Ok(())
     }
 
     /// Apply changes through a writer, off the async workers, then commit.
@@ -480,4 +484,48 @@ pub fn spawn_follower(st: crate::state::AppState) {
             }
         }
     });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A rebuild too large for one in-memory segment ends merged into one segment (the
+    /// policy's own merges run first: a merge of segments already merging is refused),
+    /// and its facet counts cover every document.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_rebuild_ends_in_one_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (search, _) = Search::open(dir.path()).unwrap();
+        let n: usize = 800;
+        let docs: Vec<TantivyDocument> = (0..n)
+            .map(|i| {
+                // Distinct words fill the writer's memory budget: several segments.
+                let words: Vec<String> = (0..1500).map(|j| format!("w{i}x{j}")).collect();
+                let l = document::Listing {
+                    name: format!("ns/package-{i}"),
+                    description: words.join(" "),
+                    license: if i % 2 == 0 { "MIT" } else { "MPL-2.0" }.into(),
+                    ..Default::default()
+                };
+                document::document(&l, search.fields())
+            })
+            .collect();
+        search.replace_all(docs).await.unwrap();
+        assert_eq!(search.len(), n as u64);
+        assert_eq!(search.segments(), 1);
+        let found = search
+            .search(&Request {
+                q: "package".into(),
+                limit: 5,
+                facets: true,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(found.total, n);
+        assert_eq!(found.facets["license"]["MIT"], n as u64 / 2);
+        assert_eq!(found.facets["license"]["MPL-2.0"], n as u64 / 2);
+        assert_eq!(found.facets["signed"]["yes"], n as u64);
+    }
 }
