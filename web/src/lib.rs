@@ -4,7 +4,8 @@
 //! HTML.
 //!
 //! - [`Renderer`]: the minijinja environment, built once, with the layout context (asset
-//!   URLs, language) and the `t(key, **args)` translation function.
+//!   URLs, language), the `t(key, **args)` translation function and the `num` filter
+//!   (integers grouped the language's way, see [`format_int`]).
 //! - [`Lang`]: the languages pages come in, and how a request chooses one.
 //! - [`markdown`]: README Markdown to HTML, sanitised by construction.
 //! - [`assets`]: the stylesheet with its content-hashed file name.
@@ -129,11 +130,22 @@ impl Renderer {
         env.add_function(
             "t",
             move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
-                let lang = state
-                    .lookup("lang")
-                    .and_then(|v| v.as_str().and_then(Lang::parse))
-                    .unwrap_or_default();
-                translate(&cats, lang, key, &kwargs)
+                translate(&cats, lang_of(state), key, &kwargs)
+            },
+        );
+        env.add_filter(
+            "num",
+            |state: &State, value: Value| -> Result<String, minijinja::Error> {
+                let n = i128::try_from(value.clone())
+                    .ok()
+                    .filter(|_| value.is_integer())
+                    .ok_or_else(|| {
+                        minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            format!("`num` formats integers, not {}", value.kind()),
+                        )
+                    })?;
+                Ok(format_int(lang_of(state), n))
             },
         );
         env.add_global("css_url", assets::css().url.clone());
@@ -161,6 +173,36 @@ impl Renderer {
         let ctx = context! { lang => lang.code(), lang_href, ..Value::from(Serde(&ctx)) };
         Ok(tmpl.render(ctx)?)
     }
+}
+
+/// The language of the page being rendered (its `lang` variable), English if unset.
+fn lang_of(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_default()
+}
+
+/// An integer as `lang` writes it, digits grouped by three: `1,234,567` in English,
+/// `1 234 567` in French (a narrow no-break space, U+202F, so a number never breaks
+/// across lines). The templates' `num` filter, and how `t` fills an integer argument.
+pub fn format_int(lang: Lang, n: i128) -> String {
+    let sep = match lang {
+        Lang::En => ",",
+        Lang::Fr => "\u{202F}",
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * sep.len() + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// How values print: `none` as nothing, and in HTML only `& < > " '` escaped (the
@@ -192,8 +234,8 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
 }
 
 /// Look `key` up in `lang` (English if missing) and fill its `{name}` placeholders from
-/// `kwargs`. With a `count` argument, `key.one` or `key.other` is chosen by the
-/// language's plural rule when `key` itself is not a text.
+/// `kwargs` (integers formatted by [`format_int`]). With a `count` argument, `key.one` or
+/// `key.other` is chosen by the language's plural rule when `key` itself is not a text.
 fn translate(cats: &Catalogues, lang: Lang, key: &str, kwargs: &Kwargs) -> Result<String, minijinja::Error> {
     let count: Option<i64> = kwargs.get::<Option<i64>>("count")?;
     let text = cats
@@ -217,7 +259,10 @@ fn translate(cats: &Catalogues, lang: Lang, key: &str, kwargs: &Kwargs) -> Resul
         };
         let name = &after[..close];
         let value: Value = kwargs.get(name)?;
-        out.push_str(&value.to_string());
+        match i128::try_from(value.clone()) {
+            Ok(n) if value.is_integer() => out.push_str(&format_int(lang, n)),
+            _ => out.push_str(&value.to_string()),
+        }
         rest = &after[close + 1..];
     }
     out.push_str(rest);
@@ -270,6 +315,65 @@ mod tests {
         assert_eq!(out("en", 12), "12 results|Skip to content");
         assert_eq!(out("fr", 0), "0 résultat|Aller au contenu");
         assert_eq!(out("fr", 3), "3 résultats|Aller au contenu");
+    }
+
+    #[test]
+    fn integers_are_grouped_the_language_s_way() {
+        let cases: [(i128, &str, &str); 7] = [
+            (0, "0", "0"),
+            (999, "999", "999"),
+            (1000, "1,000", "1\u{202F}000"),
+            (12_345, "12,345", "12\u{202F}345"),
+            (1_234_567, "1,234,567", "1\u{202F}234\u{202F}567"),
+            (-1_234, "-1,234", "-1\u{202F}234"),
+            (
+                u64::MAX.into(),
+                "18,446,744,073,709,551,615",
+                "18\u{202F}446\u{202F}744\u{202F}073\u{202F}709\u{202F}551\u{202F}615",
+            ),
+        ];
+        for (n, en, fr) in cases {
+            assert_eq!(format_int(Lang::En, n), en);
+            assert_eq!(format_int(Lang::Fr, n), fr);
+        }
+    }
+
+    /// The `num` filter formats in the page's language; `t` formats integer arguments
+    /// the same way and still picks the plural from the number.
+    #[test]
+    fn num_filter_and_translations_group_digits() {
+        let r = Renderer::new().unwrap();
+        let mut env = r.env.clone();
+        env.add_template("n.html", "{{ n | num }}|{{ t('search.count', count=n) }}")
+            .unwrap();
+        env.add_template("bad.html", "{{ s | num }}").unwrap();
+        let out = |lang: &str, n: u64| {
+            env.get_template("n.html")
+                .unwrap()
+                .render(context! { lang, n })
+                .unwrap()
+        };
+        assert_eq!(out("en", 0), "0|0 results");
+        assert_eq!(out("en", 999), "999|999 results");
+        assert_eq!(out("en", 1000), "1,000|1,000 results");
+        assert_eq!(out("en", 1_234_567), "1,234,567|1,234,567 results");
+        assert_eq!(out("fr", 0), "0|0 résultat");
+        assert_eq!(out("fr", 999), "999|999 résultats");
+        assert_eq!(out("fr", 1000), "1\u{202F}000|1\u{202F}000 résultats");
+        assert_eq!(
+            out("fr", 1_234_567),
+            "1\u{202F}234\u{202F}567|1\u{202F}234\u{202F}567 résultats"
+        );
+        // Without a language, English; a non-integer is a template error.
+        let bare = env
+            .get_template("n.html")
+            .unwrap()
+            .render(context! { n => 1234 })
+            .unwrap();
+        assert_eq!(bare, "1,234|1,234 results");
+        for s in [Value::from("12"), Value::from(1.5), Value::from(())] {
+            assert!(env.get_template("bad.html").unwrap().render(context! { s }).is_err());
+        }
     }
 
     /// Included templates translate in the page's language too.

@@ -23,6 +23,10 @@ pub const MAX_ROWS: u64 = 500;
 /// The most implementations the spec page lists per spec version.
 pub const MAX_IMPLEMENTATIONS: usize = 200;
 
+/// The most versions the package page lists (the newest; the version shown is listed
+/// too when older).
+pub const MAX_VERSIONS: usize = 100;
+
 /// The newest `limit` published versions that are not yanked, newest first, each with
 /// its package.
 pub async fn recent_releases(

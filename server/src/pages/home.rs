@@ -1,5 +1,7 @@
-//! `GET /`: the building blocks (every published spec, with how many packages implement
-//! it, counted by the search index) and the most recent releases.
+//! `GET /`: the building blocks (the published specs, with how many packages implement
+//! each, counted by the search index) and the most recent releases. Admins may publish
+//! any number of specs: the first [`MAX_ROWS`] by id are listed, and the page says how
+//! many there are when that is not all.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -8,6 +10,7 @@ use serde::Serialize;
 
 use super::{Language, PageError, date, respond};
 use crate::db;
+use crate::db::pages::MAX_ROWS;
 use crate::search::Request;
 use crate::state::AppState;
 
@@ -16,6 +19,8 @@ const RECENT: u64 = 10;
 #[derive(Serialize)]
 struct Home {
     specs: Vec<Block>,
+    /// How many specs there are, listed or not.
+    specs_total: usize,
     recent: Vec<Release>,
     total: usize,
 }
@@ -46,9 +51,11 @@ async fn build(st: &AppState) -> Result<Home, PageError> {
         ..Request::default()
     })?;
     let counts = found.facets.get("spec").cloned().unwrap_or_default();
-    let specs = db::pages::spec_titles(&st.db.read)
-        .await?
+    let titles = db::pages::spec_titles(&st.db.read).await?;
+    let specs_total = titles.len();
+    let specs = titles
         .into_iter()
+        .take(MAX_ROWS as usize)
         .map(|(id, title)| Block {
             count: counts.get(id.as_str()).copied().unwrap_or(0),
             id,
@@ -67,6 +74,7 @@ async fn build(st: &AppState) -> Result<Home, PageError> {
         .collect();
     Ok(Home {
         specs,
+        specs_total,
         recent,
         total: found.total,
     })

@@ -1,8 +1,12 @@
 //! `GET /packages/{ns}/{name}[?version=X.Y.Z]`: one package version (the latest unless
 //! asked): facts and licence, the install commands, the signature and its key, the README
-//! (rendered and sanitised by `govstore_web::markdown`), every version with its date and
-//! yank reason, the specs it implements with the compliance levels claimed and their
+//! (rendered and sanitised by `govstore_web::markdown`), its versions with their dates and
+//! yank reasons, the specs it implements with the compliance levels claimed and their
 //! evidence, what it requires, the packages that require it, and its downloads.
+//!
+//! A package may have any number of versions: the page lists the newest
+//! [`MAX_VERSIONS`] (with their downloads), then the version shown if it is older, and
+//! says how many there are. `latest` and the download total still count every version.
 
 use std::collections::HashMap;
 
@@ -20,6 +24,7 @@ use super::{Language, PageError, PagePath, date, query_pairs, respond};
 use crate::db;
 use crate::db::entities::package_versions;
 use crate::db::packages::{latest, sort_newest_first};
+use crate::db::pages::MAX_VERSIONS;
 use crate::state::AppState;
 
 /// Days of downloads shown.
@@ -32,7 +37,7 @@ struct PackagePage {
     latest: Option<String>,
     sig: Sig,
     readme: Option<Readme>,
-    versions: Vec<VersionRow>,
+    versions: Versions,
     implements: Vec<Implemented>,
     requires: Requires,
     conflicts: Vec<Req>,
@@ -80,6 +85,16 @@ struct Sig {
 struct Readme {
     html: String,
     truncated: bool,
+}
+
+/// The versions listed: the newest [`MAX_VERSIONS`] (`newest` of them), then the
+/// version shown (`older_shown`) when it is not among them; `total` counts them all.
+#[derive(Serialize)]
+struct Versions {
+    rows: Vec<VersionRow>,
+    newest: usize,
+    older_shown: Option<String>,
+    total: usize,
 }
 
 #[derive(Serialize)]
@@ -155,6 +170,7 @@ struct Dependent {
     req: String,
 }
 
+/// `total` counts every version; `by_version` only the versions listed.
 #[derive(Serialize, Default)]
 struct Downloads {
     total: u64,
@@ -311,6 +327,10 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
     let dependents = db::pages::dependents(db, &full).await?;
     let per_version = db::downloads::per_version(db, p.id).await?;
     let per_day = db::downloads::per_day(db, p.id, DOWNLOAD_DAYS).await?;
+    // Listed: the newest MAX_VERSIONS (newest first), then the one shown if older.
+    let newest = &versions[..versions.len().min(MAX_VERSIONS)];
+    let older_shown = (!newest.iter().any(|x| x.id == v.id)).then_some(v);
+    let listed: Vec<&package_versions::Model> = newest.iter().chain(older_shown).collect();
     let pk = &m.package;
     Ok(PackagePage {
         pkg: Pkg {
@@ -352,16 +372,21 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
             signature_digest: v.signature_digest.clone(),
         },
         readme,
-        versions: versions
-            .iter()
-            .map(|x| VersionRow {
-                version: x.version.clone(),
-                date: date(x.published_at),
-                yanked: x.yanked,
-                yank_reason: x.yank_reason.clone(),
-                current: x.id == v.id,
-            })
-            .collect(),
+        versions: Versions {
+            rows: listed
+                .iter()
+                .map(|x| VersionRow {
+                    version: x.version.clone(),
+                    date: date(x.published_at),
+                    yanked: x.yanked,
+                    yank_reason: x.yank_reason.clone(),
+                    current: x.id == v.id,
+                })
+                .collect(),
+            newest: newest.len(),
+            older_shown: older_shown.map(|x| x.version.clone()),
+            total: versions.len(),
+        },
         implements: implemented(&m, &titles),
         requires: requires(&m),
         conflicts: m
@@ -388,7 +413,7 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
         },
         downloads: Downloads {
             total: per_version.values().sum(),
-            by_version: versions
+            by_version: listed
                 .iter()
                 .map(|x| Count {
                     version: x.version.clone(),

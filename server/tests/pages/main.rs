@@ -16,3 +16,4 @@ mod pages;
 mod review;
 mod stack_check;
 mod support;
+mod versions;
