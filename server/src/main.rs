@@ -330,10 +330,10 @@ async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
     if config.insecure_anonymous_push {
         tracing::warn!("--insecure-anonymous-push is on: anyone who can reach {listen} can push");
     }
-    if !listen.ip().is_loopback() && config.public_url.is_none() {
+    if config.public_url.is_none() && demo.is_none() {
         tracing::warn!(
-            "listening on {listen} without public_url: lockfiles from the web stack check name the \
-             address each browser used (its Host header); set public_url (--public-url, GOVSTORE_PUBLIC_URL)"
+            "no public_url: lockfiles from the web stack check name the address each browser used \
+             (its Host header); behind a proxy or in production set public_url (--public-url, GOVSTORE_PUBLIC_URL)"
         );
     }
     let state = govstore_server::app::state(config).await?;

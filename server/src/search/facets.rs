@@ -3,11 +3,12 @@
 //! tantivy's `FacetCollector` streams every segment's facet dictionary on every query and
 //! turns each counted ordinal back into a path; with 100,000 documents and a query that
 //! matches most of them, that was a third of the search time. Segments never change
-//! once written, so [`FacetTables`] reads each segment's facet column once, after the
-//! commit that made it visible ([`FacetTables::warm`]), into a flat table: per document,
-//! its facet values as numbers shared by all segments. Counting a match is then a few
-//! array increments ([`FacetCounter`]), and only the values that were counted are turned
-//! into names, once per query.
+//! once written, so [`FacetTables`] reads each segment's facet column once into a flat
+//! table: per document, its facet values as numbers shared by all segments. It is the
+//! index reader's [`Warmer`]: tables are built when a reload opens a segment, before the
+//! new searcher is published, and dropped when no live searcher uses their segment.
+//! Counting a match is then a few array increments ([`FacetCounter`]), and only the
+//! values that were counted are turned into names, once per query.
 //!
 //! Facet paths are `/category/value` (see [`super::schema::CATEGORIES`]); anything else
 //! in the facet field is not counted. Value numbers are never reused: the table of names
@@ -20,7 +21,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
 use tantivy::schema::Facet;
-use tantivy::{DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer};
 
 use super::schema::CATEGORIES;
 
@@ -64,27 +65,27 @@ pub struct FacetTables {
     segments: RwLock<HashMap<SegmentId, Arc<SegmentFacets>>>,
 }
 
-impl FacetTables {
-    /// Build the tables of the searcher's segments that have none, and drop those of
-    /// segments it no longer has. Called after each reload, off the request path.
-    pub fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
+impl Warmer for FacetTables {
+    /// Build the tables of the searcher's segments that have none.
+    fn warm(&self, searcher: &Searcher) -> tantivy::Result<()> {
         for segment in searcher.segment_readers() {
             self.segment(segment)?;
         }
-        let live: Vec<SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(SegmentReader::segment_id)
-            .collect();
-        self.segments
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|id, _| live.contains(id));
         Ok(())
     }
 
-    /// The table of `segment`, built now if [`FacetTables::warm`] has not (a search that
-    /// still holds a searcher from before the last reload).
+    /// Drop the tables of segments that no live searcher has.
+    fn garbage_collect(&self, live: &[&SearcherGeneration]) {
+        self.segments
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|id, _| live.iter().any(|g| g.segments().contains_key(id)));
+    }
+}
+
+impl FacetTables {
+    /// The table of `segment`, built now if warming has not built it (a reader without
+    /// this warmer, as in tests).
     fn segment(&self, segment: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
         let id = segment.segment_id();
         if let Some(t) = self.segments.read().unwrap_or_else(PoisonError::into_inner).get(&id) {
@@ -320,6 +321,7 @@ mod tests {
         reader.reload().unwrap();
         let searcher = reader.searcher();
         tables.warm(&searcher).unwrap();
+        tables.garbage_collect(&[searcher.generation()]);
         assert_eq!(searcher.segment_readers().len(), 1);
         assert_eq!(tables.segments.read().unwrap().len(), 1);
         assert_eq!(searcher.search(&AllQuery, &FacetCounter(&tables)).unwrap(), all);

@@ -24,12 +24,13 @@ pub mod schema;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbErr};
 use tantivy::directory::MmapDirectory;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::indexer::NoMergePolicy;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, Warmer};
 
 pub use query::{Found, Request};
 use schema::Fields;
@@ -60,7 +61,8 @@ struct Inner {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    facets: facets::FacetTables,
+    /// Facet tables: the reader's warmer (the reader holds it weakly).
+    facets: Arc<facets::FacetTables>,
     writing: tokio::sync::Mutex<()>,
     /// The listings' generation the index was built from.
     generation: Mutex<String>,
@@ -125,22 +127,26 @@ impl Search {
         let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
         std::fs::write(&version_file, schema::VERSION)?;
         let generation = std::fs::read_to_string(dir.join(LISTINGS_FILE)).unwrap_or_default();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let facets = Arc::new(facets::FacetTables::default());
+        let warmer: Weak<dyn Warmer> = Arc::downgrade(&facets) as Weak<dyn Warmer>;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![warmer])
+            .try_into()?;
         let search = Self(Arc::new(Inner {
             dir: dir.to_owned(),
             index,
             reader,
             fields,
-            facets: facets::FacetTables::default(),
+            facets: facets.clone(),
             writing: tokio::sync::Mutex::new(()),
             generation: Mutex::new(generation.trim().to_owned()),
             downloads: Mutex::new(HashMap::new()),
             listing_keys: tokio::sync::Mutex::new(None),
             followed: Mutex::new(BTreeMap::new()),
         }));
-        let searcher = search.0.reader.searcher();
-        search.0.facets.warm(&searcher)?;
-        let empty = searcher.num_docs() == 0;
+        let empty = search.0.reader.searcher().num_docs() == 0;
         Ok((search, stale || empty))
     }
 
@@ -167,31 +173,28 @@ impl Search {
         Ok(self.0.index.writer_with_num_threads(1, WRITER_BYTES)?)
     }
 
-    /// Make the last commit visible, with its facet tables built first.
-    fn reload(&self) -> Result<(), SearchError> {
-        self.0.reader.reload()?;
-        self.0.facets.warm(&self.0.reader.searcher())?;
-        Ok(())
-    }
-
-    /// Commit, make the change visible, then let the merges the commit started finish (a
+    /// Commit and make the change visible (the reader's warmer builds the new segments'
+    /// facet tables before it does), then let the merges the commit started finish (a
     /// dropped writer would abandon them, and segments would pile up, one per publish).
-    /// With `Merge::All`, then merge every segment into one: a rebuild's many segments
-    /// would otherwise each cost every search a pass.
+    ///
+    /// With [`Merge::All`] (a rebuild) the merge policy is off and every segment is then
+    /// merged into one by the same writer, so the index lock is held throughout. The
+    /// documents are committed before the merge starts: a merge that fails (or a process
+    /// that dies during it) leaves them all searchable in several segments, and is logged
+    /// rather than reported as a failed rebuild.
     fn commit(&self, mut w: IndexWriter<TantivyDocument>, merge: Merge) -> Result<(), SearchError> {
         w.commit()?;
-        self.reload()?;
-        w.wait_merging_threads()?;
-        self.reload()?;
-        // Only once the policy's merges are done: a merge of segments already being
-        // merged is refused.
-        let ids = self.0.index.searchable_segment_ids()?;
-        if merge == Merge::All && ids.len() > 1 {
-            let mut w = self.writer()?;
-            w.merge(&ids).wait()?;
-            w.wait_merging_threads()?;
-            self.reload()?;
+        self.0.reader.reload()?;
+        if merge == Merge::All {
+            let ids = self.0.index.searchable_segment_ids()?;
+            if ids.len() > 1
+                && let Err(e) = w.merge(&ids).wait()
+            {
+                tracing::warn!(segments = ids.len(), error = %e, "could not merge the rebuilt search index into one segment");
+            }
         }
+        w.wait_merging_threads()?;
+        self.0.reader.reload()?;
         Ok(())
     }
 
@@ -204,6 +207,9 @@ impl Search {
         let this = self.clone();
         tokio::task::spawn_blocking(move || -> Result<(), SearchError> {
             let w = this.writer()?;
+            if merge == Merge::All {
+                w.set_merge_policy(Box::new(NoMergePolicy));
+            }
             apply(&w)?;
             this.commit(w, merge)
         })
@@ -214,6 +220,12 @@ impl Search {
     /// Replace every document with `docs` and merge the index into one segment: the
     /// write half of [`Search::rebuild`], public for the search benchmark.
     pub async fn replace_all(&self, docs: Vec<TantivyDocument>) -> Result<(), SearchError> {
+        let _guard = self.0.writing.lock().await;
+        self.replace_all_locked(docs).await
+    }
+
+    /// [`Search::replace_all`], with the `writing` lock already held.
+    async fn replace_all_locked(&self, docs: Vec<TantivyDocument>) -> Result<(), SearchError> {
         self.write(Merge::All, move |w| {
             w.delete_all_documents()?;
             for d in docs {
@@ -276,7 +288,7 @@ impl Search {
         let downloads: HashMap<String, u64> = packages.iter().map(|p| (p.name.clone(), p.downloads)).collect();
         docs.extend(packages.iter().map(|p| document::document(p, f)));
         let n = docs.len();
-        self.replace_all(docs).await?;
+        self.replace_all_locked(docs).await?;
         std::fs::write(self.0.dir.join(LISTINGS_FILE), &generation)?;
         *lock(&self.0.generation) = generation;
         *lock(&self.0.downloads) = downloads;
@@ -491,14 +503,14 @@ pub fn spawn_follower(st: crate::state::AppState) {
 mod tests {
     use super::*;
 
-    /// A rebuild too large for one in-memory segment ends merged into one segment (the
-    /// policy's own merges run first: a merge of segments already merging is refused),
-    /// and its facet counts cover every document.
+    /// A rebuild too large for one in-memory segment ends merged into one segment (with
+    /// the merge policy off: a merge of segments the policy is already merging is
+    /// refused), and its facet counts cover every document.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_large_rebuild_ends_in_one_segment() {
         let dir = tempfile::tempdir().unwrap();
         let (search, _) = Search::open(dir.path()).unwrap();
-        let n: usize = 800;
+        let n: usize = 400;
         let docs: Vec<TantivyDocument> = (0..n)
             .map(|i| {
                 // Distinct words fill the writer's memory budget: several segments.
@@ -512,6 +524,18 @@ mod tests {
                 document::document(&l, search.fields())
             })
             .collect();
+        // Written as updates are, the same documents leave several segments.
+        let again = docs.clone();
+        search
+            .write(Merge::AsTheyCome, move |w| {
+                for d in again {
+                    w.add_document(d)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(search.segments() > 1, "{} segment(s)", search.segments());
         search.replace_all(docs).await.unwrap();
         assert_eq!(search.len(), n as u64);
         assert_eq!(search.segments(), 1);

@@ -52,8 +52,8 @@ async fn copy_versions(app: &TestApp, name: &str, range: std::ops::RangeInclusiv
     .unwrap();
 }
 
-/// Record `n` downloads today of version `version` of `name`.
-async fn downloads(app: &TestApp, name: &str, version: &str, n: u64) {
+/// Record `n` downloads on `day` of version `version` of `name`.
+async fn downloads(app: &TestApp, day: &str, name: &str, version: &str, n: u64) {
     let db = &app.state.db.write;
     let p = db::packages::find(db, name).await.unwrap().unwrap();
     let v = db::packages::versions(db, p.id)
@@ -62,9 +62,7 @@ async fn downloads(app: &TestApp, name: &str, version: &str, n: u64) {
         .into_iter()
         .find(|v| v.version == version)
         .unwrap();
-    db::downloads::record_n(db, v.id, &db::downloads::today(), n)
-        .await
-        .unwrap();
+    db::downloads::record_n(db, v.id, day, n).await.unwrap();
 }
 
 /// The `<p>` that follows `after` in `html` (a note under a list), without its tags.
@@ -101,9 +99,11 @@ async fn package_versions_are_capped(b: Backend) {
     publish(&app, &many, &toml("many/app", "1.0.1", "Many versions", ""), "").await;
     let total = MAX_VERSIONS + 1;
     copy_versions(&app, "many/app", 2..=total - 1).await;
-    downloads(&app, "many/app", "1.0.0", 1234).await;
+    // One day for both, so that they add up in one daily row even across midnight.
+    let day = db::downloads::today();
+    downloads(&app, &day, "many/app", "1.0.0", 1234).await;
     let newest = format!("1.0.{}", total - 1);
-    downloads(&app, "many/app", &newest, 1000).await;
+    downloads(&app, &day, "many/app", &newest, 1000).await;
 
     // The latest: the newest MAX_VERSIONS listed, newest first, and a note with both numbers.
     let p = page(&app, "/packages/many/app", StatusCode::OK).await;
@@ -223,7 +223,7 @@ async fn package_versions_are_capped(b: Backend) {
     for v in ["1.0.0", "1.1.0"] {
         publish(&app, &few, &toml("few/app", v, "Few versions", ""), "").await;
     }
-    downloads(&app, "few/app", "1.0.0", 3).await;
+    downloads(&app, &db::downloads::today(), "few/app", "1.0.0", 3).await;
     for uri in ["/packages/few/app", "/packages/few/app?version=1.0.0"] {
         let p = page(&app, uri, StatusCode::OK).await;
         assert_eq!(version_rows(&p), ["1.1.0", "1.0.0"], "{uri}");
