@@ -21,6 +21,9 @@ pub struct Limits {
     pub max_package_bytes: u64,
     /// The most upload sessions open at once.
     pub max_upload_sessions: u64,
+    /// The most versions one package may have, yanked ones included (they stay in the
+    /// index); a publish beyond it is refused.
+    pub max_versions_per_package: u64,
     /// How long an idle upload session lives.
     pub upload_ttl: Duration,
     /// The most tags or referrers one page answers.
@@ -37,6 +40,7 @@ impl Default for Limits {
             max_blob_bytes: 16 * 1024 * 1024 * 1024,
             max_package_bytes: 1024 * 1024 * 1024,
             max_upload_sessions: 1_000,
+            max_versions_per_package: 10_000,
             upload_ttl: Duration::from_secs(24 * 3600),
             max_page: 10_000,
             max_pending_download_keys: 10_000,
@@ -102,6 +106,7 @@ pub struct FileConfig {
     pub max_blob_bytes: Option<u64>,
     pub max_package_bytes: Option<u64>,
     pub max_upload_sessions: Option<u64>,
+    pub max_versions_per_package: Option<u64>,
     pub upload_ttl_secs: Option<u64>,
 }
 

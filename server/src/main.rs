@@ -164,6 +164,9 @@ struct ServeArgs {
     /// Most upload sessions open at once [default: 1000].
     #[arg(long, env = "GOVSTORE_MAX_UPLOAD_SESSIONS")]
     max_upload_sessions: Option<u64>,
+    /// Most versions one package may have, yanked ones included [default: 10000].
+    #[arg(long, env = "GOVSTORE_MAX_VERSIONS_PER_PACKAGE")]
+    max_versions_per_package: Option<u64>,
     /// Seconds an idle upload session lives before it is removed [default: 86400].
     #[arg(long, env = "GOVSTORE_UPLOAD_TTL_SECS")]
     upload_ttl_secs: Option<u64>,
@@ -201,6 +204,10 @@ impl ServeArgs {
                     .max_upload_sessions
                     .or(file.max_upload_sessions)
                     .unwrap_or(d.max_upload_sessions),
+                max_versions_per_package: self
+                    .max_versions_per_package
+                    .or(file.max_versions_per_package)
+                    .unwrap_or(d.max_versions_per_package),
                 upload_ttl: self
                     .upload_ttl_secs
                     .or(file.upload_ttl_secs)

@@ -8,7 +8,8 @@
 //! the namespace's registered, unrevoked keys. Then one transaction stores the
 //! manifest, its version tag, the signature (cosign `sha256-<hex>.sig` tag and a
 //! referrer through `subject`), the version row (whose unique index decides races) and
-//! the audit entry.
+//! the audit entry. A package has at most `max_versions_per_package` versions, yanked
+//! ones included; the count is checked in the same transaction, before the row.
 
 use axum::Json;
 use axum::body::Body;
@@ -51,6 +52,30 @@ fn version_exists(name: &str, version: &str) -> ApiError {
         format!("{name}@{version} is already published; versions are immutable"),
     )
     .detail(json!({ "hint": "bump the version in govstore.toml and publish again" }))
+}
+
+/// A package may have at most `max_versions_per_package` versions; yanked ones count,
+/// as they stay in the index.
+async fn check_version_count(
+    db: &impl sea_orm::ConnectionTrait,
+    package: &PackageName,
+    package_id: i64,
+    limit: u64,
+) -> ApiResult<()> {
+    let count = db::packages::count_versions(db, package_id).await?;
+    if count < limit {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        Code::Conflict,
+        format!("{package} has {count} versions; this registry accepts at most {limit} per package (max_versions_per_package)"),
+    )
+    .detail(json!({
+        "versions": count,
+        "limit": limit,
+        "hint": "yanked versions count too; the registry's operator can raise max_versions_per_package",
+    })))
 }
 
 fn signature_invalid(message: impl Into<String>) -> ApiError {
@@ -130,13 +155,17 @@ pub async fn publish(
     }
     let key_id = verify_signature(&st, org_id, &ns, &payload, &signature).await?;
 
-    // Cheap refusal of a known version before reading blobs (the insert decides races).
-    if let Some(existing) = db::packages::find(&st.db.read, package.as_str()).await?
-        && db::packages::version(&st.db.read, existing.id, &version)
+    // Cheap refusals of a known version, or of a package at its version limit, before
+    // reading blobs (the insert and the count in the transaction decide races).
+    let max_versions = st.config.limits.max_versions_per_package;
+    if let Some(existing) = db::packages::find(&st.db.read, package.as_str()).await? {
+        if db::packages::version(&st.db.read, existing.id, &version)
             .await?
             .is_some()
-    {
-        return Err(version_exists(package.as_str(), &version));
+        {
+            return Err(version_exists(package.as_str(), &version));
+        }
+        check_version_count(&st.db.read, &package, existing.id, max_versions).await?;
     }
 
     let repo_name = package.repo_name();
@@ -172,6 +201,10 @@ pub async fn publish(
         manifest.package.license.as_str(),
     )
     .await?;
+    // After `upsert`, which updates an existing package's row: concurrent publishes of
+    // one package wait here for each other, so the count sees every committed version.
+    // Returning drops the transaction, which rolls back everything written above.
+    check_version_count(&txn, &package, package_id, max_versions).await?;
     let row = package_versions::ActiveModel {
         package_id: sea_orm::Set(package_id),
         version: sea_orm::Set(version.clone()),

@@ -18,16 +18,10 @@ pub async fn upsert(
     description: &str,
     license: &str,
 ) -> Result<i64, DbErr> {
-    if let Some(p) = find(db, name).await? {
-        Packages::update_many()
-            .col_expr(packages::Column::Description, description.into())
-            .col_expr(packages::Column::License, license.into())
-            .filter(packages::Column::Id.eq(p.id))
-            .exec(db)
-            .await?;
-        return Ok(p.id);
-    }
-    let res = Packages::insert(packages::ActiveModel {
+    // Insert unless the name exists. Two first publishes of one package racing: on
+    // PostgreSQL the second insert waits for the first's commit and then does nothing,
+    // and both go on with the one row (rather than the second failing on the unique name).
+    Packages::insert(packages::ActiveModel {
         organisation_id: Set(organisation_id),
         name: Set(name.to_owned()),
         description: Set(description.to_owned()),
@@ -35,9 +29,19 @@ pub async fn upsert(
         created_at: Set(crate::now_ms()),
         ..Default::default()
     })
+    .on_conflict_do_nothing_on([packages::Column::Name])
     .exec(db)
     .await?;
-    Ok(res.last_insert_id)
+    let p = find(db, name)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("package {name} vanished after insert")))?;
+    Packages::update_many()
+        .col_expr(packages::Column::Description, description.into())
+        .col_expr(packages::Column::License, license.into())
+        .filter(packages::Column::Id.eq(p.id))
+        .exec(db)
+        .await?;
+    Ok(p.id)
 }
 
 /// A new version row. The unique index on (package, version) makes a second publish of
@@ -45,6 +49,15 @@ pub async fn upsert(
 pub async fn insert_version(db: &impl ConnectionTrait, v: package_versions::ActiveModel) -> Result<(), DbErr> {
     Versions::insert(v).exec_without_returning(db).await?;
     Ok(())
+}
+
+/// How many versions the package has, yanked ones included.
+pub async fn count_versions(db: &impl ConnectionTrait, package_id: i64) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Versions::find()
+        .filter(package_versions::Column::PackageId.eq(package_id))
+        .count(db)
+        .await
 }
 
 pub async fn versions(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<package_versions::Model>, DbErr> {
@@ -106,22 +119,39 @@ pub async fn all(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<packages::
         .await
 }
 
+/// What ordering and [`latest`] read of a version: a full row or a lighter one.
+pub trait Versioned {
+    /// The version as published (SemVer).
+    fn version(&self) -> &str;
+    fn yanked(&self) -> bool;
+}
+
+impl Versioned for package_versions::Model {
+    fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn yanked(&self) -> bool {
+        self.yanked
+    }
+}
+
 /// Versions newest first by SemVer precedence.
-pub fn sort_newest_first(versions: &mut [package_versions::Model]) {
+pub fn sort_newest_first<V: Versioned>(versions: &mut [V]) {
     versions.sort_by(
-        |a, b| match (semver::Version::parse(&a.version), semver::Version::parse(&b.version)) {
+        |a, b| match (semver::Version::parse(a.version()), semver::Version::parse(b.version())) {
             (Ok(x), Ok(y)) => y.cmp(&x),
-            _ => b.version.cmp(&a.version),
+            _ => b.version().cmp(a.version()),
         },
     );
 }
 
 /// The newest version that is not yanked and not a pre-release, else the newest.
-pub fn latest(sorted: &[package_versions::Model]) -> Option<&package_versions::Model> {
+pub fn latest<V: Versioned>(sorted: &[V]) -> Option<&V> {
     sorted
         .iter()
-        .find(|v| !v.yanked && semver::Version::parse(&v.version).is_ok_and(|s| s.pre.is_empty()))
-        .or_else(|| sorted.iter().find(|v| !v.yanked))
+        .find(|v| !v.yanked() && semver::Version::parse(v.version()).is_ok_and(|s| s.pre.is_empty()))
+        .or_else(|| sorted.iter().find(|v| !v.yanked()))
 }
 
 /// How many packages there are.

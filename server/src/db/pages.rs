@@ -1,6 +1,7 @@
 //! Read queries behind the web catalogue's pages (`crate::pages`): recent releases, the
-//! packages that require a package, an organisation's packages, and several packages'
-//! versions at once. Only reads; every list is bounded.
+//! packages that require a package, an organisation's packages, a package's versions
+//! without their manifests, and several packages' versions at once. Only reads; every
+//! list is bounded.
 //!
 //! Dependents are found like spec implementations in [`super::index`]: manifests are
 //! stored as canonical JSON, where a required package appears as `"<name>":`, so a `LIKE`
@@ -10,12 +11,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use govstore_core::manifest::Manifest;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use super::entities::package_versions::{self, Entity as Versions};
 use super::entities::packages::{self, Entity as Packages};
 use super::entities::specs::{self, Entity as Specs};
-use super::packages::{latest, sort_newest_first};
+use super::packages::{Versioned, latest, sort_newest_first};
 
 /// The most rows a page lists of anything.
 pub const MAX_ROWS: u64 = 500;
@@ -84,6 +88,48 @@ pub async fn versions_of(
         sort_newest_first(vs);
     }
     Ok(out)
+}
+
+/// A version as the package page lists it: its row without the manifest, digests or
+/// signer.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct ListedVersion {
+    pub id: i64,
+    pub version: String,
+    pub published_at: i64,
+    pub yanked: bool,
+    pub yank_reason: Option<String>,
+}
+
+impl Versioned for ListedVersion {
+    fn version(&self) -> &str {
+        &self.version
+    }
+
+    fn yanked(&self) -> bool {
+        self.yanked
+    }
+}
+
+/// Every version of a package as [`ListedVersion`]s, newest first. All of them, for
+/// `latest` and the count (publish keeps them to `max_versions_per_package`); the
+/// manifests, the large column, are not read.
+pub async fn listed_versions(db: &impl ConnectionTrait, package_id: i64) -> Result<Vec<ListedVersion>, DbErr> {
+    let mut versions = Versions::find()
+        .select_only()
+        .columns([
+            package_versions::Column::Id,
+            package_versions::Column::Version,
+            package_versions::Column::PublishedAt,
+            package_versions::Column::Yanked,
+            package_versions::Column::YankReason,
+        ])
+        .filter(package_versions::Column::PackageId.eq(package_id))
+        .into_model::<ListedVersion>()
+        .all(db)
+        .await?;
+    sort_newest_first(&mut versions);
+    Ok(versions)
 }
 
 /// A package that requires another: its name, the version that requires it (its

@@ -4,9 +4,11 @@
 //! yank reasons, the specs it implements with the compliance levels claimed and their
 //! evidence, what it requires, the packages that require it, and its downloads.
 //!
-//! A package may have any number of versions: the page lists the newest
-//! [`MAX_VERSIONS`] (with their downloads), then the version shown if it is older, and
-//! says how many there are. `latest` and the download total still count every version.
+//! A package may have many versions (up to `max_versions_per_package`): the page reads
+//! them all without their manifests ([`db::pages::listed_versions`]) and only the
+//! version shown whole. It lists the newest [`MAX_VERSIONS`] (with their downloads),
+//! then the version shown if it is older, and says how many there are. `latest` and the
+//! download total still count every version.
 
 use std::collections::HashMap;
 
@@ -23,8 +25,8 @@ use serde::Serialize;
 use super::{Language, PageError, PagePath, date, query_pairs, respond};
 use crate::db;
 use crate::db::entities::package_versions;
-use crate::db::packages::{latest, sort_newest_first};
-use crate::db::pages::MAX_VERSIONS;
+use crate::db::packages::latest;
+use crate::db::pages::{ListedVersion, MAX_VERSIONS};
 use crate::state::AppState;
 
 /// Days of downloads shown.
@@ -299,14 +301,14 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
     let p = db::packages::find(db, &full)
         .await?
         .ok_or_else(|| PageError::not_found("package", &full))?;
-    let mut versions = db::packages::versions(db, p.id).await?;
-    sort_newest_first(&mut versions);
+    // Every version, without manifests; only the version shown is read whole.
+    let versions = db::pages::listed_versions(db, p.id).await?;
     let latest_version = latest(&versions).map(|v| v.version.clone());
     let wanted = query_pairs(uri)?
         .into_iter()
         .find(|(k, _)| k == "version")
         .map(|(_, v)| v);
-    let v = match &wanted {
+    let shown = match &wanted {
         Some(w) => versions.iter().find(|v| &v.version == w).ok_or_else(|| PageError {
             status: axum::http::StatusCode::NOT_FOUND,
             kind: "version",
@@ -320,7 +322,10 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
             .or(versions.first())
             .ok_or_else(|| PageError::not_found("package", &full))?,
     };
-    let m = manifest_of(v)?;
+    let v = db::packages::version(db, p.id, &shown.version)
+        .await?
+        .ok_or_else(|| PageError::internal(format_args!("version row {} of {full} is gone", shown.id)))?;
+    let m = manifest_of(&v)?;
     let key = db::keys::find(db, p.organisation_id, &v.key_id).await?;
     let titles = spec_titles(st).await?;
     let readme = readme(st, &full, &v.manifest_digest).await?;
@@ -329,8 +334,8 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
     let per_day = db::downloads::per_day(db, p.id, DOWNLOAD_DAYS).await?;
     // Listed: the newest MAX_VERSIONS (newest first), then the one shown if older.
     let newest = &versions[..versions.len().min(MAX_VERSIONS)];
-    let older_shown = (!newest.iter().any(|x| x.id == v.id)).then_some(v);
-    let listed: Vec<&package_versions::Model> = newest.iter().chain(older_shown).collect();
+    let older_shown = (!newest.iter().any(|x| x.id == v.id)).then_some(shown);
+    let listed: Vec<&ListedVersion> = newest.iter().chain(older_shown).collect();
     let pk = &m.package;
     Ok(PackagePage {
         pkg: Pkg {

@@ -13,6 +13,7 @@ use crate::on_both_backends;
 on_both_backends!(
     publish_makes_a_signed_version_visible,
     twenty_concurrent_publishes_one_wins,
+    concurrent_first_publishes_of_a_new_package_all_land,
     tokens_work_as_oci_basic_passwords
 );
 
@@ -156,6 +157,45 @@ async fn twenty_concurrent_publishes_one_wins(b: Backend) {
     );
     let info = get_json(&app, "/api/v1/packages/opencrvs/core").await;
     assert_eq!(info["versions"].as_array().unwrap().len(), 1);
+}
+
+/// The first versions of a new package published at once: each creates the package
+/// row unless another just did, and every one lands (none fails on the package's name).
+async fn concurrent_first_publishes_of_a_new_package_all_land(b: Backend) {
+    let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
+    let p = publisher(&app, "alice", "opencrvs").await;
+    let versions = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"];
+    let mut requests = Vec::new();
+    for v in versions {
+        requests.push(build_simple(&app, &p, "opencrvs/core", v).await.request());
+    }
+    let mut tasks = Vec::new();
+    for request in requests {
+        let (router, auth) = (app.router.clone(), p.auth());
+        tasks.push(tokio::spawn(async move {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post("/api/v1/packages/opencrvs/core/versions")
+                .header("authorization", auth)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(request))
+                .unwrap();
+            router.oneshot(req).await.unwrap().status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    let info = get_json(&app, "/api/v1/packages/opencrvs/core").await;
+    let mut listed: Vec<&str> = info["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, versions);
 }
 
 async fn tokens_work_as_oci_basic_passwords(b: Backend) {

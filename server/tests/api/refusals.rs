@@ -14,7 +14,9 @@ on_both_backends!(
     manifest_and_content_refusals,
     version_exists,
     oci_cannot_bypass_publish,
-    package_over_the_size_limit
+    package_over_the_size_limit,
+    package_over_the_version_limit,
+    version_limit_is_checked_in_the_transaction
 );
 
 async fn assert_refused(app: &TestApp, res: &Res, status: StatusCode, code: &str, name: &str, version: &str) {
@@ -388,4 +390,140 @@ async fn package_over_the_size_limit(b: Backend) {
     )
     .await;
     insta::assert_json_snapshot!("package_too_large", res.json(), { ".errors[0].message" => "[size]" });
+}
+
+/// The versions the package info endpoint lists, newest first.
+async fn listed_versions(app: &TestApp, name: &str) -> Vec<String> {
+    let info = crate::fixture::get_json(app, &format!("/api/v1/packages/{name}")).await;
+    info["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The audit log's `version.publish` targets, newest first.
+async fn published_targets(app: &TestApp) -> Vec<String> {
+    let admin = crate::fixture::admin_token(app).await;
+    let audit = app
+        .req(
+            axum::http::Method::GET,
+            "/api/v1/audit?limit=1000",
+            &[("authorization", &format!("Bearer {admin}"))],
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(audit.status, StatusCode::OK);
+    audit.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "version.publish")
+        .map(|e| e["target"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Nothing of a refused publish is linked: no signature tag, no referrer.
+async fn assert_no_signature(app: &TestApp, built: &crate::fixture::Built) {
+    let name = &built.name;
+    let tag = built.digest.cosign_signature_tag();
+    let sig = app.get(&format!("/v2/{name}/manifests/{tag}")).await;
+    assert_eq!(sig.status, StatusCode::NOT_FOUND, "no signature tag after a refusal");
+    let payload = govstore_core::Digest::of(&built.payload);
+    let blob = app.get(&format!("/v2/{name}/blobs/{payload}")).await;
+    assert_eq!(
+        blob.status,
+        StatusCode::NOT_FOUND,
+        "no signature payload linked after a refusal"
+    );
+    let refs = crate::fixture::get_json(app, &format!("/v2/{name}/referrers/{}", built.digest)).await;
+    assert_eq!(refs["manifests"], serde_json::json!([]), "no referrer after a refusal");
+}
+
+async fn package_over_the_version_limit(b: Backend) {
+    let app = TestApp::with(b, |c| {
+        c.insecure_anonymous_push = false;
+        c.limits.max_versions_per_package = 2;
+    })
+    .await;
+    let p = publisher(&app, "alice", "mosip").await;
+    for version in ["1.0.0", "1.0.1"] {
+        let res = build_simple(&app, &p, "mosip/many", version)
+            .await
+            .publish(&app, &p.auth())
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&res.body)
+        );
+    }
+    // A yanked version still counts: it stays in the index.
+    let res = post(
+        &app,
+        "/api/v1/packages/mosip/many/versions/1.0.0/yank",
+        &p.auth(),
+        r#"{"reason":"broken"}"#.into(),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", String::from_utf8_lossy(&res.body));
+
+    let third = build_simple(&app, &p, "mosip/many", "1.0.2").await;
+    let res = third.publish(&app, &p.auth()).await;
+    assert_refused(&app, &res, StatusCode::CONFLICT, "CONFLICT", "mosip/many", "1.0.2").await;
+    assert_eq!(
+        message(&res),
+        "mosip/many has 2 versions; this registry accepts at most 2 per package (max_versions_per_package)"
+    );
+    assert_eq!(res.json()["errors"][0]["detail"]["versions"], 2);
+    assert_eq!(res.json()["errors"][0]["detail"]["limit"], 2);
+    insta::assert_json_snapshot!("too_many_versions", res.json());
+    assert_no_signature(&app, &third).await;
+    assert_eq!(listed_versions(&app, "mosip/many").await, ["1.0.1", "1.0.0"]);
+    assert_eq!(published_targets(&app).await, ["mosip/many@1.0.1", "mosip/many@1.0.0"]);
+    let info = crate::fixture::get_json(&app, "/api/v1/packages/mosip/many").await;
+    assert_eq!(info["latest"], "1.0.1");
+
+    // Another package of the same namespace is not affected.
+    for version in ["2.0.0", "2.0.1"] {
+        let res = build_simple(&app, &p, "mosip/other", version)
+            .await
+            .publish(&app, &p.auth())
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&res.body)
+        );
+    }
+    assert_eq!(listed_versions(&app, "mosip/other").await, ["2.0.1", "2.0.0"]);
+    assert_eq!(listed_versions(&app, "mosip/many").await, ["1.0.1", "1.0.0"]);
+}
+
+/// A limit of 0 refuses even a new package's first version, which the cheap check before
+/// the transaction cannot see: the count in the transaction refuses it, and the
+/// transaction's writes (package row, manifests, tags, signature links) are rolled back.
+async fn version_limit_is_checked_in_the_transaction(b: Backend) {
+    let app = TestApp::with(b, |c| {
+        c.insecure_anonymous_push = false;
+        c.limits.max_versions_per_package = 0;
+    })
+    .await;
+    let p = publisher(&app, "alice", "mosip").await;
+    let first = build_simple(&app, &p, "mosip/none", "1.0.0").await;
+    let res = first.publish(&app, &p.auth()).await;
+    assert_refused(&app, &res, StatusCode::CONFLICT, "CONFLICT", "mosip/none", "1.0.0").await;
+    assert_eq!(
+        message(&res),
+        "mosip/none has 0 versions; this registry accepts at most 0 per package (max_versions_per_package)"
+    );
+    assert_no_signature(&app, &first).await;
+    let info = app.get("/api/v1/packages/mosip/none").await;
+    assert_eq!(info.status, StatusCode::NOT_FOUND, "the package row is rolled back");
+    assert!(published_targets(&app).await.is_empty(), "nothing audited");
+    let search = crate::fixture::get_json(&app, "/api/v1/search?q=none").await;
+    assert_eq!(search["results"], serde_json::json!([]), "nothing indexed");
 }
