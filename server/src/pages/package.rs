@@ -301,8 +301,16 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
     let p = db::packages::find(db, &full)
         .await?
         .ok_or_else(|| PageError::not_found("package", &full))?;
-    // Every version, without manifests; only the version shown is read whole.
-    let versions = db::pages::listed_versions(db, p.id).await?;
+    // What does not depend on the version shown, read at once (each query on its own
+    // pooled connection): every version without manifests (only the version shown is
+    // read whole), dependents, downloads and spec titles.
+    let (versions, dependents, per_version, per_day, titles) = tokio::try_join!(
+        async { Ok::<_, PageError>(db::pages::listed_versions(db, p.id).await?) },
+        async { Ok::<_, PageError>(db::pages::dependents(db, &full).await?) },
+        async { Ok::<_, PageError>(db::downloads::per_version(db, p.id).await?) },
+        async { Ok::<_, PageError>(db::downloads::per_day(db, p.id, DOWNLOAD_DAYS).await?) },
+        spec_titles(st),
+    )?;
     let latest_version = latest(&versions).map(|v| v.version.clone());
     let wanted = query_pairs(uri)?
         .into_iter()
@@ -326,12 +334,10 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
         .await?
         .ok_or_else(|| PageError::internal(format_args!("version row {} of {full} is gone", shown.id)))?;
     let m = manifest_of(&v)?;
-    let key = db::keys::find(db, p.organisation_id, &v.key_id).await?;
-    let titles = spec_titles(st).await?;
-    let readme = readme(st, &full, &v.manifest_digest).await?;
-    let dependents = db::pages::dependents(db, &full).await?;
-    let per_version = db::downloads::per_version(db, p.id).await?;
-    let per_day = db::downloads::per_day(db, p.id, DOWNLOAD_DAYS).await?;
+    let (key, readme) = tokio::try_join!(
+        async { Ok::<_, PageError>(db::keys::find(db, p.organisation_id, &v.key_id).await?) },
+        readme(st, &full, &v.manifest_digest),
+    )?;
     // Listed: the newest MAX_VERSIONS (newest first), then the one shown if older.
     let newest = &versions[..versions.len().min(MAX_VERSIONS)];
     let older_shown = (!newest.iter().any(|x| x.id == v.id)).then_some(shown);
