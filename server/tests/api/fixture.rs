@@ -222,3 +222,30 @@ pub async fn admin_token(app: &TestApp) -> String {
         .await
         .unwrap()
 }
+
+/// The specs of `catalog-examples/specs`, by file name.
+pub const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog-examples/specs");
+
+/// Publish every spec of `catalog-examples/specs`, in file-name order, as an admin.
+pub async fn publish_specs(app: &TestApp) {
+    let admin = admin_token(app).await;
+    let mut specs: Vec<_> = std::fs::read_dir(SPECS).unwrap().map(|e| e.unwrap().path()).collect();
+    specs.sort();
+    for path in specs {
+        let spec = std::fs::read_to_string(&path).unwrap();
+        let res = post(
+            app,
+            "/api/v1/specs",
+            &format!("Bearer {admin}"),
+            json!({ "toml": spec }).to_string(),
+        )
+        .await;
+        assert_eq!(
+            res.status,
+            StatusCode::CREATED,
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&res.body)
+        );
+    }
+}

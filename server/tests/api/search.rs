@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{Backend, TestApp};
-use crate::fixture::{Publisher, admin_token, build, get_json, post, publisher, tarball, toml};
+use crate::fixture::{Publisher, admin_token, build, get_json, post, publish_specs, publisher, tarball, toml};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -49,29 +49,7 @@ pub async fn import_dpg(app: &TestApp) -> govstore_server::import::Summary {
 /// Publish every spec and every package of `catalog-examples`, each namespace by its own
 /// publisher. Returns the publishers by namespace.
 async fn publish_catalogue(app: &TestApp) -> BTreeMap<String, Publisher> {
-    let admin = admin_token(app).await;
-    let mut specs: Vec<_> = std::fs::read_dir(format!("{CATALOGUE}/specs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    specs.sort();
-    for path in specs {
-        let spec = std::fs::read_to_string(&path).unwrap();
-        let res = post(
-            app,
-            "/api/v1/specs",
-            &format!("Bearer {admin}"),
-            json!({ "toml": spec }).to_string(),
-        )
-        .await;
-        assert_eq!(
-            res.status,
-            StatusCode::CREATED,
-            "{}: {}",
-            path.display(),
-            String::from_utf8_lossy(&res.body)
-        );
-    }
+    publish_specs(app).await;
     let mut dirs: Vec<_> = std::fs::read_dir(CATALOGUE)
         .unwrap()
         .map(|e| e.unwrap().path())

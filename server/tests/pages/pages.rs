@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use crate::common::{Backend, TestApp};
 use crate::fixture::publisher;
 use crate::on_both_backends;
-use crate::support::{assert_layout, page, page_with, publish, publish_specs, toml};
+use crate::support::{assert_layout, insert_listing, page, page_with, publish, publish_specs, toml};
 
 on_both_backends!(
     errors_are_pages,
@@ -351,36 +351,16 @@ async fn claims_dependents_and_downloads(b: Backend) {
 }
 
 async fn listings_are_not_installable(b: Backend) {
-    use govstore_server::db::entities::listings;
-    use sea_orm::Set;
     let app = TestApp::new(b).await;
-    let now = govstore_server::now_ms();
-    let row = listings::ActiveModel {
-        source: Set("dpg".into()),
-        source_id: Set("dpg-123".into()),
-        collection: Set("nominees".into()),
-        name: Set("Open Clinic <Suite>".into()),
-        aliases: Set("[\"OCS\"]".into()),
-        description: Set("Clinic records for health centres.".into()),
-        website: Set(Some("https://clinic.example".into())),
-        licenses: Set("[{\"spdx\":\"GPL-3.0\",\"url\":\"javascript:alert(1)\"}]".into()),
-        sdgs: Set("[3]".into()),
-        sectors: Set("[\"health\"]".into()),
-        types: Set("[\"software\"]".into()),
-        countries: Set("[\"KE\",\"UG\"]".into()),
-        unmapped_countries: Set("[]".into()),
-        repositories: Set("[\"https://github.com/example/clinic\"]".into()),
-        organisations: Set("[]".into()),
-        stage: Set(Some("DPG".into())),
-        fingerprint: Set("x".into()),
-        imported_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    govstore_server::db::listings::insert_many(&app.state.db.write, vec![row])
-        .await
-        .unwrap();
-    let id = govstore_server::db::listings::all(&app.state.db.read).await.unwrap()[0].id;
+    let id = insert_listing(
+        &app,
+        "dpg-123",
+        "Open Clinic <Suite>",
+        "Clinic records for health centres.",
+        "[{\"spdx\":\"GPL-3.0\",\"url\":\"javascript:alert(1)\"}]",
+        "[\"KE\",\"UG\"]",
+    )
+    .await;
     let p = page(&app, &format!("/listings/{id}"), StatusCode::OK).await;
     assert_layout(&p, "en");
     assert!(p.html.contains("<h1>Open Clinic &lt;Suite&gt;</h1>"));

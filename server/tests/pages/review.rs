@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use crate::common::{Backend, TestApp};
 use crate::fixture::publisher;
 use crate::on_both_backends;
-use crate::support::{assert_layout, page, page_with, publish, publish_specs, toml};
+use crate::support::{assert_layout, insert_listing, page, page_with, publish, publish_specs, toml};
 
 on_both_backends!(
     compare_ignores_the_referer,
@@ -275,40 +275,20 @@ fn escaped(s: &str) -> String {
 }
 
 async fn french_pages_are_french(b: Backend) {
-    use govstore_server::db::entities::listings;
-    use sea_orm::Set;
     let app = TestApp::new(b).await;
     publish_specs(&app).await;
     let p = publisher(&app, "acme-owner", "acme").await;
     publish(&app, &p, &toml("acme/id", "1.0.0", "Identity", CLAIMS), "# Id\n").await;
     publish(&app, &p, &toml("acme/portal", "2.0.0", "A portal", ""), "# Portal\n").await;
-    let now = govstore_server::now_ms();
-    let row = listings::ActiveModel {
-        source: Set("dpg".into()),
-        source_id: Set("dpg-1".into()),
-        collection: Set("nominees".into()),
-        name: Set("Open Clinic".into()),
-        aliases: Set("[\"OCS\"]".into()),
-        description: Set("Clinic records.".into()),
-        website: Set(Some("https://clinic.example".into())),
-        licenses: Set("[{\"spdx\":\"GPL-3.0\"}]".into()),
-        sdgs: Set("[3]".into()),
-        sectors: Set("[\"health\"]".into()),
-        types: Set("[\"software\"]".into()),
-        countries: Set("[\"KE\"]".into()),
-        unmapped_countries: Set("[]".into()),
-        repositories: Set("[\"https://github.com/example/clinic\"]".into()),
-        organisations: Set("[]".into()),
-        stage: Set(Some("DPG".into())),
-        fingerprint: Set("x".into()),
-        imported_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    govstore_server::db::listings::insert_many(&app.state.db.write, vec![row])
-        .await
-        .unwrap();
-    let listing = govstore_server::db::listings::all(&app.state.db.read).await.unwrap()[0].id;
+    let listing = insert_listing(
+        &app,
+        "dpg-1",
+        "Open Clinic",
+        "Clinic records.",
+        "[{\"spdx\":\"GPL-3.0\"}]",
+        "[\"KE\"]",
+    )
+    .await;
     app.state.search.rebuild(&app.state.db.read).await.unwrap();
 
     // Every English text without placeholders that French words differently, looked for

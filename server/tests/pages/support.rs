@@ -7,10 +7,10 @@ use govstore_core::Digest;
 use govstore_core::artifact::PackageArtifact;
 use govstore_core::manifest::Manifest;
 use govstore_signing::simple_signing;
-use serde_json::json;
 
 use crate::common::{Res, TestApp};
-use crate::fixture::{Built, Publisher, admin_token, post, publisher, tarball, upload};
+pub use crate::fixture::publish_specs;
+use crate::fixture::{Built, Publisher, publisher, tarball, upload};
 
 pub const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../catalog-examples");
 
@@ -97,27 +97,6 @@ pub fn assert_layout(p: &Page, lang: &str) {
     assert_eq!(p.header("x-content-type-options").as_deref(), Some("nosniff"));
 }
 
-/// Publish every spec of `catalog-examples/specs`.
-pub async fn publish_specs(app: &TestApp) {
-    let admin = admin_token(app).await;
-    let mut specs: Vec<_> = std::fs::read_dir(format!("{CATALOGUE}/specs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    specs.sort();
-    for path in specs {
-        let spec = std::fs::read_to_string(&path).unwrap();
-        let res = post(
-            app,
-            "/api/v1/specs",
-            &format!("Bearer {admin}"),
-            json!({ "toml": spec }).to_string(),
-        )
-        .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", path.display());
-    }
-}
-
 /// Upload and sign a package with this manifest and README.
 pub async fn build(app: &TestApp, p: &Publisher, toml: &str, readme: &str) -> Built {
     let manifest = Manifest::from_toml_str(toml).unwrap();
@@ -192,4 +171,47 @@ pub fn toml(name: &str, version: &str, description: &str, extra: &str) -> String
     format!(
         "[package]\nname = \"{name}\"\nversion = \"{version}\"\ndescription = \"{description}\"\nlicense = \"Apache-2.0\"\n{extra}"
     )
+}
+
+/// Insert one DPG listing as an import stores it (source `dpg`, collection `nominees`,
+/// SDG 3, health sector, stage DPG), with the fields the tests vary; its id.
+/// `licenses` and `countries` are the stored JSON arrays.
+pub async fn insert_listing(
+    app: &TestApp,
+    source_id: &str,
+    name: &str,
+    description: &str,
+    licenses: &str,
+    countries: &str,
+) -> i64 {
+    use govstore_server::db::entities::listings;
+    use sea_orm::Set;
+    let now = govstore_server::now_ms();
+    let row = listings::ActiveModel {
+        source: Set("dpg".into()),
+        source_id: Set(source_id.into()),
+        collection: Set("nominees".into()),
+        name: Set(name.into()),
+        aliases: Set("[\"OCS\"]".into()),
+        description: Set(description.into()),
+        website: Set(Some("https://clinic.example".into())),
+        licenses: Set(licenses.into()),
+        sdgs: Set("[3]".into()),
+        sectors: Set("[\"health\"]".into()),
+        types: Set("[\"software\"]".into()),
+        countries: Set(countries.into()),
+        unmapped_countries: Set("[]".into()),
+        repositories: Set("[\"https://github.com/example/clinic\"]".into()),
+        organisations: Set("[]".into()),
+        stage: Set(Some("DPG".into())),
+        fingerprint: Set("x".into()),
+        imported_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    govstore_server::db::listings::insert_many(&app.state.db.write, vec![row])
+        .await
+        .unwrap();
+    let all = govstore_server::db::listings::all(&app.state.db.read).await.unwrap();
+    all.iter().find(|l| l.source_id == source_id).unwrap().id
 }
