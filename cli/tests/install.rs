@@ -202,3 +202,65 @@ fn a_missing_lockfile() {
         env.run(&["install", "--into", "stack", "--offline"])
     );
 }
+
+/// The receipt is written with its format, read without one (an older govstore's) and
+/// with fields this govstore does not know, and refused, with the directory left as it
+/// is, when a newer govstore wrote it in a newer major format. So is a newer lockfile.
+#[test]
+fn receipt_and_lockfile_formats() {
+    let env = Env::new();
+    let key = KeyPair::generate().unwrap();
+    let (a, _) = cached_package(
+        &env,
+        &key,
+        "mosip/esignet",
+        "1.8.0",
+        &[("values.yaml", "replicas: 2\n")],
+    );
+    write_lock(&env, vec![a]);
+    let install = ["install", "--into", "stack", "--offline"];
+    let first = env.run(&install);
+    assert!(first.starts_with("exit: 0"), "{first}");
+
+    let receipt_path = env.path().join("stack").join(".govstore-receipt.json");
+    let text = std::fs::read_to_string(&receipt_path).unwrap();
+    assert!(text.starts_with("{\n  \"receipt_version\": 1,\n"), "{text}");
+    let mut receipt: serde_json::Value = serde_json::from_str(&text).unwrap();
+    receipt.as_object_mut().unwrap().remove("receipt_version");
+    receipt["installed_by"] = json!("govstore 9.0");
+    receipt["packages"][0]["sbom"] = json!({ "digest": "sha256:00" });
+    std::fs::write(&receipt_path, receipt.to_string()).unwrap();
+    let rerun = env.run(&install);
+    assert!(
+        rerun.contains("stack is up to date with govstore.lock (1 package); nothing to do"),
+        "{rerun}"
+    );
+
+    receipt["receipt_version"] = json!(2);
+    receipt["packages"] = json!({ "mosip/esignet": { "layers": [] } });
+    let newer = receipt.to_string();
+    std::fs::write(&receipt_path, &newer).unwrap();
+    let dir = env.path().canonicalize().unwrap().display().to_string();
+    assert_eq!(
+        env.run(&install).replace(&dir, "[DIR]"),
+        "exit: 1\n--- stdout\n--- stderr\n\
+         error: the install receipt `[DIR]/stack/.govstore-receipt.json` uses format 2; this govstore understands format 1\n\
+         hint: stack was not changed; upgrade govstore to a release that understands format 2\n"
+    );
+    assert_eq!(std::fs::read_to_string(&receipt_path).unwrap(), newer);
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("stack/mosip/esignet/values.yaml")).unwrap(),
+        "replicas: 2\n"
+    );
+
+    let lock_path = env.path().join("govstore.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    assert!(lock.contains("\nversion = 1\n"), "{lock}");
+    std::fs::write(&lock_path, lock.replace("\nversion = 1\n", "\nversion = \"2.0\"\n")).unwrap();
+    assert_eq!(
+        env.run(&install),
+        "exit: 1\n--- stdout\n--- stderr\n\
+         error: `govstore.lock` uses format 2; this govstore understands format 1\n\
+         hint: upgrade govstore to a release that understands format 2\n"
+    );
+}

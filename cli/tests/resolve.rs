@@ -114,17 +114,17 @@ fn catalogue(cache: &Cache) {
             "{identity}\n[requires.specs]\n\"govstack/information-mediator\" = \"^1.1\"\n[requires.platform]\nkubernetes = \"{k8s}\"\n"
         )
     };
-    let esignet = PackageIndex {
-        name: "mosip/esignet".parse().unwrap(),
-        versions: vec![
+    let esignet = PackageIndex::new(
+        "mosip/esignet".parse().unwrap(),
+        vec![
             version("mosip/esignet", "1.7.0", &needs(">=1.25"), None),
             version("mosip/esignet", "1.8.0", &needs(">=1.27"), None),
             version("mosip/esignet", "1.9.0", &needs(">=1.29"), None),
         ],
-    };
-    let xroad = PackageIndex {
-        name: "x-road/security-server".parse().unwrap(),
-        versions: vec![
+    );
+    let xroad = PackageIndex::new(
+        "x-road/security-server".parse().unwrap(),
+        vec![
             version(
                 "x-road/security-server",
                 "7.5.0",
@@ -133,11 +133,11 @@ fn catalogue(cache: &Cache) {
             ),
             version("x-road/security-server", "7.8.0", im, None),
         ],
-    };
-    let mut registry = PackageIndex {
-        name: "openspp/registry".parse().unwrap(),
-        versions: vec![version("openspp/registry", "2.0.0", identity, None)],
-    };
+    );
+    let mut registry = PackageIndex::new(
+        "openspp/registry".parse().unwrap(),
+        vec![version("openspp/registry", "2.0.0", identity, None)],
+    );
     registry.versions[0].manifest.package.license = "AGPL-3.0-only".parse().unwrap();
     let spec = |id: &str, docs: &[&PackageIndex]| {
         let mut implementations = Vec::new();
@@ -152,10 +152,7 @@ fn catalogue(cache: &Cache) {
                 }
             }
         }
-        SpecIndex {
-            spec: id.parse().unwrap(),
-            implementations,
-        }
+        SpecIndex::new(id.parse().unwrap(), implementations)
     };
     for doc in [&esignet, &xroad, &registry] {
         put(
@@ -289,4 +286,160 @@ fn update_one_package_then_all() {
     insta::assert_snapshot!("update_nothing", env.run(&["update", "--offline"]));
     insta::assert_snapshot!("update_unknown", env.run(&["update", "--offline", "mosip/nothing"]));
     insta::assert_snapshot!("outdated_current", env.run(&["outdated", "--offline"]));
+}
+
+/// The URLs of the five documents [`catalogue`] caches.
+const DOCUMENTS: [&[&str]; 5] = [
+    &["api", "v1", "index", "packages", "mosip", "esignet"],
+    &["api", "v1", "index", "packages", "x-road", "security-server"],
+    &["api", "v1", "index", "packages", "openspp", "registry"],
+    &["api", "v1", "index", "specs", "govstack", "identity"],
+    &["api", "v1", "index", "specs", "govstack", "information-mediator"],
+];
+
+/// Rewrites every cached index document of `env` with `change`, as a registry that
+/// serves them differently would have left them.
+fn rewrite_documents(env: &Env, change: impl Fn(&mut serde_json::Value)) {
+    let cache = Cache::new(env.cache.path());
+    let client = RegistryClient::new(REGISTRY, None).unwrap();
+    for segments in DOCUMENTS {
+        let url = client.document_url(segments).unwrap();
+        let mut doc = cache.document(&url).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&doc.body).unwrap();
+        change(&mut value);
+        doc.body = serde_json::to_string(&value).unwrap();
+        doc.etag = Some(format!("\"{}\"", Digest::of(doc.body.as_bytes()).hex()));
+        cache.put_document(&doc).unwrap();
+    }
+}
+
+/// What a newer registry might add: fields at every level of the documents, a newer
+/// minor format, and manifest fields this govstore does not know.
+fn add_unknown_fields(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    doc["format"] = json!("1.3");
+    doc["generated_at"] = json!("2027-01-01T00:00:00Z");
+    doc["mirrors"] = json!([{ "url": "https://mirror.example.gov", "priority": 1 }]);
+    for v in doc
+        .get_mut("versions")
+        .and_then(|v| v.as_array_mut())
+        .into_iter()
+        .flatten()
+    {
+        v["downloads"] = json!(1234);
+        v["attestations"] = json!({ "slsa": { "level": 3 } });
+        v["manifest"]["sbom_format"] = json!("spdx-2.3");
+        v["manifest"]["package"]["funding"] = json!("https://example.org/fund");
+        v["manifest"]["requires"]["hardware"] = json!({ "gpu": false });
+    }
+    for i in doc
+        .get_mut("implementations")
+        .and_then(|v| v.as_array_mut())
+        .into_iter()
+        .flatten()
+    {
+        i["compliance"] = json!({ "interface": "level-2" });
+    }
+}
+
+fn catalogue_of(env: &Env) -> govstore_core::index::Catalogue {
+    let cache = Cache::new(env.cache.path());
+    let client = RegistryClient::new(REGISTRY, None).unwrap();
+    let mut catalogue = govstore_core::index::Catalogue::default();
+    for segments in &DOCUMENTS[..3] {
+        let body = cache.document(&client.document_url(segments).unwrap()).unwrap().body;
+        catalogue
+            .insert(govstore_core::index::from_json::<PackageIndex>(&body).unwrap_or_else(|e| panic!("{e}\n{body}")));
+    }
+    catalogue
+}
+
+/// Index documents with fields this govstore does not know (a newer registry's, at
+/// the document level, in versions, their manifests and implementations, with a newer
+/// minor format), and documents without a format (an older registry's), read and
+/// resolve exactly as the documents this govstore's registry writes.
+#[test]
+fn index_documents_with_unknown_fields_or_no_format_resolve_the_same() {
+    let plain = Env::new();
+    let extended = Env::new();
+    rewrite_documents(&extended, add_unknown_fields);
+    let older = Env::new();
+    rewrite_documents(&older, |doc| {
+        assert_eq!(doc["format"], serde_json::json!(1), "the registry writes its format");
+        doc.as_object_mut().unwrap().remove("format");
+    });
+    let extended_body = Cache::new(extended.cache.path())
+        .document(
+            &RegistryClient::new(REGISTRY, None)
+                .unwrap()
+                .document_url(DOCUMENTS[0])
+                .unwrap(),
+        )
+        .unwrap()
+        .body;
+    assert!(extended_body.contains("\"hardware\"") && extended_body.contains("\"1.3\""));
+
+    // The resolver over the catalogues read from each set of documents.
+    let stack = govstore_core::stack::Stack::from_toml_str(STACK).unwrap();
+    let options = govstore_resolver::ResolveOptions::default();
+    let expected = govstore_resolver::resolve(&catalogue_of(&plain), &stack, &options).unwrap();
+    assert!(!expected.packages.is_empty());
+    for env in [&extended, &older] {
+        let catalogue = catalogue_of(env);
+        assert_eq!(
+            catalogue,
+            catalogue_of(&plain),
+            "unknown fields are dropped, the rest is the same"
+        );
+        assert_eq!(
+            govstore_resolver::resolve(&catalogue, &stack, &options).unwrap(),
+            expected
+        );
+    }
+
+    // And the command, end to end: the same output and the same lockfile.
+    for env in [&plain, &extended, &older] {
+        env.write("stack.toml", STACK);
+    }
+    let want = plain.run(&["resolve", "--offline"]);
+    assert!(want.starts_with("exit: 0"), "{want}");
+    for env in [&extended, &older] {
+        assert_eq!(env.run(&["resolve", "--offline"]), want);
+        assert_eq!(env.read("govstore.lock"), plain.read("govstore.lock"));
+    }
+}
+
+/// A newer registry's index document of a newer major format is refused with a
+/// message that says to upgrade, whatever else changed in it.
+#[test]
+fn index_document_of_a_newer_major_format_is_refused() {
+    let env = Env::new();
+    env.write("stack.toml", STACK);
+    rewrite_documents(&env, |doc| {
+        *doc = serde_json::json!({ "format": 2, "name": doc["name"].clone(), "releases": {} });
+    });
+    assert_eq!(
+        env.run(&["resolve", "--offline"]),
+        "exit: 1\n--- stdout\n--- stderr\n\
+         error: the registry's index document for spec `govstack/identity` uses format 2; this govstore understands format 1\n\
+         hint: upgrade govstore to a release that understands format 2\n"
+    );
+    assert!(!env.path().join("govstore.lock").exists());
+}
+
+/// A lockfile of a newer major format is refused by every command that reads it.
+#[test]
+fn lockfile_of_a_newer_major_format_is_refused() {
+    let env = Env::new();
+    env.write("stack.toml", STACK);
+    old_lock(&env);
+    let newer = env.read("govstore.lock").replace("version = 1\n", "version = 2\n");
+    env.write("govstore.lock", &newer);
+    let refused = "exit: 1\n--- stdout\n--- stderr\n\
+         error: `govstore.lock` uses format 2; this govstore understands format 1\n\
+         hint: upgrade govstore to a release that understands format 2\n";
+    for command in ["resolve", "outdated", "update"] {
+        assert_eq!(env.run(&[command, "--offline"]), refused, "{command}");
+    }
+    assert_eq!(env.read("govstore.lock"), newer, "left as it is");
 }

@@ -16,9 +16,10 @@
 use std::collections::BTreeSet;
 
 use futures_util::StreamExt;
-use govstore_core::index::{Catalogue, PackageIndex, SpecIndex};
+use govstore_core::index::{Catalogue, IndexDocumentError, PackageIndex, SpecIndex};
 use govstore_core::package::{PackageName, SpecId};
 use govstore_core::stack::{Lockfile, Stack};
+use govstore_core::wire::FormatError;
 use serde::de::DeserializeOwned;
 
 use crate::cache::{Cache, CacheError, CachedDocument};
@@ -35,6 +36,10 @@ pub enum IndexError {
     NotCached { what: String, url: String },
     #[error("the registry sent an invalid index document for {what}: {message}")]
     Invalid { what: String, message: String },
+    /// A document in a format this govstore does not read (a newer registry); the
+    /// error's subject names the document, and [`FormatError::hint`] says to upgrade.
+    #[error(transparent)]
+    Format(FormatError),
 }
 
 /// Something to start a walk of the index from.
@@ -184,10 +189,7 @@ impl IndexClient {
                         message: "not UTF-8".into(),
                     })?;
                     // Parse before caching, so the cache only holds documents that parse.
-                    serde_json::from_str::<T>(&body).map_err(|e| IndexError::Invalid {
-                        what: what.to_owned(),
-                        message: e.to_string(),
-                    })?;
+                    parse::<T>(&body, what)?;
                     self.cache.put_document(&CachedDocument {
                         url: url.clone(),
                         etag,
@@ -208,11 +210,7 @@ impl IndexClient {
                 Err(e) => return Err(e.into()),
             }
         };
-        let doc = serde_json::from_str(&body).map_err(|e| IndexError::Invalid {
-            what: what.to_owned(),
-            message: e.to_string(),
-        })?;
-        Ok(Some((doc, source)))
+        Ok(Some((parse(&body, what)?, source)))
     }
 
     /// Fetches the documents reachable from `roots` (see the module documentation),
@@ -293,6 +291,20 @@ impl IndexClient {
         };
         Ok((root, fetched))
     }
+}
+
+/// An index document's JSON, its format checked first
+/// ([`govstore_core::index::from_json`]).
+fn parse<T: DeserializeOwned>(body: &str, what: &str) -> Result<T, IndexError> {
+    govstore_core::index::from_json(body).map_err(|e| match e {
+        IndexDocumentError::Format(e) => {
+            IndexError::Format(e.with_subject(format!("the registry's index document for {what}")))
+        }
+        IndexDocumentError::Invalid(e) => IndexError::Invalid {
+            what: what.to_owned(),
+            message: e.to_string(),
+        },
+    })
 }
 
 /// Whether a request for `doc` carried its ETag (so a `304` may refer to it).

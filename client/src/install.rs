@@ -3,7 +3,8 @@
 //! 1. If `DIR/.govstore-receipt.json` records the same lockfile ([`lock_hash`]) and every
 //!    package directory it lists is there, nothing is done ([`InstallReport::up_to_date`]).
 //!    Otherwise packages the receipt shows installed at their locked digest are left
-//!    alone, and the rest are (re)installed.
+//!    alone, and the rest are (re)installed. A receipt of a newer format (a newer
+//!    govstore installed into DIR) stops the install here ([`InstallError::Format`]).
 //! 2. The signing keys of the namespaces involved are read (online: from the registry,
 //!    revocations included; offline: the cached keys the lockfile names).
 //! 3. For each package to (re)install, `jobs` at a time: the manifest by the digest the
@@ -36,7 +37,7 @@ use serde::Serialize;
 
 pub use self::extract::ExtractError;
 use self::fetch::{Checked, Origin};
-pub use self::receipt::{InstalledPackage, RECEIPT_FILE, Receipt};
+pub use self::receipt::{InstalledPackage, RECEIPT_FILE, RECEIPT_FORMAT, Receipt};
 use crate::cache::{Cache, CacheError};
 use crate::progress::Progress;
 use crate::registry::RegistryClient;
@@ -78,6 +79,10 @@ pub enum InstallError {
     Target { path: PathBuf, message: String },
     #[error("another govstore install into `{0}` is running")]
     Busy(PathBuf),
+    /// The directory's receipt is in a format this govstore does not read (a newer
+    /// govstore installed into it).
+    #[error(transparent)]
+    Format(#[from] govstore_core::wire::FormatError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -138,16 +143,11 @@ pub async fn install(
     let jobs = options.jobs.max(1);
     let origin = registry.map_or(Origin::Offline, Origin::Online);
     let target = commit::Target::open(&options.into)?;
-    let previous = Receipt::read(&target.dir);
+    let previous = Receipt::read(&target.dir)?;
     let mut report = InstallReport {
         up_to_date: false,
         into: target.dir.clone(),
-        receipt: Receipt {
-            receipt_version: 1,
-            lock_hash: lock_hash.clone(),
-            installed_at: String::new(),
-            packages: Vec::new(),
-        },
+        receipt: Receipt::new(lock_hash.clone(), String::new(), Vec::new()),
         installed: Vec::new(),
         unchanged: Vec::new(),
         removed: Vec::new(),
@@ -284,12 +284,7 @@ pub async fn install(
         });
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    report.receipt = Receipt {
-        receipt_version: 1,
-        lock_hash: lock_hash.clone(),
-        installed_at,
-        packages: entries,
-    };
+    report.receipt = Receipt::new(lock_hash.clone(), installed_at, entries);
     let remove: Vec<String> = previous
         .iter()
         .flat_map(|r| r.packages.iter())

@@ -249,10 +249,10 @@ fn publish(
         sig_digest.to_string(),
     );
     let key_id = key.public_key().key_id();
-    let entry = m.packages.entry(name.to_owned()).or_insert_with(|| PackageIndex {
-        name: name.parse().unwrap(),
-        versions: Vec::new(),
-    });
+    let entry = m
+        .packages
+        .entry(name.to_owned())
+        .or_insert_with(|| PackageIndex::new(name.parse().unwrap(), Vec::new()));
     entry.versions.push(IndexVersion {
         version: manifest.package.version.clone(),
         digest: digest.clone(),
@@ -263,10 +263,10 @@ fn publish(
     });
     entry.versions.sort_by(|a, b| a.version.cmp(&b.version));
     for i in &manifest.implements {
-        let spec = m.specs.entry(i.spec.to_string()).or_insert_with(|| SpecIndex {
-            spec: i.spec.clone(),
-            implementations: Vec::new(),
-        });
+        let spec = m
+            .specs
+            .entry(i.spec.to_string())
+            .or_insert_with(|| SpecIndex::new(i.spec.clone(), Vec::new()));
         spec.implementations.push(govstore_core::index::Implementation {
             package: manifest.package.name.clone(),
             version: manifest.package.version.clone(),

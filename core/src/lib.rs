@@ -7,6 +7,7 @@
 pub mod artifact;
 pub mod country_names;
 pub mod digest;
+pub mod event;
 pub mod index;
 pub mod manifest;
 pub mod oci;
@@ -17,6 +18,7 @@ pub mod spec;
 pub mod stack;
 pub mod tarball;
 pub mod time;
+pub mod wire;
 
 pub use digest::{Digest, DigestError};
 pub use reference::{NameError, Reference, RepoName, Tag};

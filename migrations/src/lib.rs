@@ -9,6 +9,9 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_oci_registry;
 mod m20261121_000002_accounts_and_packages;
 mod m20261121_000003_catalogue;
+mod m20261207_000001_events;
+mod m20261207_000002_upload_parts;
+mod m20261207_000003_attestations;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -19,6 +22,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_oci_registry::Migration),
             Box::new(m20261121_000002_accounts_and_packages::Migration),
             Box::new(m20261121_000003_catalogue::Migration),
+            Box::new(m20261207_000001_events::Migration),
+            Box::new(m20261207_000002_upload_parts::Migration),
+            Box::new(m20261207_000003_attestations::Migration),
         ]
     }
 }

@@ -1,12 +1,16 @@
 //! govstore-server: the registry service.
 //!
-//! Layers, top to bottom (a layer calls only the ones below it):
-//! - [`oci`]: HTTP handlers of the OCI Distribution API under `/v2`.
-//! - [`search`]: the tantivy package index, derived from the database.
-//! - [`db`] (metadata through sea-orm) and [`storage`] (blob bytes on the filesystem).
+//! Layers, top to bottom (a layer calls only the ones below it; ARCHITECTURE.md):
+//! - [`api`], [`oci`], [`pages`]: HTTP handlers. They parse, authenticate, call, and
+//!   map errors to the one `ApiError` envelope.
+//! - [`service`]: the use cases (publish, yank, keys, specs, accounts), with no HTTP;
+//!   [`search`] and [`catalogue_check`]: read models derived from the database.
+//! - [`db`] (metadata through sea-orm, the event sequence) and [`storage`] (blob bytes).
 //! - `govstore_core`: validation of every name, digest and document, with no IO.
 
-pub mod admin;
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -19,6 +23,10 @@ pub mod import;
 pub mod oci;
 pub mod pages;
 pub mod search;
+pub mod service;
+/// `govstore-server admin ...`: the account and token use cases.
+pub use service::accounts as admin;
+mod service_errors;
 pub mod state;
 pub mod storage;
 

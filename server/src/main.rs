@@ -3,10 +3,12 @@
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use govstore_server::config::{Config, FileConfig, Limits, PublicUrl, default_listen};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -170,6 +172,16 @@ struct ServeArgs {
     /// Seconds an idle upload session lives before it is removed [default: 86400].
     #[arg(long, env = "GOVSTORE_UPLOAD_TTL_SECS")]
     upload_ttl_secs: Option<u64>,
+    /// At SIGTERM or Ctrl-C, seconds to let in-flight requests finish before closing
+    /// them; pending download counts are written either way. A second signal stops the
+    /// wait at once.
+    #[arg(
+        long,
+        env = "GOVSTORE_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_name = "SECS"
+    )]
+    shutdown_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -233,8 +245,9 @@ async fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(args) => {
             let demo = args.demo.then(|| args.demo_catalog.clone());
+            let drain = Duration::from_secs(args.shutdown_timeout_secs);
             match args.resolve() {
-                Ok(config) => serve(config, demo).await,
+                Ok(config) => serve(config, demo, drain).await,
                 Err(e) => Err(e),
             }
         }
@@ -332,7 +345,9 @@ async fn admin(args: AdminArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
+/// Serve until SIGTERM or Ctrl-C, then shut down gracefully: stop accepting, let
+/// in-flight requests finish for up to `drain`, then write pending download counts.
+async fn serve(config: Config, demo: Option<PathBuf>, drain: Duration) -> anyhow::Result<()> {
     let listen = config.listen;
     if config.insecure_anonymous_push {
         tracing::warn!("--insecure-anonymous-push is on: anyone who can reach {listen} can push");
@@ -355,11 +370,22 @@ async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!("govstore-server listening on http://{addr}");
-    let server = tokio::spawn(
+    let stop = CancellationToken::new();
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let signal = shutdown_signal().await;
+            tracing::info!(
+                signal,
+                timeout_secs = drain.as_secs(),
+                "shutting down: no new connections; waiting for in-flight requests"
+            );
+            stop.cancel();
+        }
+    });
+    let mut server = tokio::spawn(
         axum::serve(listener, govstore_server::app::router(state.clone()))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stop.clone().cancelled_owned())
             .into_future(),
     );
     if let Some(catalogue) = demo {
@@ -383,11 +409,53 @@ async fn serve(config: Config, demo: Option<PathBuf>) -> anyhow::Result<()> {
             state.config.data_dir.join("demo-keys").display()
         );
     }
-    let served = server.await.context("server task");
+    let served = tokio::select! {
+        served = &mut server => served,
+        () = drain_expired(&stop, drain) => {
+            tracing::warn!("in-flight requests did not finish in time; closing them");
+            server.abort();
+            Ok(Ok(()))
+        }
+    };
     // Downloads counted since the last periodic write, once requests have drained.
-    if let Err(e) = state.downloads.flush(&state.db.write).await {
-        tracing::warn!(error = %e, "could not write download counts at shutdown");
+    match state.downloads.flush(&state.db.write).await {
+        Ok(_) => tracing::info!("pending download counts written"),
+        Err(e) => tracing::warn!(error = %e, "could not write download counts at shutdown"),
     }
-    served??;
+    served.context("server task")??;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves with the signal's name at the first SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the server gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// Resolves `drain` after shutdown began, or at a second signal.
+async fn drain_expired(stop: &CancellationToken, drain: Duration) {
+    stop.cancelled().await;
+    tokio::select! {
+        () = tokio::time::sleep(drain) => {}
+        signal = shutdown_signal() => tracing::warn!(signal, "second signal: not waiting any longer"),
+    }
 }

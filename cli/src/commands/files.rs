@@ -78,6 +78,10 @@ pub fn read_stack(path: &Path) -> anyhow::Result<Stack> {
 pub fn read_lockfile(path: &Path) -> anyhow::Result<Lockfile> {
     let text = read(path, "lockfile", "write one with `govstore resolve --stack stack.toml`")?;
     Lockfile::from_toml_str(&text).map_err(|e| match &e {
+        LockfileError::Format(f) => {
+            let f = f.clone().with_subject(format!("`{}`", path.display()));
+            fail(Diagnostic::new(f.to_string()).hint(f.hint()))
+        }
         LockfileError::Syntax {
             format,
             message,

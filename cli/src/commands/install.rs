@@ -186,6 +186,7 @@ fn explain(e: InstallError, args: &InstallArgs, cache: &Cache, url: &str) -> any
             "{untouched}; install once with network access to fill the cache at {}",
             cache.root().display()
         ))),
+        InstallError::Format(e) => fail(Diagnostic::new(e.to_string()).hint(format!("{untouched}; {}", e.hint()))),
         e @ InstallError::Busy(_) => fail(Diagnostic::new(e.to_string()).hint("wait for it to finish, then run the command again")),
         e @ InstallError::Target { .. } => fail(Diagnostic::new(e.to_string()).hint(untouched)),
         e => fail(Diagnostic::new(e.to_string()).hint(format!("run the command again to complete the install into {}", args.into.display()))),

@@ -92,6 +92,7 @@ fn walk(
     let index = IndexClient::new(client.clone(), cache.clone(), flags.offline);
     block_on(index.prefetch_stack(stack, lock, usize::from(flags.jobs)))?.map_err(|e| match e {
         IndexError::Client(c) => client_error(&c, &url),
+        IndexError::Format(e) => fail(Diagnostic::new(e.to_string()).hint(e.hint())),
         e @ IndexError::NotCached { .. } => fail(Diagnostic::new(e.to_string()).hint(format!(
             "run the command once without --offline to fill the cache at {}",
             cache.root().display()

@@ -155,7 +155,7 @@ pub(super) fn commit(
         return Err(target_err(&dir.join(RECEIPT_FILE), "it is not a file"));
     }
     let receipt_tmp = staging.join("receipt.json");
-    let bytes = serde_json::to_vec_pretty(receipt).map_err(|e| InstallError::Internal(e.to_string()))?;
+    let bytes = receipt.to_json().map_err(|e| InstallError::Internal(e.to_string()))?;
     write_synced(&receipt_tmp, &bytes).map_err(io_target(&receipt_tmp))?;
     let old = staging.join("old");
     fs::create_dir(&old).map_err(io_target(&old))?;

@@ -2,22 +2,37 @@
 //! installed (its SHA-256), when, and each package with its digests and signer. It is
 //! written last, by rename, so it only ever describes a finished install; a rerun with
 //! the same lockfile reads it and does nothing.
+//!
+//! The receipt is a versioned wire format ([`govstore_core::wire`], [`RECEIPT_FORMAT`]):
+//! `receipt_version` is its format, 1 when missing; fields this govstore does not know
+//! are ignored, and a receipt of a newer major format (a newer govstore installed into
+//! the directory) is refused, so that an older govstore never overwrites what it
+//! cannot read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use govstore_core::Digest;
 use govstore_core::package::PackageName;
+use govstore_core::wire::{FormatError, FormatVersion, WireFormat};
 use serde::{Deserialize, Serialize};
 
 /// The receipt's file name inside the install directory.
 pub const RECEIPT_FILE: &str = ".govstore-receipt.json";
 
+/// The receipt's format: `receipt_version`.
+pub const RECEIPT_FORMAT: WireFormat = WireFormat {
+    document: "the install receipt",
+    field: "receipt_version",
+    current: FormatVersion::V1,
+    oldest: 1,
+};
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Receipt {
-    /// Format version of this file.
-    pub receipt_version: u32,
+    /// The format of this file ([`RECEIPT_FORMAT`]); 1 when missing.
+    #[serde(default)]
+    pub receipt_version: FormatVersion,
     /// `sha256:` of the lockfile's canonical text (so reformatting it changes nothing).
     pub lock_hash: Digest,
     /// When the install finished, RFC 3339 UTC.
@@ -26,7 +41,6 @@ pub struct Receipt {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct InstalledPackage {
     pub name: PackageName,
     pub version: semver::Version,
@@ -42,14 +56,44 @@ pub struct InstalledPackage {
 
 impl Receipt {
     /// The receipt in `dir`, if there is a readable one that is a regular file (a
-    /// symbolic link is never followed).
-    pub fn read(dir: &Path) -> Option<Self> {
+    /// symbolic link is never followed); `None` for none or an unreadable one, which
+    /// the next install replaces. A receipt of a newer major format is an error, naming
+    /// the file: a newer govstore installed into `dir`.
+    pub fn read(dir: &Path) -> Result<Option<Self>, FormatError> {
         let path = dir.join(RECEIPT_FILE);
-        let meta = std::fs::symlink_metadata(&path).ok()?;
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            return Ok(None);
+        };
         if !meta.file_type().is_file() {
-            return None;
+            return Ok(None);
         }
-        serde_json::from_slice(&std::fs::read(&path).ok()?).ok()
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        Self::from_json(&text).map_err(|e| e.with_subject(format!("the install receipt `{}`", path.display())))
+    }
+
+    /// Parses a receipt: its format first, then the rest, ignoring fields it does not
+    /// know. `Ok(None)` when it is not a receipt.
+    pub fn from_json(text: &str) -> Result<Option<Self>, FormatError> {
+        RECEIPT_FORMAT.check_json(text)?;
+        Ok(serde_json::from_str(text).ok())
+    }
+
+    /// The receipt of an install of the lockfile `lock_hash` finished at `installed_at`,
+    /// in the current format.
+    pub fn new(lock_hash: Digest, installed_at: String, packages: Vec<InstalledPackage>) -> Self {
+        Self {
+            receipt_version: RECEIPT_FORMAT.current,
+            lock_hash,
+            installed_at,
+            packages,
+        }
+    }
+
+    /// The JSON written to [`RECEIPT_FILE`].
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec_pretty(self)
     }
 
     /// Installed packages by name.

@@ -5,6 +5,7 @@
 use crate::manifest::document::Failure;
 use crate::manifest::error::{join, syntax_message};
 use crate::manifest::{FieldError, Location};
+use crate::wire::FormatError;
 
 use super::limits::{MAX_LOCKFILE_BYTES, MAX_STACK_BYTES};
 
@@ -70,6 +71,10 @@ pub enum LockfileError {
     /// One or more fields are wrong. Never empty.
     #[error("{}", join(.0))]
     Invalid(Vec<FieldError>),
+    /// A format this govstore does not read, such as a newer govstore's; see
+    /// [`FormatError::hint`].
+    #[error(transparent)]
+    Format(#[from] FormatError),
 }
 
 impl LockfileError {

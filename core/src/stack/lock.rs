@@ -14,7 +14,10 @@
 //! source = "https://registry.example.gov"
 //! ```
 //!
-//! `version` is the lockfile format (only `1` exists). `stack` is
+//! `version` is the lockfile's format ([`LOCKFILE_FORMAT`], a versioned wire format as
+//! [`crate::wire`] describes): `1`, the only one so far, also when missing. A lockfile
+//! of a newer major format is refused with [`LockfileError::Format`](super::LockfileError),
+//! which says to upgrade govstore; fields this govstore does not know are ignored. `stack` is
 //! [`Stack::digest`](super::Stack::digest) of the profile: a tool can tell that the
 //! profile changed since the lock was written. Packages are sorted by name and each name
 //! appears once. Only packages to install are listed; systems the stack already runs
@@ -32,16 +35,25 @@ use crate::digest::Digest;
 use crate::manifest::values::semver_de;
 use crate::manifest::{FieldError, FieldPath, Url};
 use crate::package::PackageName;
+use crate::wire::{FormatVersion, WireFormat};
 
-/// The lockfile format this code reads and writes.
+/// The (major) lockfile format this code writes, and the newest it reads.
 pub const LOCKFILE_VERSION: u32 = 1;
+
+/// The lockfile's format: the top-level `version`.
+pub const LOCKFILE_FORMAT: WireFormat = WireFormat {
+    document: "the lockfile",
+    field: "version",
+    current: FormatVersion::major(LOCKFILE_VERSION),
+    oldest: 1,
+};
 
 /// A whole `govstore.lock`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Lockfile {
-    /// The format version, [`LOCKFILE_VERSION`].
-    pub version: u32,
+    /// The format version ([`LOCKFILE_FORMAT`]); 1 when missing.
+    #[serde(default)]
+    pub version: FormatVersion,
     /// The digest of the canonical stack profile the set was resolved for.
     pub stack: Digest,
     /// The packages, sorted by name.
@@ -51,7 +63,6 @@ pub struct Lockfile {
 
 /// One `[[package]]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LockedPackage {
     pub name: PackageName,
     #[serde(deserialize_with = "semver_de::version")]
@@ -70,13 +81,14 @@ impl Lockfile {
     pub fn new(stack: Digest, mut packages: Vec<LockedPackage>) -> Self {
         packages.sort_by(|a, b| a.name.cmp(&b.name));
         Self {
-            version: LOCKFILE_VERSION,
+            version: LOCKFILE_FORMAT.current,
             stack,
             packages,
         }
     }
 
-    /// Parses and validates a `govstore.lock`.
+    /// Parses and validates a `govstore.lock`: its format first (a newer major is
+    /// [`LockfileError::Format`]), then the rest, ignoring fields it does not know.
     pub fn from_toml_str(text: &str) -> Result<Self, LockfileError> {
         parse::lockfile_from_toml(text)
     }
@@ -98,17 +110,11 @@ impl Lockfile {
 pub(crate) fn validate_lockfile(lock: &Lockfile) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let root = FieldPath::root();
-    if lock.version != LOCKFILE_VERSION {
-        errors.push(
-            FieldError::new(
-                root.key("version"),
-                format!(
-                    "lockfile format {} is not supported; this govstore reads format {LOCKFILE_VERSION}",
-                    lock.version
-                ),
-            )
-            .with_hint("resolve again to write a lockfile this govstore understands"),
-        );
+    // Parsing checked the format before the rest ([`LOCKFILE_FORMAT`]); this catches a
+    // lockfile built in code.
+    if let Err(e) = LOCKFILE_FORMAT.check(lock.version) {
+        let hint = e.hint();
+        errors.push(FieldError::new(root.key("version"), e.to_string()).with_hint(hint));
     }
     if lock.packages.len() > MAX_LOCKED_PACKAGES {
         errors.push(FieldError::new(
@@ -203,21 +209,71 @@ mod tests {
     }
 
     #[test]
-    fn refuses_other_formats_and_duplicates() {
+    fn refuses_duplicates() {
         let mut lock = sample();
-        lock.version = 2;
         lock.packages[1].name = lock.packages[0].name.clone();
         let text = lock.to_toml_string();
         let err = Lockfile::from_toml_str(&text).unwrap_err();
         let messages: Vec<String> = err.field_errors().iter().map(ToString::to_string).collect();
-        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert_eq!(messages.len(), 1, "{messages:?}");
         assert!(
-            messages[0].starts_with("version: lockfile format 2 is not supported"),
+            messages[0].starts_with("package[1].name: mosip/esignet is locked twice"),
             "{messages:?}"
         );
-        assert!(
-            messages[1].starts_with("package[1].name: mosip/esignet is locked twice"),
-            "{messages:?}"
+    }
+
+    /// The writer writes the format, first, as the integer older readers expect.
+    #[test]
+    fn writes_its_format() {
+        let text = sample().to_toml_string();
+        let body: Vec<&str> = text.lines().skip(1).collect();
+        assert_eq!(body[0], "version = 1", "{text}");
+        assert_eq!(sample().version, LOCKFILE_FORMAT.current);
+    }
+
+    /// A newer major is refused for its format, before anything else is looked at
+    /// (here the packages are in a shape this govstore cannot read).
+    #[test]
+    fn refuses_a_newer_major_format() {
+        let text = "version = 2\nstack = \"sha256:00\"\n[package.\"mosip/esignet\"]\nversion = { exact = \"1.8.0\" }\n";
+        let err = Lockfile::from_toml_str(text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the lockfile uses format 2; this govstore understands format 1"
         );
+        let LockfileError::Format(format) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(format.hint(), "upgrade govstore to a release that understands format 2");
+        let err = Lockfile::from_toml_str(
+            &sample()
+                .to_toml_string()
+                .replace("version = 1\n", "version = \"3.1\"\n"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the lockfile uses format 3.1; this govstore understands format 1"
+        );
+        assert!(matches!(
+            Lockfile::from_toml_str(&sample().to_toml_string().replace("version = 1\n", "version = 0\n")),
+            Err(LockfileError::Format(_))
+        ));
+    }
+
+    /// A lockfile written before the format was versioned may lack it; a newer minor and
+    /// fields this govstore does not know (top level and in packages) are ignored.
+    #[test]
+    fn reads_missing_format_as_1_and_ignores_unknown_fields() {
+        let text = sample().to_toml_string();
+        let without = text.replace("version = 1\n", "");
+        assert!(!without.contains("version = 1\n"));
+        assert_eq!(Lockfile::from_toml_str(&without).unwrap(), sample());
+        let extended = text
+            .replace("version = 1\n", "version = \"1.4\"\nresolved_by = \"govstore 9.0\"\n")
+            .replace("[[package]]\n", "[[package]]\nintegrity = { sbom = \"sha256:ff\" }\n");
+        let back = Lockfile::from_toml_str(&extended).unwrap_or_else(|e| panic!("{e}\n{extended}"));
+        assert_eq!(back.version, crate::wire::FormatVersion::new(1, 4));
+        assert_eq!(back.packages, sample().packages);
     }
 }

@@ -79,7 +79,7 @@ mod validate;
 mod values;
 
 pub use error::{LockfileError, StackError};
-pub use lock::{LOCKFILE_VERSION, LockedPackage, Lockfile};
+pub use lock::{LOCKFILE_FORMAT, LOCKFILE_VERSION, LockedPackage, Lockfile};
 pub use model::{
     ExistingImplementation, ExistingSystem, Infrastructure, MinimumCompliance, Orchestrator, Policy, Stack, StackInfo,
     Wants,

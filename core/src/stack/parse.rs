@@ -4,7 +4,7 @@
 
 use super::error::{LockfileError, StackError};
 use super::limits::{MAX_LOCKFILE_BYTES, MAX_STACK_BYTES};
-use super::lock::{Lockfile, validate_lockfile};
+use super::lock::{LOCKFILE_FORMAT, Lockfile, validate_lockfile};
 use super::model::Stack;
 use super::validate::validate;
 use crate::manifest::document::{self, Rules};
@@ -41,7 +41,12 @@ pub(crate) fn stack_from_toml(text: &str) -> Result<Stack, StackError> {
     document::from_toml(text, &STACK_RULES).map_err(StackError::from)
 }
 
+/// The format first, so that a newer govstore's lockfile is refused for its format
+/// whatever else changed in it.
 pub(crate) fn lockfile_from_toml(text: &str) -> Result<Lockfile, LockfileError> {
+    if text.len() <= MAX_LOCKFILE_BYTES {
+        LOCKFILE_FORMAT.check_toml(text)?;
+    }
     document::from_toml(text, &LOCK_RULES).map_err(LockfileError::from)
 }
 

@@ -1,11 +1,12 @@
 //! `GET /api/v1/audit`: the audit log, newest first, for admins.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::Query;
 use super::rfc3339;
 use crate::auth::{require_admin, require_principal};
 use crate::db;

@@ -13,8 +13,13 @@
 //! Both answer with a strong `ETag` (the quoted SHA-256 of the body) and
 //! `Cache-Control: public, max-age=60, must-revalidate`; a matching `If-None-Match`
 //! gets `304 Not Modified` with no body. Unknown names get 404 in the error envelope.
+//! Each document carries its format (`"format": 1`, [`govstore_core::index::INDEX_FORMAT`]),
+//! which a registry raises only for a change that older clients must not ignore
+//! (see [`govstore_core::wire`]).
+//!
+//! [`api_version_header`] adds `govstore-api-version: 1` to every `/api/v1` answer.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use govstore_core::Digest;
@@ -23,12 +28,28 @@ use govstore_core::manifest::Manifest;
 use govstore_core::package::{PackageName, SpecId};
 use serde::Serialize;
 
+use super::extract::Path;
 use crate::db::{self, entities::package_versions};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// How long a client may use a document without asking again.
 pub const CACHE_CONTROL: &str = "public, max-age=60, must-revalidate";
+
+/// The header naming the version of the `/api/v1` JSON answers: its major, raised only
+/// for a change that clients must not ignore (new fields are no such change; clients
+/// ignore fields they do not know).
+pub const API_VERSION_HEADER: &str = "govstore-api-version";
+/// The `/api/v1` JSON's version.
+pub const API_VERSION: &str = "1";
+
+/// Adds [`API_VERSION_HEADER`] to a response; the `/api/v1` router's layer
+/// (`axum::middleware::map_response`).
+pub async fn api_version_header(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION));
+    res
+}
 
 pub async fn package(
     State(st): State<AppState>,
@@ -47,7 +68,7 @@ pub async fn package(
         .map(|v| index_version(&name, v))
         .collect::<ApiResult<Vec<_>>>()?;
     versions.sort_by(|a, b| a.version.cmp(&b.version));
-    cacheable(&headers, &PackageIndex { name, versions })
+    cacheable(&headers, &PackageIndex::new(name, versions))
 }
 
 pub async fn spec(
@@ -75,7 +96,7 @@ pub async fn spec(
     }
     implementations
         .sort_by(|a, b| (&a.package, &a.version, &a.spec_version).cmp(&(&b.package, &b.version, &b.spec_version)));
-    cacheable(&headers, &SpecIndex { spec, implementations })
+    cacheable(&headers, &SpecIndex::new(spec, implementations))
 }
 
 fn stored_manifest(name: &PackageName, v: &package_versions::Model) -> ApiResult<Manifest> {
@@ -115,8 +136,18 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn api_version_header_is_added() {
+        let res = api_version_header(StatusCode::OK.into_response()).await;
+        assert_eq!(res.headers().get("govstore-api-version").unwrap(), "1");
+        // The layer as the `/api/v1` router takes it.
+        let _: axum::Router<AppState> =
+            super::super::router().layer(axum::middleware::map_response(api_version_header));
+    }
 
     #[test]
     fn if_none_match_lists_and_weak_tags() {

@@ -1,9 +1,13 @@
 //! The JSON API under `/api/v1`: accounts (`me`), signing keys, publishing, package
 //! and version information, yanking, the sparse index, specs, search, the audit log, and the OpenAPI
-//! document describing all of it. Errors use the same envelope as `/v2`.
+//! document describing all of it. Errors use the same envelope as `/v2`, rejections
+//! too: handlers take `Query` and `Path` from [`extract`], never axum's (which answer in
+//! plain text), and a wrong method answers 405 `UNSUPPORTED`.
 
 mod audit;
 mod body;
+pub(crate) mod extract;
+mod events;
 mod index;
 mod keys;
 mod me;
@@ -45,8 +49,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/specs", get(specs::list).post(specs::publish))
         .route("/api/v1/specs/{ns}/{name}", get(specs::get))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/events", get(events::list))
         .route("/api/v1/openapi.json", get(openapi::document))
+        // A method a route does not have: the JSON envelope, not an empty 405. Applies
+        // to the routes above, so it stays after them.
+        .method_not_allowed_fallback(extract::method_not_allowed)
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
+        // Every answer says which major version of the API it speaks; last, so that it
+        // covers everything registered above.
+        .layer(axum::middleware::map_response(index::api_version_header))
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC (`2026-11-21T18:00:00Z`).

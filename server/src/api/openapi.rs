@@ -23,6 +23,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("/api/v1/specs", "post"),
     ("/api/v1/specs/{ns}/{name}", "get"),
     ("/api/v1/audit", "get"),
+    ("/api/v1/events", "get"),
     ("/api/v1/openapi.json", "get"),
 ];
 
@@ -191,6 +192,7 @@ pub fn spec() -> Value {
             },
             "/api/v1/specs/{ns}/{name}": { "get": op("One spec document", false, vec![ns(), name()], None, ("200", ok("spec", None)), &["404"]) },
             "/api/v1/audit": { "get": op("The audit log, newest first (admins)", true, vec![query("limit", "1 to 1000", "integer"), query("before", "event id to page from", "integer")], None, ("200", ok("events", None)), &["401", "403"]) },
+            "/api/v1/events": { "get": op("The event sequence, oldest first: every publish, yank, unyank, key and spec change, numbered gap-free in commit order (format 1; follow with `after`)", false, vec![query("after", "return events numbered above this (default 0)", "integer"), query("limit", "1 to 1000 (default 100)", "integer")], None, ("200", ok("events", None)), &["400"]) },
             "/api/v1/openapi.json": { "get": op("This document", false, vec![], None, ("200", ok("OpenAPI 3.1", None)), &[]) },
         },
         "components": {
@@ -222,12 +224,12 @@ pub fn spec() -> Value {
                     "owners": { "type": "array", "description": "members of the organisation that owns the namespace", "items": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["owner", "publisher"] } } } },
                     "license": { "type": "string" }, "latest": { "type": ["string", "null"] }, "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } } } },
                 "SearchResults": search_results(),
-                "PackageIndex": { "type": "object", "required": ["name", "versions"], "properties": { "name": { "type": "string" },
+                "PackageIndex": { "type": "object", "required": ["name", "versions"], "properties": { "format": { "type": ["integer", "string"], "description": "format version (1); readers refuse a newer major" }, "name": { "type": "string" },
                     "versions": { "type": "array", "description": "oldest first by SemVer precedence", "items": { "type": "object", "required": ["version", "digest", "yanked", "key_ids", "manifest"], "properties": {
                         "version": { "type": "string" }, "digest": { "type": "string" }, "yanked": { "type": "boolean" }, "yank_reason": { "type": "string" },
                         "key_ids": { "type": "array", "items": { "type": "string" }, "description": "keys whose signatures the registry verified at publish" },
                         "manifest": { "type": "object", "description": "govstore.toml as canonical JSON" } } } } } },
-                "SpecIndex": { "type": "object", "required": ["spec", "implementations"], "properties": { "spec": { "type": "string" },
+                "SpecIndex": { "type": "object", "required": ["spec", "implementations"], "properties": { "format": { "type": ["integer", "string"], "description": "format version (1); readers refuse a newer major" }, "spec": { "type": "string" },
                     "implementations": { "type": "array", "items": { "type": "object", "required": ["package", "version", "spec_version"], "properties": {
                         "package": { "type": "string" }, "version": { "type": "string" }, "spec_version": { "type": "string" } } } } } },
                 "PublishSpec": { "type": "object", "required": ["toml"], "additionalProperties": false, "properties": { "toml": { "type": "string", "description": "the spec file's TOML text" } } },

@@ -2,17 +2,19 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use govstore_core::scope::Action;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use govstore_core::package::PackageName;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::{Path, Query};
 use super::{body, rfc3339};
-use crate::auth::{require, require_principal};
+use crate::auth::require_principal;
 use crate::db::packages::{latest, sort_newest_first};
-use crate::db::{self, audit, entities::package_versions, entities::packages};
-use crate::error::{ApiError, ApiResult, Code};
+use crate::db::{self, entities::package_versions, entities::packages};
+use crate::error::{ApiError, ApiResult};
+use crate::service::versions;
 use crate::state::AppState;
 
 pub(crate) fn version_json(v: &package_versions::Model) -> Value {
@@ -88,72 +90,38 @@ struct Yank {
     reason: String,
 }
 
-async fn set_yank(
-    st: &AppState,
-    path: (String, String, String),
-    headers: &HeaderMap,
-    reason: Option<String>,
-) -> ApiResult<Json<Value>> {
-    let (ns, name, version) = path;
-    let p = require_principal(st, headers).await?;
-    require(st, &p, Action::Yank, &ns).await?;
-    let pkg = package(st, &ns, &name).await?;
-    let v = db::packages::version(&st.db.read, pkg.id, &version)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("`{}` has no version {version}", pkg.name)))?;
-    if v.yanked == reason.is_some() {
-        let state = if v.yanked { "already yanked" } else { "not yanked" };
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            Code::Conflict,
-            format!("{}@{version} is {state}", pkg.name),
-        ));
-    }
-    let txn = sea_orm::TransactionTrait::begin(&st.db.write).await?;
-    db::packages::set_yanked(&txn, v.id, reason.as_deref()).await?;
-    let action = if reason.is_some() {
-        "version.yank"
-    } else {
-        "version.unyank"
-    };
-    let target = format!("{}@{version}", pkg.name);
-    audit::record(
-        &txn,
-        audit::Event {
-            actor: &p.user,
-            action,
-            target: &target,
-            digest: Some(&v.manifest_digest),
-            detail: reason,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    crate::search::refresh_logged(st, &pkg.name).await;
-    let v = db::packages::version(&st.db.read, pkg.id, &version)
-        .await?
-        .ok_or_else(|| ApiError::internal("version vanished"))?;
-    Ok(Json(version_json(&v)))
+/// The package and version a yank path names; a version that is not SemVer names
+/// nothing that could be published.
+fn target(ns: &str, name: &str, version: &str) -> ApiResult<(PackageName, semver::Version)> {
+    let package: PackageName = format!("{ns}/{name}")
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no package `{ns}/{name}`")))?;
+    let v = version
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("`{package}` has no version {version}")))?;
+    Ok((package, v))
 }
 
 pub async fn yank(
     State(st): State<AppState>,
-    Path(path): Path<(String, String, String)>,
+    Path((ns, name, version)): Path<(String, String, String)>,
     headers: HeaderMap,
     b: Body,
 ) -> ApiResult<Json<Value>> {
+    let p = require_principal(&st, &headers).await?;
     let req: Yank = body::json(b, 16 * 1024).await?;
-    let reason = req.reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid("a yank needs a reason of 1 to 500 characters"));
-    }
-    set_yank(&st, path, &headers, Some(reason)).await
+    let (package, version) = target(&ns, &name, &version)?;
+    let v = versions::yank(&st, &p, &package, &version, &req.reason).await?;
+    Ok(Json(version_json(&v)))
 }
 
 pub async fn unyank(
     State(st): State<AppState>,
-    Path(path): Path<(String, String, String)>,
+    Path((ns, name, version)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    set_yank(&st, path, &headers, None).await
+    let p = require_principal(&st, &headers).await?;
+    let (package, version) = target(&ns, &name, &version)?;
+    let v = versions::unyank(&st, &p, &package, &version).await?;
+    Ok(Json(version_json(&v)))
 }

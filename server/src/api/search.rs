@@ -5,10 +5,11 @@
 //! `id` of its `/listings/{id}` page and `installable: false`).
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::Query;
 use crate::error::{ApiError, ApiResult};
 use crate::search::{Request, schema::CATEGORIES};
 use crate::state::AppState;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use govstore_core::spec::Spec;
@@ -10,8 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body;
-use crate::auth::{require_principal, require_specs};
-use crate::db::{self, audit};
+use super::extract::Path;
+use crate::auth::require_principal;
+use crate::db;
+use crate::service::specs;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -31,24 +33,8 @@ fn summary(s: &Spec) -> Value {
 
 pub async fn publish(State(st): State<AppState>, headers: HeaderMap, b: Body) -> ApiResult<Response> {
     let p = require_principal(&st, &headers).await?;
-    require_specs(&p)?;
     let req: PublishSpec = body::json(b, govstore_core::spec::limits::MAX_SPEC_BYTES + 4096).await?;
-    let spec = Spec::from_toml_str(&req.toml).map_err(|e| ApiError::invalid(e.to_string()))?;
-    let txn = sea_orm::TransactionTrait::begin(&st.db.write).await?;
-    db::specs::upsert(&txn, &spec).await?;
-    let digest = spec.digest().to_string();
-    audit::record(
-        &txn,
-        audit::Event {
-            actor: &p.user,
-            action: "spec.publish",
-            target: spec.id.as_str(),
-            digest: Some(&digest),
-            detail: None,
-        },
-    )
-    .await?;
-    txn.commit().await?;
+    let spec = specs::publish(&st, &p, &req.toml).await?;
     Ok((StatusCode::CREATED, Json(summary(&spec))).into_response())
 }
 

@@ -2,23 +2,13 @@
 
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine as _;
-use govstore_core::scope::Scope;
 
 use super::token;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
-/// The user behind a request's token, with the token's scopes.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user_id: i64,
-    pub user: String,
-    pub admin: bool,
-    pub scopes: Vec<Scope>,
-    pub token_prefix: String,
-    pub expires_at: Option<i64>,
-}
+pub use crate::service::Principal;
 
 fn bad_credentials(message: &str) -> ApiError {
     ApiError::unauthorized().with_message(message)

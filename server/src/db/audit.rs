@@ -42,27 +42,3 @@ pub async fn recent(
     }
     q.order_by_desc(audit_log::Column::Id).limit(limit).all(db).await
 }
-
-/// The audit actions that change what a package's search document says.
-pub const PACKAGE_CHANGES: [&str; 3] = ["version.publish", "version.yank", "version.unyank"];
-
-/// Package changes (publish, yank, unyank) with an id above `after_id` recorded at or after
-/// `since_ms`, oldest first, at most `limit`: what a replica follows to keep its search index
-/// current with the writes of other replicas. Both bounds use indexed or cheap columns: the id
-/// range is the primary key; `at` only trims it.
-pub async fn package_changes_since(
-    db: &impl ConnectionTrait,
-    after_id: i64,
-    since_ms: i64,
-    limit: u64,
-) -> Result<Vec<audit_log::Model>, DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    AuditLog::find()
-        .filter(audit_log::Column::Id.gt(after_id))
-        .filter(audit_log::Column::At.gte(since_ms))
-        .filter(audit_log::Column::Action.is_in(PACKAGE_CHANGES))
-        .order_by_asc(audit_log::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
-}

@@ -52,12 +52,15 @@ pub async fn insert(
         .ok_or_else(|| DbErr::RecordNotFound("signing key vanished after insert".into()))
 }
 
-pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<(), DbErr> {
-    SigningKeys::update_many()
+/// Revoke a key with a reason; `false` if it was revoked already (decided by the
+/// update, so concurrent revocations record one).
+pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<bool, DbErr> {
+    let res = SigningKeys::update_many()
         .col_expr(signing_keys::Column::RevokedAt, crate::now_ms().into())
         .col_expr(signing_keys::Column::RevokeReason, reason.into())
         .filter(signing_keys::Column::Id.eq(id))
+        .filter(signing_keys::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected > 0)
 }

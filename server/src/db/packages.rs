@@ -84,14 +84,17 @@ pub async fn version(
         .await
 }
 
-pub async fn set_yanked(db: &impl ConnectionTrait, id: i64, reason: Option<&str>) -> Result<(), DbErr> {
-    Versions::update_many()
+/// Yank (with a reason) or unyank a version; `false` if it already was in that state,
+/// decided by the update itself so that concurrent yanks change it once.
+pub async fn set_yanked(db: &impl ConnectionTrait, id: i64, reason: Option<&str>) -> Result<bool, DbErr> {
+    let res = Versions::update_many()
         .col_expr(package_versions::Column::Yanked, reason.is_some().into())
         .col_expr(package_versions::Column::YankReason, reason.map(str::to_owned).into())
         .filter(package_versions::Column::Id.eq(id))
+        .filter(package_versions::Column::Yanked.eq(reason.is_none()))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected > 0)
 }
 
 /// Packages whose name or description contains `term` (case-insensitive), up to `limit`.

@@ -1,7 +1,11 @@
-//! Upload session records.
+//! Upload session records and their parts (see `storage::uploads` for the design).
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 
+use super::entities::upload_parts::{self, Entity as UploadParts};
 use super::entities::uploads::{self, Entity as Uploads};
 
 pub async fn create(db: &impl ConnectionTrait, id: &str, repository_id: i64) -> Result<(), DbErr> {
@@ -22,23 +26,67 @@ pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<uploads:
     Uploads::find_by_id(id.to_owned()).one(db).await
 }
 
+/// The session's parts, in order.
+pub async fn parts(db: &impl ConnectionTrait, id: &str) -> Result<Vec<upload_parts::Model>, DbErr> {
+    UploadParts::find()
+        .filter(upload_parts::Column::UploadId.eq(id))
+        .order_by_asc(upload_parts::Column::PartIndex)
+        .all(db)
+        .await
+}
+
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     Uploads::find().count(db).await
 }
 
-pub async fn set_received(db: &impl ConnectionTrait, id: &str, received: u64) -> Result<(), DbErr> {
-    Uploads::update_many()
-        .col_expr(uploads::Column::Received, (received as i64).into())
-        .col_expr(uploads::Column::UpdatedAt, crate::now_ms().into())
+/// Record part `index` (`length` bytes in the object `object_key`) at `offset`, if the
+/// session still has exactly `offset` bytes: a compare-and-set on `received` and the part
+/// row, in one transaction. Returns false (and changes nothing) if the session is gone or
+/// another request appended first.
+pub async fn add_part(
+    db: &DatabaseConnection,
+    id: &str,
+    index: i32,
+    offset: u64,
+    length: u64,
+    object_key: &str,
+) -> Result<bool, DbErr> {
+    let now = crate::now_ms();
+    let txn = db.begin().await?;
+    let moved = Uploads::update_many()
+        .col_expr(uploads::Column::Received, ((offset + length) as i64).into())
+        .col_expr(uploads::Column::UpdatedAt, now.into())
         .filter(uploads::Column::Id.eq(id))
-        .exec(db)
+        .filter(uploads::Column::Received.eq(offset as i64))
+        .exec(&txn)
         .await?;
-    Ok(())
+    if moved.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    UploadParts::insert(upload_parts::ActiveModel {
+        upload_id: Set(id.to_owned()),
+        part_index: Set(index),
+        object_key: Set(object_key.to_owned()),
+        byte_offset: Set(offset as i64),
+        length: Set(length as i64),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
-pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), DbErr> {
-    Uploads::delete_by_id(id.to_owned()).exec(db).await?;
-    Ok(())
+/// Remove a session and its part rows.
+pub async fn delete(db: &DatabaseConnection, id: &str) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    UploadParts::delete_many()
+        .filter(upload_parts::Column::UploadId.eq(id))
+        .exec(&txn)
+        .await?;
+    Uploads::delete_by_id(id.to_owned()).exec(&txn).await?;
+    txn.commit().await
 }
 
 /// Ids of sessions idle since before `cutoff_ms`.

@@ -9,6 +9,7 @@
 use axum::http::{HeaderMap, StatusCode};
 use govstore_core::RepoName;
 use govstore_core::scope::Action;
+use sea_orm::ConnectionTrait;
 
 use crate::auth::{authenticate, require};
 use crate::db;
@@ -26,9 +27,19 @@ pub async fn require_push(st: &AppState, headers: &HeaderMap, repo: &RepoName) -
     require(st, &p, Action::Publish, namespace).await.map(|_| ())
 }
 
-/// Refuse manifest writes and deletes in a repository of govstore packages.
+/// Refuse manifest writes and deletes in a repository of govstore packages. A cheap
+/// early answer before the body is read; the write itself checks again with
+/// `require_not_package_locked`, as a publish may commit in between.
 pub async fn require_not_package(st: &AppState, repo: &RepoName) -> ApiResult<()> {
-    if db::packages::find(&st.db.read, repo.as_str()).await?.is_some() {
+    require_not_package_locked(&st.db.read, repo).await
+}
+
+/// The check that decides: run inside the write's transaction, after
+/// `db::repositories::lock_for_write` (or `lock_existing`), the lock the publish
+/// transaction also takes, so a publish either committed before (and is seen here) or
+/// waits until this write is done (and then sets its tags over it).
+pub async fn require_not_package_locked(db: &impl ConnectionTrait, repo: &RepoName) -> ApiResult<()> {
+    if db::packages::find(db, repo.as_str()).await?.is_some() {
         return Err(package_repository(repo));
     }
     Ok(())

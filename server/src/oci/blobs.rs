@@ -16,7 +16,6 @@ use super::range::parse_range;
 use crate::db;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
-use crate::storage::egress::stream_file;
 
 pub(crate) fn parse_digest(s: &str) -> ApiResult<Digest> {
     s.parse()
@@ -36,7 +35,7 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
     if db::blobs::linked_size(&st.db.read, repo, &digest).await?.is_none() {
         return Err(ApiError::blob_unknown(&digest));
     }
-    let Some((file, len)) = st.blobs.open_blob(&digest).await? else {
+    let Some(len) = st.blobs.size(&digest).await? else {
         tracing::error!(%digest, "blob is recorded but missing from the store");
         return Err(ApiError::blob_unknown(&digest));
     };
@@ -66,7 +65,11 @@ pub async fn get(st: &AppState, name: &RepoName, digest: &str, headers: &HeaderM
     let mut res = if head {
         Body::empty().into_response()
     } else {
-        Body::from_stream(stream_file(file, start, count)).into_response()
+        let Some(stream) = st.blobs.get(&digest, start, count).await? else {
+            tracing::error!(%digest, "blob is recorded but missing from the store");
+            return Err(ApiError::blob_unknown(&digest));
+        };
+        Body::from_stream(stream).into_response()
     };
     *res.status_mut() = status;
     let h = res.headers_mut();

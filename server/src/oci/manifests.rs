@@ -10,8 +10,9 @@ use sea_orm::TransactionTrait;
 use serde_json::json;
 
 use super::blobs::repo_id;
-use super::hv;
+use super::{auth, hv};
 use crate::db;
+use crate::db::tags::Plain;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 
@@ -30,7 +31,13 @@ async fn resolve(st: &AppState, repo: i64, reference: &Reference) -> ApiResult<O
 }
 
 pub async fn get(st: &AppState, name: &RepoName, reference: &str, head: bool) -> ApiResult<Response> {
-    let reference = parse_reference(reference)?;
+    // A reference that is neither a valid tag nor a valid digest names nothing that
+    // could exist: 404, as OCI clients and the conformance suite expect (PUT says 400).
+    let Ok(reference) = reference.parse::<Reference>() else {
+        return Err(ApiError::manifest_unknown(
+            &reference.chars().take(128).collect::<String>(),
+        ));
+    };
     let repo = repo_id(st, name).await?;
     let digest = resolve(st, repo, &reference)
         .await?
@@ -142,11 +149,17 @@ pub async fn put(
         }
     }
 
+    // The repository's lock, which publish takes too, then the package check again: a
+    // publish may have committed while the body was on its way. Returning drops the
+    // transaction, which writes nothing.
     let txn = st.db.write.begin().await?;
-    let repo = db::repositories::ensure(&txn, name).await?;
+    let repo = db::repositories::lock_for_write(&txn, name).await?;
+    auth::require_not_package_locked(&txn, name).await?;
     db::manifests::insert_if_absent(&txn, repo, &digest, &info, &bytes).await?;
-    if let Reference::Tag(tag) = &reference {
-        db::tags::set(&txn, repo, tag.as_str(), &digest.to_string()).await?;
+    if let Reference::Tag(tag) = &reference
+        && db::tags::set_plain(&txn, repo, tag.as_str(), &digest.to_string()).await? == Plain::VersionTag
+    {
+        return Err(auth::package_repository(name));
     }
     txn.commit().await?;
 
@@ -171,19 +184,24 @@ pub async fn delete(st: &AppState, name: &RepoName, reference: &str) -> ApiResul
     if !st.config.allow_delete {
         return Err(ApiError::unsupported("deleting is disabled on this registry"));
     }
-    let repo = repo_id(st, name).await?;
-    let found = match &reference {
-        Reference::Tag(t) => db::tags::delete(&st.db.write, repo, t.as_str()).await?,
-        Reference::Digest(d) => {
-            let txn = st.db.write.begin().await?;
-            let found = db::manifests::delete(&txn, repo, &d.to_string()).await?;
-            db::tags::delete_pointing_at(&txn, repo, &d.to_string()).await?;
-            txn.commit().await?;
-            found
-        }
+    // Under the repository's lock, as `put`.
+    let txn = st.db.write.begin().await?;
+    let repo = db::repositories::lock_existing(&txn, name)
+        .await?
+        .ok_or_else(|| ApiError::name_unknown(name.as_str()))?;
+    auth::require_not_package_locked(&txn, name).await?;
+    let outcome = match &reference {
+        Reference::Tag(t) => db::tags::delete_plain(&txn, repo, t.as_str()).await?,
+        Reference::Digest(d) => match db::tags::delete_plain_pointing_at(&txn, repo, &d.to_string()).await? {
+            Plain::Done if db::manifests::delete(&txn, repo, &d.to_string()).await? => Plain::Done,
+            Plain::Done => Plain::NotFound,
+            other => other,
+        },
     };
-    if !found {
-        return Err(ApiError::manifest_unknown(&reference));
+    match outcome {
+        Plain::Done => txn.commit().await?,
+        Plain::NotFound => return Err(ApiError::manifest_unknown(&reference)),
+        Plain::VersionTag => return Err(auth::package_repository(name)),
     }
     Ok((StatusCode::ACCEPTED, [(header::CONTENT_LENGTH, "0")]).into_response())
 }

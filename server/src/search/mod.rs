@@ -9,7 +9,10 @@
 //! calls [`Search::refresh`], which replaces that package's document, commits and reloads
 //! the reader, so the change is searchable at once. While serving, [`spawn_follower`]
 //! refreshes, within [`FOLLOW_PACKAGES_EVERY`], the packages that other replicas
-//! published, yanked or unyanked (read from the audit log), rebuilds the index within
+//! published, yanked or unyanked: it reads the event sequence after the last event it
+//! applied, a number kept in `DATA/search/EVENTS` and written after the index commit
+//! (so a crash re-applies, never skips; at startup the index first catches up from
+//! there, however long the server was down). It rebuilds the index within
 //! [`FOLLOW_EVERY`] of an import made by another process, and
 //! every [`DOWNLOADS_EVERY`] re-indexes the packages whose download totals changed (so
 //! the ranking's download counts are at most that old). Updates are serialised by one
@@ -22,8 +25,9 @@ pub mod facets;
 pub mod query;
 pub mod schema;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -70,9 +74,10 @@ struct Inner {
     downloads: Mutex<HashMap<String, u64>>,
     /// Listing names by match key, loaded on first use and after each rebuild.
     listing_keys: tokio::sync::Mutex<Option<Arc<ListingKeys>>>,
-    /// The audit ids of package changes already followed (see [`Search::follow_packages`]),
-    /// with their times, for the last [`FOLLOW_WINDOW`].
-    followed: Mutex<BTreeMap<i64, i64>>,
+    /// The number of the last event of the sequence the index reflects (see
+    /// [`Search::follow_packages`]), as in `DATA/search/EVENTS`; -1 when unknown
+    /// (a new index, rebuilt before it serves).
+    position: AtomicI64,
 }
 
 impl std::fmt::Debug for Search {
@@ -83,17 +88,13 @@ impl std::fmt::Debug for Search {
 
 const VERSION_FILE: &str = "SCHEMA_VERSION";
 const LISTINGS_FILE: &str = "LISTINGS";
+const EVENTS_FILE: &str = "EVENTS";
+/// Events read per query while following.
+const FOLLOW_BATCH: u64 = 500;
 const WRITER_BYTES: usize = 15_000_000;
-/// How often a serving replica checks for packages published, yanked or unyanked by
-/// another replica (through the audit log).
+/// How often a serving replica checks the event sequence for packages published, yanked
+/// or unyanked by another replica.
 pub const FOLLOW_PACKAGES_EVERY: Duration = Duration::from_secs(1);
-/// How far back a replica looks in the audit log for changes it has not followed yet: a
-/// transaction that commits later than this after it wrote its audit entry is missed until
-/// the next restart or `reindex`.
-pub const FOLLOW_WINDOW: Duration = Duration::from_secs(120);
-/// Audit ids below the highest one followed that are still looked at: transactions that
-/// commit out of id order (PostgreSQL allocates ids before commit).
-const FOLLOW_ID_SLACK: i64 = 1000;
 /// How often a serving replica checks for listings imported by another process.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(10);
 /// How often a serving replica re-indexes the packages whose downloads changed.
@@ -127,6 +128,10 @@ impl Search {
         let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
         std::fs::write(&version_file, schema::VERSION)?;
         let generation = std::fs::read_to_string(dir.join(LISTINGS_FILE)).unwrap_or_default();
+        let position = std::fs::read_to_string(dir.join(EVENTS_FILE))
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(-1);
         let facets = Arc::new(facets::FacetTables::default());
         let warmer: Weak<dyn Warmer> = Arc::downgrade(&facets) as Weak<dyn Warmer>;
         let reader = index
@@ -144,10 +149,10 @@ impl Search {
             generation: Mutex::new(generation.trim().to_owned()),
             downloads: Mutex::new(HashMap::new()),
             listing_keys: tokio::sync::Mutex::new(None),
-            followed: Mutex::new(BTreeMap::new()),
+            position: AtomicI64::new(if stale { -1 } else { position }),
         }));
         let empty = search.0.reader.searcher().num_docs() == 0;
-        Ok((search, stale || empty))
+        Ok((search, stale || empty || position < 0))
     }
 
     /// The number of documents indexed (packages and listings).
@@ -248,6 +253,9 @@ impl Search {
         // Read before the listings: an import committed meanwhile makes a later check
         // see a new generation and rebuild again, rather than being missed.
         let generation = db::listings::generation(conn).await?;
+        // Likewise the event position: events committed while rebuilding are applied
+        // again by the follower (refreshing a document is idempotent).
+        let position = db::events::last_seq(conn).await?;
         let mut by_package: HashMap<i64, Vec<_>> = HashMap::new();
         for v in db::packages::all_versions(conn).await? {
             by_package.entry(v.package_id).or_default().push(v);
@@ -290,6 +298,7 @@ impl Search {
         let n = docs.len();
         self.replace_all_locked(docs).await?;
         std::fs::write(self.0.dir.join(LISTINGS_FILE), &generation)?;
+        self.store_position(position)?;
         *lock(&self.0.generation) = generation;
         *lock(&self.0.downloads) = downloads;
         *self.0.listing_keys.lock().await = Some(Arc::new(keys));
@@ -357,37 +366,57 @@ impl Search {
         Ok(changed.len())
     }
 
-    /// Refresh the packages that another replica (or process) published, yanked or unyanked:
-    /// the audit log's package changes of the last [`FOLLOW_WINDOW`] not followed before.
-    /// Changes made through this replica are refreshed by their handlers already; following
-    /// them again costs one refresh each. Returns the number of packages refreshed.
+    /// The number of the last event the index reflects (-1 before its first build).
+    pub fn position(&self) -> i64 {
+        self.0.position.load(Ordering::SeqCst)
+    }
+
+    /// Record that the index reflects every event up to `seq`: after the index commit,
+    /// written to a temporary file and renamed, so a crash leaves the old number (and
+    /// the events after it are applied again).
+    fn store_position(&self, seq: i64) -> Result<(), SearchError> {
+        let tmp = self.0.dir.join(format!("{EVENTS_FILE}.tmp"));
+        std::fs::write(&tmp, seq.to_string())?;
+        std::fs::rename(&tmp, self.0.dir.join(EVENTS_FILE))?;
+        self.0.position.store(seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Apply the event sequence after the index's position: refresh every package that
+    /// an event published, yanked or unyanked (by this replica or any other), then move
+    /// the position. Reads batches until it is caught up. No clock is involved: a
+    /// transaction that committed hours after it began is found by its number. Returns
+    /// the number of packages refreshed.
     pub async fn follow_packages(&self, conn: &impl ConnectionTrait) -> Result<usize, SearchError> {
-        let since = crate::now_ms() - FOLLOW_WINDOW.as_millis() as i64;
-        let after = {
-            let mut followed = lock(&self.0.followed);
-            followed.retain(|_, at| *at >= since);
-            followed
-                .keys()
-                .next_back()
-                .map_or(0, |max| (max - FOLLOW_ID_SLACK).max(0))
-        };
-        let events = db::audit::package_changes_since(conn, after, since, 500).await?;
-        let mut names = BTreeSet::new();
-        let mut new = Vec::new();
-        {
-            let followed = lock(&self.0.followed);
-            for e in events.iter().filter(|e| !followed.contains_key(&e.id)) {
-                if let Some((name, _version)) = e.target.rsplit_once('@') {
-                    names.insert(name.to_owned());
-                }
-                new.push((e.id, e.at));
+        let mut refreshed = 0;
+        loop {
+            let after = self.position();
+            if after < 0 {
+                // Never built: the caller rebuilds first.
+                return Ok(refreshed);
+            }
+            let events = db::events::after(conn, after, FOLLOW_BATCH, &[]).await?;
+            let Some(last) = events.last().map(|e| e.seq) else {
+                return Ok(refreshed);
+            };
+            let names: BTreeSet<String> = events
+                .iter()
+                .filter_map(|e| e.event.package())
+                .map(ToString::to_string)
+                .collect();
+            for name in &names {
+                self.refresh(conn, name).await?;
+            }
+            refreshed += names.len();
+            let _guard = self.0.writing.lock().await;
+            // A rebuild meanwhile may have moved the position past these events.
+            if self.position() == after {
+                self.store_position(last)?;
+            }
+            if (events.len() as u64) < FOLLOW_BATCH {
+                return Ok(refreshed);
             }
         }
-        for name in &names {
-            self.refresh(conn, name).await?;
-        }
-        lock(&self.0.followed).extend(new);
-        Ok(names.len())
     }
 
     /// Rebuild if the listings changed since the index was built (an import by another
@@ -442,6 +471,13 @@ pub async fn open(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<Search
     if rebuild {
         let n = search.rebuild(conn).await?;
         tracing::info!(documents = n, "built the search index from the database");
+    } else {
+        // Catch up with what was committed while this replica was down (or crashed
+        // between a commit and its index update).
+        let n = search.follow_packages(conn).await?;
+        if n > 0 {
+            tracing::info!(packages = n, position = search.position(), "caught up with the event sequence");
+        }
     }
     Ok(search)
 }

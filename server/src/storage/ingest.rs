@@ -1,23 +1,22 @@
-//! Streaming a request body into a file while hashing it.
+//! Streaming a request body into an object while hashing it.
 //!
 //! The async side receives body frames and hands each one (a cheap reference-counted
-//! `Bytes`) over bounded channels to two blocking threads: one hashes, one writes. So
+//! `Bytes`) to a hashing thread over a bounded channel and to the object writer (whose
+//! filesystem implementation has its own writer thread behind a bounded channel). So
 //! receiving, hashing and writing overlap on separate cores, and no more than a few
 //! frames are ever held in memory.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Read};
+use std::sync::Arc;
 
-use axum::body::Body;
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use sha2::{Digest as _, Sha256};
 
-/// Frames in flight between the network and each worker thread.
+use super::object::{ObjectReader, ObjectStorage, ObjectWriter};
+
+/// Frames in flight between the network and the hashing thread.
 const CHANNEL_FRAMES: usize = 64;
-/// Write buffer of the writer thread. Frames at least this large skip the buffer and
-/// go to `write` directly, saving a copy; smaller ones are gathered.
-const WRITE_BUFFER: usize = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -29,41 +28,118 @@ pub enum IngestError {
     Io(#[from] io::Error),
 }
 
+/// Where the hash of the new bytes starts.
+pub enum HashStart {
+    /// From this state (a fresh hasher, or one kept from the previous chunk).
+    Known(Sha256),
+    /// From the hash of these objects `(key, length)` in `objects`, read in order, one
+    /// open at a time.
+    Rehash {
+        objects: Arc<dyn ObjectStorage>,
+        parts: Vec<(String, u64)>,
+    },
+}
+
+impl std::fmt::Debug for HashStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Known(_) => f.write_str("HashStart::Known"),
+            Self::Rehash { parts, .. } => write!(f, "HashStart::Rehash({} objects)", parts.len()),
+        }
+    }
+}
+
 /// The outcome of a successful ingest.
 #[derive(Debug)]
 pub struct Ingested {
-    pub file: File,
+    /// The hash of the start and everything received.
     pub hasher: Sha256,
-    /// Bytes of this body (not of the whole file).
+    /// The hash of the start alone (what to keep when this chunk is refused).
+    pub prefix: Sha256,
+    /// Bytes of this body.
     pub written: u64,
 }
 
-/// Append `body` to `file` (positioned where the bytes go), feeding `hasher`, and
-/// accept at most `limit` bytes. On error the caller must truncate the file back.
-pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> Result<Ingested, IngestError> {
-    let (write_tx, mut write_rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
-    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
-    let writer = tokio::task::spawn_blocking(move || -> io::Result<(File, u64)> {
-        let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut written = 0u64;
-        while let Some(chunk) = write_rx.blocking_recv() {
-            out.write_all(&chunk)?;
-            written += chunk.len() as u64;
+/// Hash the objects `parts` in order, checking each has its recorded length. Blocking:
+/// call it on a blocking thread of the runtime `rt` (it waits there for each object to open).
+fn hash_parts(
+    rt: &tokio::runtime::Handle,
+    mut hasher: Sha256,
+    objects: &dyn ObjectStorage,
+    parts: &[(String, u64)],
+) -> io::Result<Sha256> {
+    let mut buf = vec![0u8; 1 << 20];
+    for (key, len) in parts {
+        let (mut reader, _): (ObjectReader, u64) = rt
+            .block_on(objects.reader(key))?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("upload part {key} is missing")))?;
+        let mut total = 0u64;
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            total += n as u64;
         }
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        Ok((file, written))
-    });
-    let hashing = tokio::task::spawn_blocking(move || {
+        if total != *len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("upload part {key} holds {total} bytes, not the {len} recorded"),
+            ));
+        }
+    }
+    Ok(hasher)
+}
+
+/// The hash state of `start` on a blocking thread (the caller is on the runtime).
+fn start_blocking(rt: &tokio::runtime::Handle, start: HashStart) -> io::Result<Sha256> {
+    match start {
+        HashStart::Known(h) => Ok(h),
+        HashStart::Rehash { objects, parts } => hash_parts(rt, Sha256::new(), &*objects, &parts),
+    }
+}
+
+/// The hash state of `start`, computed on a blocking thread if it must be.
+pub async fn resolve(start: HashStart) -> io::Result<Sha256> {
+    match start {
+        HashStart::Known(h) => Ok(h),
+        start => {
+            let rt = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || start_blocking(&rt, start))
+                .await
+                .map_err(io::Error::other)?
+        }
+    }
+}
+
+/// Append `body` to `writer`, hashing from `start`, and accept at most `limit` bytes.
+/// On error the caller aborts the writer; nothing was committed.
+pub async fn ingest<S, E>(
+    body: S,
+    writer: &mut dyn ObjectWriter,
+    start: HashStart,
+    limit: u64,
+) -> Result<Ingested, IngestError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Send,
+    E: std::fmt::Display,
+{
+    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
+    let rt = tokio::runtime::Handle::current();
+    let hashing = tokio::task::spawn_blocking(move || -> io::Result<(Sha256, Sha256)> {
+        let mut hasher = start_blocking(&rt, start)?;
+        let prefix = hasher.clone();
         while let Some(chunk) = hash_rx.blocking_recv() {
             hasher.update(&chunk);
         }
-        hasher
+        Ok((hasher, prefix))
     });
 
-    let mut stream = body.into_data_stream();
+    let mut body = std::pin::pin!(body);
     let mut received = 0u64;
     let mut failure = None;
-    while let Some(frame) = stream.next().await {
+    while let Some(frame) = body.next().await {
         match frame {
             Ok(bytes) => {
                 received += bytes.len() as u64;
@@ -71,8 +147,12 @@ pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> R
                     failure = Some(IngestError::TooLarge { limit });
                     break;
                 }
-                if hash_tx.send(bytes.clone()).await.is_err() || write_tx.send(bytes).await.is_err() {
-                    break; // a worker failed; its error is reported below
+                if hash_tx.send(bytes.clone()).await.is_err() {
+                    break; // the hashing thread failed; its error is reported below
+                }
+                if let Err(e) = writer.write(bytes).await {
+                    failure = Some(IngestError::Io(e));
+                    break;
                 }
             }
             Err(e) => {
@@ -81,32 +161,15 @@ pub async fn ingest(file: File, mut hasher: Sha256, body: Body, limit: u64) -> R
             }
         }
     }
-    drop((write_tx, hash_tx));
-    let (file, written) = writer.await.map_err(io::Error::other)??;
-    let hasher = hashing.await.map_err(io::Error::other)?;
+    drop(hash_tx);
+    let hashed = hashing.await.map_err(io::Error::other)?;
     if let Some(f) = failure {
         return Err(f);
     }
-    Ok(Ingested { file, hasher, written })
-}
-
-/// Hash the first `len` bytes of a file (used when an upload session's in-memory hash
-/// state was lost, e.g. after a restart).
-pub async fn hash_file_prefix(path: std::path::PathBuf, len: u64) -> io::Result<Sha256> {
-    tokio::task::spawn_blocking(move || {
-        use std::io::Read;
-        let mut f = File::open(path)?.take(len);
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        Ok(h)
+    let (hasher, prefix) = hashed?;
+    Ok(Ingested {
+        hasher,
+        prefix,
+        written: received,
     })
-    .await
-    .map_err(io::Error::other)?
 }

@@ -1,7 +1,11 @@
-//! In-process state of upload sessions: a lock per session so that chunks of one
-//! session are applied one at a time, and the running SHA-256 so the final digest
-//! needs no second pass over the bytes. The durable state (received byte count) is in
-//! the database; if the in-process state is lost, the hash is recomputed from the file.
+//! In-process state of upload sessions: a lock per session so that the chunks of one
+//! session that reach this process are applied one at a time, and the running SHA-256 so
+//! that consecutive chunks and the final digest need no second pass over the bytes.
+//!
+//! Nothing here is needed for correctness: the durable state (length, parts) is in the
+//! database, another process may append between two chunks that reach this one (the
+//! database's compare-and-set orders them), and a hash that is missing or behind the
+//! session's length is recomputed from the committed parts (see [`super::uploads`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,7 +14,7 @@ use sha2::Sha256;
 
 #[derive(Debug, Default)]
 pub struct SessionState {
-    /// The hash of the first `hashed` bytes of the upload.
+    /// The hash of the first `n` bytes of the upload, as `(n, hash)`.
     pub hasher: Option<(u64, Sha256)>,
 }
 

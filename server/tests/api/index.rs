@@ -1,5 +1,6 @@
 //! The sparse index: package and spec documents with real signed publishes, yanked
-//! versions listed with their reason, ETags and `304 Not Modified`, unknown names 404.
+//! versions listed with their reason, their format (`"format": 1`), ETags and
+//! `304 Not Modified`, unknown names 404.
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
@@ -99,6 +100,9 @@ async fn package_document_lists_every_version(b: Backend) {
     assert!(!doc.versions[0].yanked && doc.versions[0].yank_reason.is_none());
     // The document is the canonical form: no `yank_reason` key where there is none.
     let raw = res.json();
+    // A versioned wire format (core::wire): the registry writes its format, first.
+    assert_eq!(doc.format, govstore_core::index::INDEX_FORMAT.current);
+    assert!(res.body.starts_with(br#"{"format":1,"name":"#));
     assert!(raw["versions"][0].get("yank_reason").is_none());
     insta::assert_json_snapshot!("package_index", raw, {
         ".versions[].digest" => "[digest]",
@@ -187,7 +191,10 @@ async fn spec_document_lists_implementations(b: Backend) {
     assert_eq!(res.status, StatusCode::CREATED);
     let res = get_with(&app, "/api/v1/index/specs/govstack/consent", None).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.json(), json!({ "spec": "govstack/consent", "implementations": [] }));
+    assert_eq!(
+        res.json(),
+        json!({ "format": 1, "spec": "govstack/consent", "implementations": [] })
+    );
 }
 
 /// A second admin token (the fixture's `admin_token` creates the user once).

@@ -7,9 +7,11 @@ mod common;
 mod fixture;
 
 mod downloads;
+mod events;
 mod index;
 mod openapi;
 mod publish;
 mod refusals;
+mod rejections;
 mod search;
 mod yank_and_keys;

@@ -14,8 +14,35 @@ on_both_backends!(
     publish_makes_a_signed_version_visible,
     twenty_concurrent_publishes_one_wins,
     concurrent_first_publishes_of_a_new_package_all_land,
-    tokens_work_as_oci_basic_passwords
+    tokens_work_as_oci_basic_passwords,
+    a_version_carries_its_signature_as_an_attestation
 );
+
+/// The publisher signature is one attestation of the version's manifest digest, in a
+/// table that holds any number per artifact (approvals come next); the `.sig` tag and
+/// the referrer still name the same signature manifest.
+async fn a_version_carries_its_signature_as_an_attestation(b: Backend) {
+    let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
+    let p = publisher(&app, "alice", "mosip").await;
+    let built = build_simple(&app, &p, "mosip/esignet", "1.8.0").await;
+    let res = built.publish(&app, &p.auth()).await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    let published: serde_json::Value = res.json();
+    let rows = govstore_server::db::attestations::of(&app.state.db.read, &built.digest)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, "signature");
+    assert_eq!(rows[0].signer_key_id.as_deref(), published["key_id"].as_str());
+    assert_eq!(rows[0].envelope_digest, published["signature_digest"].as_str().unwrap());
+    assert_eq!(rows[0].repository, "mosip/esignet");
+    let tag = built.digest.cosign_signature_tag();
+    let sig = app.get(&format!("/v2/mosip/esignet/manifests/{tag}")).await;
+    assert_eq!(
+        sig.headers["docker-content-digest"].to_str().unwrap(),
+        rows[0].envelope_digest
+    );
+}
 
 async fn publish_makes_a_signed_version_visible(b: Backend) {
     let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;

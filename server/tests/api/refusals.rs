@@ -16,7 +16,10 @@ on_both_backends!(
     oci_cannot_bypass_publish,
     package_over_the_size_limit,
     package_over_the_version_limit,
-    version_limit_is_checked_in_the_transaction
+    version_limit_is_checked_in_the_transaction,
+    held_oci_put_cannot_take_a_version_tag,
+    oci_puts_racing_publishes_never_take_a_version_tag,
+    storage_error_while_checking_content_is_a_server_error
 );
 
 async fn assert_refused(app: &TestApp, res: &Res, status: StatusCode, code: &str, name: &str, version: &str) {
@@ -526,4 +529,231 @@ async fn version_limit_is_checked_in_the_transaction(b: Backend) {
     assert!(published_targets(&app).await.is_empty(), "nothing audited");
     let search = crate::fixture::get_json(&app, "/api/v1/search?q=none").await;
     assert_eq!(search["results"], serde_json::json!([]), "nothing indexed");
+}
+
+/// A plain (unsigned) image manifest over an empty config uploaded to `repo`.
+async fn unsigned_manifest(app: &TestApp, p: &Publisher, repo: &str) -> Vec<u8> {
+    let empty = upload(app, repo, &p.auth(), b"{}").await;
+    crate::common::image_manifest((&empty.digest.to_string(), 2), &[], serde_json::json!({}))
+}
+
+/// A manifest PUT whose headers go out now and whose body waits for `release`. `polled`
+/// fires when the server starts reading the body, so after every check it makes before.
+struct HeldPut {
+    polled: tokio::sync::oneshot::Receiver<()>,
+    release: tokio::sync::oneshot::Sender<()>,
+    answer: tokio::task::JoinHandle<Res>,
+}
+
+fn held_put(app: &TestApp, repo: &str, tag: &str, auth: &str, manifest: Vec<u8>) -> HeldPut {
+    let (polled_tx, polled) = tokio::sync::oneshot::channel::<()>();
+    let (release, release_rx) = tokio::sync::oneshot::channel::<()>();
+    let len = manifest.len();
+    let stream = futures_util::stream::once(async move {
+        let _ = polled_tx.send(());
+        let _ = release_rx.await;
+        Ok::<_, std::convert::Infallible>(bytes::Bytes::from(manifest))
+    });
+    let req = axum::http::Request::builder()
+        .method(axum::http::Method::PUT)
+        .uri(format!("/v2/{repo}/manifests/{tag}"))
+        .header("authorization", auth)
+        .header("content-type", OCI_MANIFEST)
+        .header("content-length", len.to_string())
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap();
+    let router = app.router.clone();
+    let answer = tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let res = router.oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Res { status, headers, body }
+    });
+    HeldPut {
+        polled,
+        release,
+        answer,
+    }
+}
+
+/// The manifest a tag names, as a client pulls it (as text, for readable failures).
+async fn tagged(app: &TestApp, repo: &str, tag: &str) -> String {
+    let res = app.get(&format!("/v2/{repo}/manifests/{tag}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{repo}:{tag}");
+    String::from_utf8(res.body).unwrap()
+}
+
+fn text(manifest: &[u8]) -> String {
+    String::from_utf8(manifest.to_vec()).unwrap()
+}
+
+/// A plain OCI PUT that passed its early checks before a publish committed, and sends its
+/// body after, is refused: the write re-checks under the lock the publish takes. Also
+/// across a later publish of another version of the same package.
+async fn held_oci_put_cannot_take_a_version_tag(b: Backend) {
+    let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
+    let p = publisher(&app, "alice", "mosip").await;
+    let v1 = build_simple(&app, &p, "mosip/held", "1.0.0").await;
+    let v2 = build_simple(&app, &p, "mosip/held", "2.0.0").await;
+    let unsigned = unsigned_manifest(&app, &p, "mosip/held").await;
+
+    // Both PUTs start before the repository holds any package.
+    let mut puts = Vec::new();
+    for tag in ["1.0.0", "2.0.0"] {
+        let mut put = held_put(&app, "mosip/held", tag, &p.auth(), unsigned.clone());
+        (&mut put.polled).await.unwrap();
+        puts.push(put);
+    }
+    let put2 = puts.pop().unwrap();
+    let put1 = puts.pop().unwrap();
+
+    let res = v1.publish(&app, &p.auth()).await;
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    put1.release.send(()).unwrap();
+    let res = put1.answer.await.unwrap();
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    assert_eq!(res.code(), "DENIED");
+    assert_eq!(tagged(&app, "mosip/held", "1.0.0").await, text(&v1.manifest));
+
+    let res = v2.publish(&app, &p.auth()).await;
+    assert_eq!(
+        res.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    put2.release.send(()).unwrap();
+    let res = put2.answer.await.unwrap();
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    assert_eq!(tagged(&app, "mosip/held", "2.0.0").await, text(&v2.manifest));
+    assert_eq!(tagged(&app, "mosip/held", "1.0.0").await, text(&v1.manifest));
+
+    // Below HTTP too: a plain tag write or delete never touches a version tag.
+    use govstore_server::db::tags::{self, Plain};
+    let db = &app.state.db.write;
+    let name: govstore_core::RepoName = "mosip/held".parse().unwrap();
+    let repo = govstore_server::db::repositories::find(db, &name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let other = crate::common::digest_of(&unsigned);
+    assert_eq!(
+        tags::set_plain(db, repo, "2.0.0", &other).await.unwrap(),
+        Plain::VersionTag
+    );
+    assert_eq!(tags::delete_plain(db, repo, "1.0.0").await.unwrap(), Plain::VersionTag);
+    assert_eq!(
+        tags::delete_plain_pointing_at(db, repo, &v1.digest.to_string())
+            .await
+            .unwrap(),
+        Plain::VersionTag
+    );
+    assert_eq!(tagged(&app, "mosip/held", "2.0.0").await, text(&v2.manifest));
+    assert_eq!(tagged(&app, "mosip/held", "1.0.0").await, text(&v1.manifest));
+}
+
+/// Publishes of new packages while plain OCI PUTs of the version tag run in a loop
+/// beside them: whatever the interleaving, the version tag ends on the signed manifest.
+async fn oci_puts_racing_publishes_never_take_a_version_tag(b: Backend) {
+    const ROUNDS: usize = 8;
+    let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
+    let p = publisher(&app, "alice", "mosip").await;
+    for round in 0..ROUNDS {
+        let name = format!("mosip/race{round}");
+        let built = build_simple(&app, &p, &name, "1.0.0").await;
+        let unsigned = unsigned_manifest(&app, &p, &name).await;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let publish = {
+            let (router, req, done) = (app.router.clone(), built.request(), done.clone());
+            let (uri, auth) = (format!("/api/v1/packages/{name}/versions"), p.auth());
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let req = axum::http::Request::post(uri)
+                    .header("authorization", auth)
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(req))
+                    .unwrap();
+                let status = router.oneshot(req).await.unwrap().status();
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                status
+            })
+        };
+        // PUTs back to back until the publish has answered, and a few after.
+        let mut statuses = Vec::new();
+        let mut after = 0;
+        while after < 3 {
+            if done.load(std::sync::atomic::Ordering::SeqCst) {
+                after += 1;
+            }
+            let res = app
+                .req(
+                    axum::http::Method::PUT,
+                    &format!("/v2/{name}/manifests/1.0.0"),
+                    &[("authorization", &p.auth()), ("content-type", OCI_MANIFEST)],
+                    unsigned.clone(),
+                )
+                .await;
+            assert!(
+                res.status == StatusCode::CREATED || res.status == StatusCode::FORBIDDEN,
+                "round {round}: {} {}",
+                res.status,
+                String::from_utf8_lossy(&res.body)
+            );
+            statuses.push(res.status);
+        }
+        assert_eq!(publish.await.unwrap(), StatusCode::CREATED, "round {round}");
+        assert_eq!(
+            tagged(&app, &name, "1.0.0").await,
+            text(&built.manifest),
+            "round {round}: an unsigned manifest took the version tag (PUT answers: {statuses:?})"
+        );
+        assert_eq!(statuses.last(), Some(&StatusCode::FORBIDDEN), "round {round}");
+    }
+}
+
+/// The content blob cannot be read (here: a directory where its file should be) while a
+/// publish checks it: a server error, logged, answered without the OS's text.
+async fn storage_error_while_checking_content_is_a_server_error(b: Backend) {
+    let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
+    let p = publisher(&app, "alice", "mosip").await;
+    let content = tarball(&[("deploy/values.yaml", b"replicas: 1\n")]);
+    let built = build(&app, &p, &p.key, &toml("mosip/broken", "1.0.0", ""), &content).await;
+    let hex = govstore_core::Digest::of(&content)
+        .to_string()
+        .trim_start_matches("sha256:")
+        .to_owned();
+    let file = app.dir.path().join("blobs/sha256").join(&hex[..2]).join(&hex);
+    assert!(file.is_file(), "the content blob is stored at {}", file.display());
+    std::fs::remove_file(&file).unwrap();
+    std::fs::create_dir(&file).unwrap();
+    let res = built.publish(&app, &p.auth()).await;
+    assert_eq!(
+        res.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    assert_eq!(res.code(), "UNKNOWN");
+    assert_eq!(message(&res), "internal server error");
+    let api = app.get("/api/v1/packages/mosip/broken/versions/1.0.0").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND, "nothing is published");
 }

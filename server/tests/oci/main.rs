@@ -9,5 +9,6 @@ mod blobs;
 mod manifests;
 mod names;
 mod referrers;
+mod startup;
 mod tags;
 mod uploads;

@@ -13,7 +13,8 @@ on_both_backends!(
     refusals_store_nothing,
     index_of_manifests,
     oversized_manifest,
-    manifest_and_tag_delete
+    manifest_and_tag_delete,
+    invalid_reference_is_unknown_on_pull
 );
 
 async fn push_and_pull_by_tag_and_digest(b: Backend) {
@@ -239,4 +240,45 @@ async fn manifest_and_tag_delete(b: Backend) {
         .await;
     assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
     insta::assert_json_snapshot!("delete_disabled", res.json());
+}
+
+/// A reference that is neither a tag nor a digest names no manifest that could exist:
+/// GET and HEAD answer 404 `MANIFEST_UNKNOWN` (as the distribution-spec conformance suite
+/// expects, with `.INVALID_MANIFEST_NAME`); a PUT under it is refused as invalid.
+async fn invalid_reference_is_unknown_on_pull(b: Backend) {
+    let app = TestApp::new(b).await;
+    let c = app.push_blob("r", b"{}").await;
+    let m = image_manifest((&c, 2), &[], json!({}));
+    assert_eq!(
+        app.put_manifest("r", "v1", OCI_MANIFEST, &m).await.status,
+        StatusCode::CREATED
+    );
+    let long = "x".repeat(300);
+    for reference in [
+        ".INVALID_MANIFEST_NAME",
+        "-lead",
+        "sha256:zz",
+        "sha512:00",
+        long.as_str(),
+    ] {
+        let uri = format!("/v2/r/manifests/{reference}");
+        let got = app.get(&uri).await;
+        assert_eq!(got.status, StatusCode::NOT_FOUND, "GET {reference}");
+        assert_eq!(got.code(), "MANIFEST_UNKNOWN", "GET {reference}");
+        let shown = got.json()["errors"][0]["detail"]["reference"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(shown.len() <= 128, "the reference is echoed clipped: {shown}");
+        let head = app.req(Method::HEAD, &uri, &[], Body::empty()).await;
+        assert_eq!(head.status, StatusCode::NOT_FOUND, "HEAD {reference}");
+        assert!(head.body.is_empty());
+        let put = app.put_manifest("r", reference, OCI_MANIFEST, &m).await;
+        assert_eq!(put.status, StatusCode::BAD_REQUEST, "PUT {reference}");
+        assert_eq!(put.code(), "MANIFEST_INVALID", "PUT {reference}");
+    }
+    let got = app.get("/v2/r/manifests/.INVALID_MANIFEST_NAME").await;
+    insta::assert_json_snapshot!("manifest_unknown_invalid_reference", got.json());
+    let tags = app.get("/v2/r/tags/list").await;
+    assert_eq!(tags.json()["tags"], json!(["v1"]), "no refused PUT left a tag");
 }

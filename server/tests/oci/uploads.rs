@@ -1,11 +1,16 @@
 //! Upload sessions: POST+PUT, chunked PATCH with ranges, status, resumption across a
-//! restart, cancel, limits, bodies that end early, and expiry.
+//! restart, cancel, limits, bodies that end early, and expiry; chunks of one session
+//! reaching two processes (two `AppState`s on one database and data directory).
 
+use axum::Router;
 use axum::body::Body;
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use bytes::Bytes;
+use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
 
-use crate::common::{Backend, TestApp, digest_of};
+use crate::common::{Backend, Res, TestApp, digest_of};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -18,6 +23,9 @@ on_both_backends!(
     idle_sessions_expire,
     put_with_wrong_digest_stores_nothing,
     racing_chunks_never_commit_a_blob_under_a_wrong_digest,
+    chunks_continue_on_another_process,
+    a_failed_chunk_on_another_process_changes_nothing,
+    two_processes_at_one_offset_cannot_both_append,
 );
 
 async fn open(app: &TestApp, repo: &str) -> String {
@@ -42,7 +50,7 @@ async fn post_then_put(b: Backend) {
     assert_eq!(res.header("location"), Some(format!("/v2/x/y/blobs/{d}")));
     assert_eq!(res.header("docker-content-digest"), Some(d.clone()));
     assert_eq!(app.get(&format!("/v2/x/y/blobs/{d}")).await.body, data);
-    assert_eq!(app.upload_files(), 0, "the session's file became the blob");
+    assert_eq!(app.upload_files(), 0, "the session's part became the blob");
     assert_eq!(
         app.get(&loc).await.status,
         StatusCode::NOT_FOUND,
@@ -130,6 +138,11 @@ async fn chunked_with_ranges(b: Backend) {
     // A streamed chunk without Content-Range appends too.
     let r3 = app.req(Method::PATCH, &loc, &[], data[20_000..25_000].to_vec()).await;
     assert_eq!(r3.header("range").as_deref(), Some("0-24999"));
+    assert_eq!(
+        part_files(&app, &loc),
+        3,
+        "one immutable part per accepted chunk, none for the refused ones"
+    );
     // The last chunk comes with the PUT.
     let d = digest_of(&data);
     let fin = app
@@ -142,6 +155,7 @@ async fn chunked_with_ranges(b: Backend) {
         .await;
     assert_eq!(fin.status, StatusCode::CREATED);
     assert_eq!(app.get(&format!("/v2/chunked/blobs/{d}")).await.body, data);
+    assert_eq!(app.upload_files(), 0, "the parts are gone");
 }
 
 async fn chunks_resume_after_restart(b: Backend) {
@@ -365,4 +379,226 @@ async fn racing_chunks_never_commit_a_blob_under_a_wrong_digest(b: Backend) {
             assert_eq!(put.code(), "DIGEST_INVALID", "round {round}");
         }
     }
+}
+
+/// Part files of the session at `loc` (`DATA/uploads/<session>/<part>`).
+fn part_files(app: &TestApp, loc: &str) -> usize {
+    let id = loc.rsplit('/').next().unwrap();
+    std::fs::read_dir(app.dir.path().join("uploads").join(id)).map_or(0, |d| d.count())
+}
+
+/// Send a request to a particular process's router.
+async fn send(router: &Router, method: Method, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Res {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let res = router.clone().oneshot(b.body(body.into()).unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Res { status, headers, body }
+}
+
+/// A second process on the same database and data directory: returns the first one's
+/// router, and `app` now answers as the second.
+async fn second_process(app: &mut TestApp) -> Router {
+    let first = app.router.clone();
+    app.restart().await;
+    first
+}
+
+async fn chunks_continue_on_another_process(b: Backend) {
+    let mut app = TestApp::new(b).await;
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i * 13 % 256) as u8).collect();
+    let loc = open(&app, "two/procs").await;
+    let one = second_process(&mut app).await;
+
+    let r = send(
+        &one,
+        Method::PATCH,
+        &loc,
+        &[("content-range", "0-9999")],
+        data[..10_000].to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    // The next chunk reaches the other process, which never saw the session.
+    let r = app
+        .req(
+            Method::PATCH,
+            &loc,
+            &[("content-range", "10000-19999")],
+            data[10_000..20_000].to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    assert_eq!(r.header("range").as_deref(), Some("0-19999"));
+    // Back to the first, whose running hash is behind: it goes on from the parts.
+    let status = send(&one, Method::GET, &loc, &[], Body::empty()).await;
+    assert_eq!(status.header("range").as_deref(), Some("0-19999"));
+    let r = send(&one, Method::PATCH, &loc, &[], data[20_000..30_000].to_vec()).await;
+    assert_eq!(r.header("range").as_deref(), Some("0-29999"));
+    // The second process finishes, with the last chunk in the PUT.
+    let d = digest_of(&data);
+    let fin = app
+        .req(
+            Method::PUT,
+            &format!("{loc}?digest={d}"),
+            &[("content-range", "30000-39999")],
+            data[30_000..].to_vec(),
+        )
+        .await;
+    assert_eq!(
+        fin.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&fin.body)
+    );
+    assert_eq!(fin.header("docker-content-digest"), Some(d.clone()));
+    for got in [
+        app.get(&format!("/v2/two/procs/blobs/{d}")).await,
+        send(
+            &one,
+            Method::GET,
+            &format!("/v2/two/procs/blobs/{d}"),
+            &[],
+            Body::empty(),
+        )
+        .await,
+    ] {
+        assert_eq!(got.status, StatusCode::OK);
+        assert_eq!(digest_of(&got.body), d);
+    }
+    assert_eq!(app.upload_files(), 0);
+    // Both processes see the session gone.
+    assert_eq!(
+        send(&one, Method::GET, &loc, &[], Body::empty()).await.code(),
+        "BLOB_UPLOAD_UNKNOWN"
+    );
+
+    // An empty PUT closing a session on the process that did not take its chunk.
+    let loc = open(&app, "two/procs").await;
+    let r = app.req(Method::PATCH, &loc, &[], data.clone()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let d = digest_of(&data);
+    let fin = send(&one, Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty()).await;
+    assert_eq!(fin.status, StatusCode::CREATED);
+    assert_eq!(digest_of(&app.get(&format!("/v2/two/procs/blobs/{d}")).await.body), d);
+}
+
+async fn a_failed_chunk_on_another_process_changes_nothing(b: Backend) {
+    let mut app = TestApp::new(b).await;
+    let loc = open(&app, "flaky/two").await;
+    let one = second_process(&mut app).await;
+    assert_eq!(
+        send(&one, Method::PATCH, &loc, &[], vec![1u8; 1000]).await.status,
+        StatusCode::ACCEPTED
+    );
+    // On the second process: a body that breaks, one shorter than its range, one that
+    // starts at the wrong offset.
+    let stream = futures_util::stream::iter(vec![
+        Ok::<_, std::io::Error>(Bytes::from(vec![2u8; 500])),
+        Err(std::io::Error::other("connection reset")),
+    ]);
+    let broken = app.req(Method::PATCH, &loc, &[], Body::from_stream(stream)).await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST);
+    assert_eq!(broken.code(), "BLOB_UPLOAD_INVALID");
+    let short = app
+        .req(Method::PATCH, &loc, &[("content-range", "1000-1999")], vec![2u8; 600])
+        .await;
+    assert_eq!(short.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    let wrong = app
+        .req(Method::PATCH, &loc, &[("content-range", "900-1899")], vec![2u8; 1000])
+        .await;
+    assert_eq!(wrong.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(wrong.header("range").as_deref(), Some("0-999"));
+    for status in [
+        app.get(&loc).await,
+        send(&one, Method::GET, &loc, &[], Body::empty()).await,
+    ] {
+        assert_eq!(
+            status.header("range").as_deref(),
+            Some("0-999"),
+            "the session stayed where it was"
+        );
+    }
+    assert_eq!(part_files(&app, &loc), 1, "refused chunks leave no part");
+    // A last chunk that breaks in the PUT leaves the session too.
+    let stream = futures_util::stream::iter(vec![
+        Ok::<_, std::io::Error>(Bytes::from(vec![2u8; 500])),
+        Err(std::io::Error::other("connection reset")),
+    ]);
+    let mut all = vec![1u8; 1000];
+    all.extend(vec![2u8; 1000]);
+    let d = digest_of(&all);
+    let put = app
+        .req(
+            Method::PUT,
+            &format!("{loc}?digest={d}"),
+            &[],
+            Body::from_stream(stream),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.blob_files(), 0);
+    assert_eq!(app.get(&loc).await.header("range").as_deref(), Some("0-999"));
+
+    // The session goes on, on the first process.
+    let r = send(
+        &one,
+        Method::PATCH,
+        &loc,
+        &[("content-range", "1000-1999")],
+        vec![2u8; 1000],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let fin = app
+        .req(Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty())
+        .await;
+    assert_eq!(fin.status, StatusCode::CREATED);
+    assert_eq!(app.get(&format!("/v2/flaky/two/blobs/{d}")).await.body, all);
+}
+
+async fn two_processes_at_one_offset_cannot_both_append(b: Backend) {
+    let mut app = TestApp::new(b).await;
+    let loc = open(&app, "race/two").await;
+    let one = second_process(&mut app).await;
+    app.req(Method::PATCH, &loc, &[], b"head-".to_vec()).await;
+
+    // The first process receives a chunk at 5 that stalls; the second appends at 5 meanwhile.
+    let (go, gate) = tokio::sync::oneshot::channel::<()>();
+    let stalled = futures_util::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"one")) }).chain(
+        futures_util::stream::once(async move {
+            let _ = gate.await;
+            Ok::<_, std::io::Error>(Bytes::from_static(b"-one"))
+        }),
+    );
+    let slow = send(
+        &one,
+        Method::PATCH,
+        &loc,
+        &[("content-range", "5-11")],
+        Body::from_stream(stalled),
+    );
+    let fast = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let r = app
+            .req(Method::PATCH, &loc, &[("content-range", "5-11")], b"two-two".to_vec())
+            .await;
+        go.send(()).unwrap();
+        r
+    };
+    let (slow, fast) = tokio::join!(slow, fast);
+    assert_eq!(fast.status, StatusCode::ACCEPTED);
+    assert_eq!(slow.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(slow.code(), "BLOB_UPLOAD_INVALID");
+    assert_eq!(slow.header("range").as_deref(), Some("0-11"));
+    assert_eq!(part_files(&app, &loc), 2, "the loser's part is gone");
+
+    let d = digest_of(b"head-two-two");
+    let fin = send(&one, Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty()).await;
+    assert_eq!(fin.status, StatusCode::CREATED);
+    assert_eq!(app.get(&format!("/v2/race/two/blobs/{d}")).await.body, b"head-two-two");
 }

@@ -1,8 +1,10 @@
 //! sea-orm entities, one per table (see the migrations crate for the schema).
 
+pub mod attestations;
 pub mod audit_log;
 pub mod blobs;
 pub mod downloads;
+pub mod events;
 pub mod listings;
 pub mod manifest_references;
 pub mod manifests;
@@ -16,5 +18,6 @@ pub mod signing_keys;
 pub mod specs;
 pub mod tags;
 pub mod tokens;
+pub mod upload_parts;
 pub mod uploads;
 pub mod users;

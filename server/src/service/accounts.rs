@@ -1,5 +1,7 @@
-//! Bootstrapping accounts without a web UI: the `govstore-server admin ...` commands
-//! call these against the configured database. Every change is audited with the
+//! Accounts and tokens: users, organisations (each owns the namespace of its name),
+//! memberships with roles, API tokens (stored only as hashes, shown once). The
+//! `govstore-server admin ...` commands call these against the configured database
+//! (also re-exported as `crate::admin`). Every change is audited with the
 //! actor `admin-cli`.
 
 use govstore_core::package::check_namespace;
