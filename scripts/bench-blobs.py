@@ -7,8 +7,9 @@ body, streamed by curl), then pull it back (curl -o /dev/null); --runs times; pr
 median MiB/s per registry and direction and the ratio govstore/reference.
 
 Memory: on a fresh govstore-server, stream a --memory-mib blob up (monolithic PUT, then
-again as one PATCH with chunked transfer encoding, the way skopeo uploads) and down,
-sampling the server's VmRSS every 50 ms. Exit status 1 when the peak grows more than
+again as one PATCH with chunked transfer encoding, the way skopeo uploads; then a second,
+fresh blob as four PATCHes with Content-Range and an empty closing PUT, so the server joins
+four parts) and down, sampling the server's VmRSS every 50 ms. Exit status 1 when the peak grows more than
 --max-growth-mib (default 128) over the RSS before.
 
 Everything listens on 127.0.0.1 and lives in a temp dir under /tmp (or /dev/shm with
@@ -228,6 +229,39 @@ def push_streamed_patch(server: Server, path: Path, digest: str) -> float:
     return time.monotonic() - conn_t0
 
 
+def push_in_chunks(server: Server, path: Path, digest: str, chunks: int = 4) -> float:
+    """`chunks` PATCHes with Content-Range and Content-Length, then an empty PUT ?digest=.
+    The chunk files are cut before the clock starts."""
+    size = path.stat().st_size
+    step = -(-size // chunks)
+    pieces = []
+    with open(path, "rb") as f:
+        for i in range(chunks):
+            data = f.read(step)
+            if not data:
+                break
+            piece = path.with_name(f"{path.name}.{i}")
+            piece.write_bytes(data)
+            pieces.append((i * step, len(data), piece))
+    loc = start_upload(server)
+    t0 = time.monotonic()
+    try:
+        for start, n, piece in pieces:
+            code, _, _ = curl(
+                "-X", "PATCH", "-T", str(piece), "-H", f"Content-Range: {start}-{start + n - 1}",
+                "-H", "Content-Type: application/octet-stream", "-o", "/dev/null", loc,
+            )
+            if code != 202:
+                raise SystemExit(f"{server.name}: PATCH {start}-{start + n - 1} answered {code}\n{server.tail()}")
+        code, _, _ = curl("-X", "PUT", "-H", "Content-Length: 0", "-o", "/dev/null", with_digest(loc, digest))
+        if code != 201:
+            raise SystemExit(f"{server.name}: closing PUT answered {code}\n{server.tail()}")
+        return time.monotonic() - t0
+    finally:
+        for _, _, piece in pieces:
+            piece.unlink(missing_ok=True)
+
+
 def pull(server: Server, digest: str, size: int) -> float:
     p = subprocess.run(
         ["curl", "-sS", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{size_download}",
@@ -305,6 +339,9 @@ def memory_check(binary: Path, work: Path, size: int, max_growth_mib: int) -> bo
         blob = work / "memory-blob.bin"
         log(f"  writing a {size // MIB} MiB random blob")
         digest = make_blob(blob, size)
+        # A second, fresh blob for the chunked upload, so the server really joins its parts.
+        chunked = work / "memory-blob-chunked.bin"
+        chunked_digest = make_blob(chunked, size)
         phases = {}
         sampler = RssSampler(server)
         sampler.start()
@@ -316,8 +353,11 @@ def memory_check(binary: Path, work: Path, size: int, max_growth_mib: int) -> bo
         # the upload still has to be read and hashed).
         t = push_streamed_patch(server, blob, digest)
         phases["PATCH (chunked encoding) + PUT"] = (t, sampler.peak)
+        t = push_in_chunks(server, chunked, chunked_digest)
+        phases["4 PATCHes with ranges + PUT"] = (t, sampler.peak)
         peak = sampler.finish()
         blob.unlink()
+        chunked.unlink()
         after = server.rss_kib() or 0
     finally:
         server.stop()

@@ -64,7 +64,7 @@ pub async fn lock_existing(db: &impl ConnectionTrait, name: &RepoName) -> Result
     let res = Repositories::update_many()
         .col_expr(
             repositories::Column::CreatedAt,
-            Expr::col(repositories::Column::CreatedAt).into(),
+            Expr::col(repositories::Column::CreatedAt),
         )
         .filter(repositories::Column::Name.eq(name.as_str()))
         .exec(db)

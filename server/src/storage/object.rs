@@ -118,6 +118,7 @@ pub(crate) fn key_segments(key: &str) -> io::Result<Vec<&str>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::key_segments;
 

@@ -287,6 +287,8 @@ impl Uploads<'_> {
             self.check_digest(&sid, hasher, digest).await?;
             match part_keys.as_slice() {
                 [one] => objects.rename(one, &key).await?,
+                // Stored already (content-addressed: the same bytes): nothing to join.
+                _ if objects.head(&key).await?.is_some() => {}
                 parts => {
                     objects.create(&key, parts).await?.commit().await?;
                 }
