@@ -62,14 +62,14 @@ print(exe)'
 }
 
 if [ "$build" = 1 ]; then
-# The baseline: a worktree at $BASELINE with today's bench file and its [[bench]] entry.
-if [ ! -d "$WORKTREE" ]; then
-    git -C "$ROOT" worktree add --detach "$WORKTREE" "$BASELINE"
-fi
-mkdir -p "$WORKTREE/server/benches"
-cp "$ROOT/server/benches/publish.rs" "$WORKTREE/server/benches/publish.rs"
-if ! grep -q '^name = "publish"' "$WORKTREE/server/Cargo.toml"; then
-    python3 - "$WORKTREE/server/Cargo.toml" <<'EOF'
+    # The baseline: a worktree at $BASELINE with today's bench file and its [[bench]] entry.
+    if [ ! -d "$WORKTREE" ]; then
+        git -C "$ROOT" worktree add --detach "$WORKTREE" "$BASELINE"
+    fi
+    mkdir -p "$WORKTREE/server/benches"
+    cp "$ROOT/server/benches/publish.rs" "$WORKTREE/server/benches/publish.rs"
+    if ! grep -q '^name = "publish"' "$WORKTREE/server/Cargo.toml"; then
+        python3 - "$WORKTREE/server/Cargo.toml" <<'EOF'
 import sys
 p = sys.argv[1]
 s = open(p).read()
@@ -78,15 +78,15 @@ assert anchor in s, "no pages [[bench]] entry to add the publish entry after"
 s = s.replace(anchor, anchor + '\n[[bench]]\nname = "publish"\nharness = false\n')
 open(p, "w").write(s)
 EOF
-fi
+    fi
 
-# Both builds share the target dir: build the baseline first and keep a copy of its binary.
-echo "building the baseline ($BASELINE, $profile profile)..." >&2
-base_exe=$(build_bench "$WORKTREE")
-cp "$base_exe" /tmp/govstore-bench-publish-baseline
-echo "building the working tree ($profile profile)..." >&2
-cur_exe=$(build_bench "$ROOT")
-cp "$cur_exe" /tmp/govstore-bench-publish-current
+    # Both builds share the target dir: build the baseline first and keep a copy of its binary.
+    echo "building the baseline ($BASELINE, $profile profile)..." >&2
+    base_exe=$(build_bench "$WORKTREE")
+    cp "$base_exe" /tmp/govstore-bench-publish-baseline
+    echo "building the working tree ($profile profile)..." >&2
+    cur_exe=$(build_bench "$ROOT")
+    cp "$cur_exe" /tmp/govstore-bench-publish-current
 fi
 
 out=$(mktemp -d)

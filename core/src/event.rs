@@ -96,11 +96,6 @@ impl Event {
         }
     }
 
-    /// Whether the event changes what the resolver's catalogue holds.
-    pub fn changes_catalogue(&self) -> bool {
-        self.package().is_some() || matches!(self, Self::SpecPublished { .. } | Self::Unknown)
-    }
-
     /// The canonical JSON form: keys sorted, no whitespace, no nulls.
     pub fn canonical_json(&self) -> String {
         let value = serde_json::to_value(self).expect("an event always serializes: its map keys are strings");

@@ -79,7 +79,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(Events::Table).to_owned()).await?;
-        m.drop_table(Table::drop().table(EventCounter::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(EventCounter::Table).to_owned())
+            .await?;
         Ok(())
     }
 }
@@ -93,6 +94,14 @@ async fn backfill(m: &SchemaManager<'_>) -> Result<u64, DbErr> {
     let db = m.get_connection();
     let backend = db.get_database_backend();
     let q = |sql: &str| Statement::from_string(backend, sql.to_owned());
+    if backend == sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+        // Replicas of the previous release may still be writing: hold their writes until
+        // this migration commits, so that no change lands between the history read here
+        // and the first event a new replica appends. (On SQLite the migration holds the
+        // database's write lock already.)
+        db.execute_raw(q("LOCK TABLE package_versions, signing_keys, specs IN SHARE MODE"))
+            .await?;
+    }
     let mut past: Vec<Past> = Vec::new();
     let versions = db
         .query_all_raw(q(
@@ -158,7 +167,9 @@ async fn backfill(m: &SchemaManager<'_>) -> Result<u64, DbErr> {
         }
     }
     let specs = db
-        .query_all_raw(q("SELECT spec_id AS spec, document AS document, updated_at AS at FROM specs ORDER BY id"))
+        .query_all_raw(q(
+            "SELECT spec_id AS spec, document AS document, updated_at AS at FROM specs ORDER BY id",
+        ))
         .await?;
     for row in specs {
         use sha2::Digest as _;

@@ -71,7 +71,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(Attestations::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Attestations::Table).to_owned())
+            .await?;
         Ok(())
     }
 }

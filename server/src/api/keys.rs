@@ -5,12 +5,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use govstore_core::scope::Action;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::Path;
 use super::{body, rfc3339};
-use crate::auth::require_principal;
+use crate::auth::{require, require_principal};
 use crate::db::{self, entities::signing_keys};
 use crate::error::{ApiError, ApiResult};
 use crate::service::keys;
@@ -57,6 +58,7 @@ pub async fn register(
     b: Body,
 ) -> ApiResult<Response> {
     let p = require_principal(&st, &headers).await?;
+    require(&st, &p, Action::Keys, &ns).await?;
     let req: RegisterKey = body::json(b, MAX_BODY).await?;
     let row = keys::register(&st, &p, &ns, &req.public_key, req.name).await?;
     Ok((StatusCode::CREATED, Json(key_json(&row))).into_response())
@@ -75,6 +77,7 @@ pub async fn revoke(
     b: Body,
 ) -> ApiResult<Json<Value>> {
     let p = require_principal(&st, &headers).await?;
+    require(&st, &p, Action::Keys, &ns).await?;
     let req: Revoke = body::json(b, MAX_BODY).await?;
     let row = keys::revoke(&st, &p, &ns, &key_id, &req.reason).await?;
     Ok(Json(key_json(&row)))

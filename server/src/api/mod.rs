@@ -6,8 +6,8 @@
 
 mod audit;
 mod body;
-pub(crate) mod extract;
 mod events;
+pub(crate) mod extract;
 mod index;
 mod keys;
 mod me;

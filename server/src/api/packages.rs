@@ -5,12 +5,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use govstore_core::package::PackageName;
+use govstore_core::scope::Action;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{Path, Query};
 use super::{body, rfc3339};
-use crate::auth::require_principal;
+use crate::auth::{require, require_principal};
 use crate::db::packages::{latest, sort_newest_first};
 use crate::db::{self, entities::package_versions, entities::packages};
 use crate::error::{ApiError, ApiResult};
@@ -109,6 +110,7 @@ pub async fn yank(
     b: Body,
 ) -> ApiResult<Json<Value>> {
     let p = require_principal(&st, &headers).await?;
+    require(&st, &p, Action::Yank, &ns).await?;
     let req: Yank = body::json(b, 16 * 1024).await?;
     let (package, version) = target(&ns, &name, &version)?;
     let v = versions::yank(&st, &p, &package, &version, &req.reason).await?;
@@ -121,6 +123,7 @@ pub async fn unyank(
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let p = require_principal(&st, &headers).await?;
+    require(&st, &p, Action::Yank, &ns).await?;
     let (package, version) = target(&ns, &name, &version)?;
     let v = versions::unyank(&st, &p, &package, &version).await?;
     Ok(Json(version_json(&v)))

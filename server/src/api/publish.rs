@@ -11,13 +11,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use govstore_core::package::PackageName;
+use govstore_core::scope::Action;
 use govstore_signing::simple_signing;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::body;
 use super::extract::Path;
-use crate::auth::require_principal;
+use crate::auth::{require, require_principal};
 use crate::error::{ApiError, ApiResult};
 use crate::service::publish;
 use crate::state::AppState;
@@ -50,6 +51,8 @@ pub async fn publish(
     let package: PackageName = format!("{ns}/{name}")
         .parse()
         .map_err(|e: govstore_core::package::QualifiedNameError| ApiError::invalid(e.to_string()))?;
+    // Refuse before reading a large body; the service checks again.
+    require(&st, &p, Action::Publish, package.namespace()).await?;
     let max_manifest = st.config.limits.max_manifest_bytes as usize;
     let req: PublishRequest = body::json(b, 2 * max_manifest + 4 * simple_signing::MAX_PAYLOAD_LEN).await?;
     let request = publish::Request {

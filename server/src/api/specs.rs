@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use super::body;
 use super::extract::Path;
-use crate::auth::require_principal;
+use crate::auth::{require_principal, require_specs};
 use crate::db;
-use crate::service::specs;
 use crate::error::{ApiError, ApiResult};
+use crate::service::specs;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -33,6 +33,7 @@ fn summary(s: &Spec) -> Value {
 
 pub async fn publish(State(st): State<AppState>, headers: HeaderMap, b: Body) -> ApiResult<Response> {
     let p = require_principal(&st, &headers).await?;
+    require_specs(&p)?;
     let req: PublishSpec = body::json(b, govstore_core::spec::limits::MAX_SPEC_BYTES + 4096).await?;
     let spec = specs::publish(&st, &p, &req.toml).await?;
     Ok((StatusCode::CREATED, Json(summary(&spec))).into_response())

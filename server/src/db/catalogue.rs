@@ -29,7 +29,9 @@ pub async fn generation(db: &impl ConnectionTrait) -> Result<Generation, DbErr> 
 pub async fn everything(
     db: &impl ConnectionTrait,
 ) -> Result<(Vec<packages::Model>, Vec<package_versions::Model>), DbErr> {
-    let packages = Packages::find().all(db).await?;
+    // Versions first: package rows are never deleted, so every version read has its
+    // package in the second read even if a first publish commits in between.
     let versions = Versions::find().all(db).await?;
+    let packages = Packages::find().all(db).await?;
     Ok((packages, versions))
 }

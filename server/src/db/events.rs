@@ -72,19 +72,22 @@ pub async fn after(db: &impl ConnectionTrait, after: i64, limit: u64, kinds: &[&
         q = q.filter(events::Column::Kind.is_in(kinds.iter().copied()));
     }
     let rows = q.order_by_asc(events::Column::Seq).limit(limit).all(db).await?;
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let event = Event::from_json(&r.payload)
-                .map_err(|e| DbErr::Custom(format!("stored event {} is not an event: {e}", r.seq)))?;
-            Ok(Stored {
+            // An event this version cannot read (written by a newer govstore with a value
+            // it does not understand) must not stop followers: it reads as Unknown, and
+            // its payload is kept for those who can.
+            let event = Event::from_json(&r.payload).unwrap_or_else(|e| {
+                tracing::warn!(seq = r.seq, kind = %r.kind, error = %e, "an event this govstore cannot read; skipped");
+                Event::Unknown
+            });
+            Stored {
                 seq: r.seq,
                 at: r.at,
                 event,
                 payload: r.payload,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
-
-/// The kinds of event that change a package's versions (and so its search document).
-pub const PACKAGE_KINDS: [&str; 3] = ["version_published", "version_yanked", "version_unyanked"];

@@ -52,6 +52,24 @@ pub async fn insert(
         .ok_or_else(|| DbErr::RecordNotFound("signing key vanished after insert".into()))
 }
 
+/// Lock the key's row for the rest of the transaction if it is still unrevoked; `false`
+/// if it was revoked meanwhile. A publish verified against this key takes the lock, so
+/// a revocation either commits before (and the publish is refused) or waits for it.
+pub async fn lock_unrevoked(db: &impl ConnectionTrait, organisation_id: i64, key_id: &str) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let res = SigningKeys::update_many()
+        .col_expr(
+            signing_keys::Column::RevokedAt,
+            Expr::col(signing_keys::Column::RevokedAt),
+        )
+        .filter(signing_keys::Column::OrganisationId.eq(organisation_id))
+        .filter(signing_keys::Column::KeyId.eq(key_id))
+        .filter(signing_keys::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
 /// Revoke a key with a reason; `false` if it was revoked already (decided by the
 /// update, so concurrent revocations record one).
 pub async fn revoke(db: &impl ConnectionTrait, id: i64, reason: &str) -> Result<bool, DbErr> {

@@ -466,7 +466,10 @@ pub async fn open(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<Search
     let (search, mut rebuild) = Search::open(&data_dir.join("search"))?;
     if !rebuild {
         let in_db = db::packages::count(conn).await? + db::listings::count(conn).await?;
-        rebuild = in_db != search.len() || db::listings::generation(conn).await? != search.generation();
+        rebuild = in_db != search.len()
+            || db::listings::generation(conn).await? != search.generation()
+            // The database is behind the index (restored from a backup): start over.
+            || db::events::last_seq(conn).await? < search.position();
     }
     if rebuild {
         let n = search.rebuild(conn).await?;
@@ -476,7 +479,11 @@ pub async fn open(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<Search
         // between a commit and its index update).
         let n = search.follow_packages(conn).await?;
         if n > 0 {
-            tracing::info!(packages = n, position = search.position(), "caught up with the event sequence");
+            tracing::info!(
+                packages = n,
+                position = search.position(),
+                "caught up with the event sequence"
+            );
         }
     }
     Ok(search)

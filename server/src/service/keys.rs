@@ -62,13 +62,7 @@ pub async fn register(
 }
 
 /// Revoke key `key_id` of namespace `ns` with `reason` (1 to 500 characters).
-pub async fn revoke(
-    st: &AppState,
-    p: &Principal,
-    ns: &str,
-    key_id: &str,
-    reason: &str,
-) -> Result<signing_keys::Model> {
+pub async fn revoke(st: &AppState, p: &Principal, ns: &str, key_id: &str, reason: &str) -> Result<signing_keys::Model> {
     let org = policy::require(&st.db.read, p, Action::Keys, ns).await?;
     if reason.trim().is_empty() || reason.chars().count() > 500 {
         return Err(Error::invalid("reason is 1 to 500 characters"));

@@ -15,9 +15,11 @@ fn is_admin(p: &Principal) -> bool {
 
 /// Check that `p` may do `action` in `namespace`; returns the organisation's id.
 pub async fn require(db: &impl ConnectionTrait, p: &Principal, action: Action, namespace: &str) -> Result<i64> {
-    let org = db::accounts::organisation(db, namespace)
-        .await?
-        .ok_or_else(|| Error::denied(format!("namespace `{namespace}` belongs to no organisation on this registry")))?;
+    let org = db::accounts::organisation(db, namespace).await?.ok_or_else(|| {
+        Error::denied(format!(
+            "namespace `{namespace}` belongs to no organisation on this registry"
+        ))
+    })?;
     if is_admin(p) {
         return Ok(org.id);
     }

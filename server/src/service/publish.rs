@@ -96,7 +96,9 @@ pub async fn publish(st: &AppState, p: &Principal, req: Request) -> Result<Publi
     let max_manifest = st.config.limits.max_manifest_bytes as usize;
     let manifest_bytes = req.manifest;
     if manifest_bytes.len() > max_manifest {
-        return Err(Error::too_large(format!("manifest is larger than {max_manifest} bytes")));
+        return Err(Error::too_large(format!(
+            "manifest is larger than {max_manifest} bytes"
+        )));
     }
     let info = oci::parse_manifest(Some(media_types::OCI_MANIFEST), &manifest_bytes)
         .map_err(|e| Error::invalid(format!("manifest: {e}")))?;
@@ -123,8 +125,7 @@ pub async fn publish(st: &AppState, p: &Principal, req: Request) -> Result<Publi
     }
 
     // The signature covers exactly this manifest, for this repository.
-    let signed =
-        simple_signing::parse_payload(&req.payload).map_err(|e| signature_invalid(format!("payload: {e}")))?;
+    let signed = simple_signing::parse_payload(&req.payload).map_err(|e| signature_invalid(format!("payload: {e}")))?;
     if signed.manifest_digest != digest {
         return Err(signature_invalid(format!(
             "the payload signs {}, not this manifest ({digest})",
@@ -188,6 +189,13 @@ pub async fn publish(st: &AppState, p: &Principal, req: Request) -> Result<Publi
         manifest.package.license.as_str(),
     )
     .await?;
+    // The key that verified the signature is still unrevoked, and stays so until commit.
+    if !db::keys::lock_unrevoked(&txn, org_id, &key_id).await? {
+        return Err(signature_invalid(format!(
+            "the signature was made with a revoked key of `{}`",
+            package.namespace()
+        )));
+    }
     // After `upsert`, which updates an existing package's row: concurrent publishes of
     // one package wait here for each other, so the count sees every committed version.
     // Returning drops the transaction, which rolls back everything written above.
@@ -270,10 +278,10 @@ async fn verify_signature(st: &AppState, org_id: i64, ns: &str, payload: &[u8], 
     let keys = db::keys::list(&st.db.read, org_id).await?;
     let live: Vec<_> = keys.iter().filter(|k| k.revoked_at.is_none()).collect();
     if live.is_empty() {
-        return Err(Error::denied(format!(
-            "namespace `{ns}` has no registered, unrevoked signing key"
-        ))
-        .detail(json!({ "hint": "register a public key with `govstore key register`" })));
+        return Err(
+            Error::denied(format!("namespace `{ns}` has no registered, unrevoked signing key"))
+                .detail(json!({ "hint": "register a public key with `govstore key register`" })),
+        );
     }
     for k in &live {
         let key = PublicKey::from_pem(&k.public_key).map_err(Error::internal)?;
@@ -298,8 +306,11 @@ async fn verify_signature(st: &AppState, org_id: i64, ns: &str, payload: &[u8], 
 /// Every blob the manifest lists is in the repository with the size it claims.
 async fn check_blobs(st: &AppState, repo: &RepoName, blobs: &[Descriptor]) -> Result<()> {
     let missing = |d: &Descriptor| {
-        Error::new(Kind::BlobUnknown, format!("blob {} is not uploaded to `{repo}`", d.digest))
-            .detail(json!({ "hint": "upload the package's blobs through the OCI API first" }))
+        Error::new(
+            Kind::BlobUnknown,
+            format!("blob {} is not uploaded to `{repo}`", d.digest),
+        )
+        .detail(json!({ "hint": "upload the package's blobs through the OCI API first" }))
     };
     let Some(r) = db::repositories::find(&st.db.read, repo).await? else {
         return Err(blobs
@@ -343,8 +354,7 @@ async fn read_config(st: &AppState, layers: &PackageLayers, package: &PackageNam
         Err(e) => return Err(e.into()),
     };
     let text = String::from_utf8(bytes).map_err(|_| Error::invalid("config: not UTF-8"))?;
-    let manifest =
-        Manifest::from_canonical_json(&text).map_err(|e| Error::invalid(format!("govstore.toml: {e}")))?;
+    let manifest = Manifest::from_canonical_json(&text).map_err(|e| Error::invalid(format!("govstore.toml: {e}")))?;
     if manifest.package.name != *package || manifest.package.version.to_string() != version {
         return Err(Error::invalid(format!(
             "govstore.toml describes {}@{}, but the publish is for {package}@{version}",

@@ -66,7 +66,7 @@ async fn set_yanked(
     let txn = st.db.write.begin().await?;
     if !db::packages::set_yanked(&txn, v.id, reason.as_deref()).await? {
         // Another request changed it first.
-        return Err(already(v.yanked == reason.is_none()));
+        return Err(already(reason.is_some()));
     }
     let (action, event) = match &reason {
         Some(r) => (

@@ -30,8 +30,39 @@ impl Sessions {
         map.entry(id.to_owned()).or_default().clone()
     }
 
+    /// Drop the state of sessions not in `live` (finished or cancelled by another
+    /// process), except those in use right now.
+    pub fn retain_live(&self, live: &std::collections::HashSet<String>) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|id, state| live.contains(id) || state.try_lock().is_err());
+    }
+
     pub fn forget(&self, id: &str) {
         let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Sessions;
+
+    #[tokio::test]
+    async fn state_of_gone_sessions_is_dropped_unless_in_use() {
+        let sessions = Sessions::default();
+        let (live, gone, busy) = (sessions.get("live"), sessions.get("gone"), sessions.get("busy"));
+        let _held = busy.lock().await;
+        sessions.retain_live(&["live".to_owned()].into());
+        assert!(Arc::ptr_eq(&live, &sessions.get("live")));
+        assert!(
+            Arc::ptr_eq(&busy, &sessions.get("busy")),
+            "a session in use keeps its state"
+        );
+        assert!(
+            !Arc::ptr_eq(&gone, &sessions.get("gone")),
+            "a gone session's state is dropped"
+        );
     }
 }

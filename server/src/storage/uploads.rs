@@ -22,7 +22,9 @@
 //! chunk and a single part (the usual PATCH-then-PUT) the part is renamed into place, no
 //! copy. The blob is recorded and linked, then the session row, part rows and part objects
 //! are removed (in that order, so a crash leaves orphan objects, never a row without its
-//! part; orphans are swept by [`Uploads::expire`]).
+//! part; orphans are swept by [`Uploads::expire`]). A crash between that rename and the
+//! removal of the session leaves a session that can no longer be closed (its part is now
+//! the blob); it expires, and the client uploads again.
 //!
 //! **The hash.** SHA-256 cannot be continued from per-part digests, only from its
 //! midstate, and `sha2` 0.10 exposes neither its midstate nor, without its `compress`
@@ -258,7 +260,12 @@ impl Uploads<'_> {
         }
         // Another process appended (or finished, or cancelled) first.
         objects.delete(&key).await?;
-        let now = db::uploads::find(self.db, &sid).await?.ok_or(UploadError::Unknown)?;
+        let Some(now) = db::uploads::find(self.db, &sid).await? else {
+            // Gone: its objects may have been removed before this part was committed.
+            objects.delete_prefix(&format!("uploads/{sid}")).await?;
+            self.sessions.forget(&sid);
+            return Err(UploadError::Unknown);
+        };
         Err(UploadError::Conflict {
             received: now.received as u64,
         })
@@ -369,6 +376,8 @@ impl Uploads<'_> {
         }
 
         let live: HashSet<String> = db::uploads::all_ids(self.db).await?.into_iter().collect();
+        // Sessions finished or cancelled by another process leave their state here.
+        self.sessions.retain_live(&live);
         let objects = self.blobs.objects();
         let mut newest: HashMap<String, SystemTime> = HashMap::new();
         for o in objects.list("uploads").await? {

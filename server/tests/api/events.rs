@@ -18,7 +18,8 @@ on_both_backends!(
     events_page_and_refuse_bad_queries,
     a_late_commit_is_still_followed,
     a_replica_that_was_down_catches_up_when_it_starts,
-    an_existing_database_gets_its_history_as_events
+    an_existing_database_gets_its_history_as_events,
+    an_event_this_version_cannot_read_stops_no_follower
 );
 
 fn types(page: &Value) -> Vec<String> {
@@ -51,8 +52,14 @@ async fn every_change_is_an_event_in_order(b: Backend) {
     assert_eq!(post(&app, yank, &p.auth(), reason).await.status, StatusCode::OK);
     // A refused change (already unyanked twice) appends nothing.
     let unyank = "/api/v1/packages/mosip/esignet/versions/1.1.0/unyank";
-    assert_eq!(post(&app, unyank, &p.auth(), String::new()).await.status, StatusCode::OK);
-    assert_eq!(post(&app, unyank, &p.auth(), String::new()).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        post(&app, unyank, &p.auth(), String::new()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post(&app, unyank, &p.auth(), String::new()).await.status,
+        StatusCode::CONFLICT
+    );
 
     let page = get_json(&app, "/api/v1/events").await;
     assert_eq!(page["format"], json!(1));
@@ -66,7 +73,12 @@ async fn every_change_is_an_event_in_order(b: Backend) {
             "version_unyanked"
         ]
     );
-    let seqs: Vec<i64> = page["events"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
     assert_eq!(seqs, [1, 2, 3, 4, 5], "gap-free, from 1");
     assert_eq!(page["last"], json!(5));
     assert!(page.get("next").is_none());
@@ -78,7 +90,9 @@ async fn every_change_is_an_event_in_order(b: Backend) {
     assert!(!page.to_string().contains("alice"), "events name no accounts");
 
     // The stored form is the event's canonical JSON, which reads back as the same event.
-    let stored = govstore_server::db::events::after(&app.state.db.read, 0, 100, &[]).await.unwrap();
+    let stored = govstore_server::db::events::after(&app.state.db.read, 0, 100, &[])
+        .await
+        .unwrap();
     for s in &stored {
         assert_eq!(s.payload, s.event.canonical_json());
     }
@@ -96,12 +110,23 @@ async fn events_page_and_refuse_bad_queries(b: Backend) {
     assert_eq!(first["events"].as_array().unwrap().len(), 2);
     assert_eq!(first["next"], json!("/api/v1/events?after=2&limit=2"));
     let second = get_json(&app, first["next"].as_str().unwrap()).await;
-    let seqs: Vec<i64> = second["events"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = second["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
     assert_eq!(seqs, [3, 4]);
     assert!(second.get("next").is_none());
     assert_eq!(get_json(&app, "/api/v1/events?after=4").await["events"], json!([]));
 
-    for bad in ["after=abc", "after=-1", "limit=1001", "limit=x", "after=99999999999999999999"] {
+    for bad in [
+        "after=abc",
+        "after=-1",
+        "limit=1001",
+        "limit=x",
+        "after=99999999999999999999",
+    ] {
         let res = app.get(&format!("/api/v1/events?{bad}")).await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
         let body: Value = res.json();
@@ -123,10 +148,20 @@ async fn a_late_commit_is_still_followed(b: Backend) {
 
     // A yank, done by hand as the service does it, held open.
     let db = &app.state.db;
-    let package = govstore_server::db::packages::find(&db.read, "mosip/esignet").await.unwrap().unwrap();
-    let version = govstore_server::db::packages::version(&db.read, package.id, "1.0.0").await.unwrap().unwrap();
+    let package = govstore_server::db::packages::find(&db.read, "mosip/esignet")
+        .await
+        .unwrap()
+        .unwrap();
+    let version = govstore_server::db::packages::version(&db.read, package.id, "1.0.0")
+        .await
+        .unwrap()
+        .unwrap();
     let txn = db.write.begin().await.unwrap();
-    assert!(govstore_server::db::packages::set_yanked(&txn, version.id, Some("held")).await.unwrap());
+    assert!(
+        govstore_server::db::packages::set_yanked(&txn, version.id, Some("held"))
+            .await
+            .unwrap()
+    );
 
     if b == Backend::Postgres {
         // Meanwhile another change begins and commits, and is followed.
@@ -146,7 +181,11 @@ async fn a_late_commit_is_still_followed(b: Backend) {
         reason: "held".into(),
     };
     let seq = govstore_server::db::events::append(&txn, &event).await.unwrap();
-    assert_eq!(seq, position + 1, "the late transaction takes the next number at its end");
+    assert_eq!(
+        seq,
+        position + 1,
+        "the late transaction takes the next number at its end"
+    );
     txn.commit().await.unwrap();
 
     assert_eq!(follow().await, 1);
@@ -193,7 +232,10 @@ async fn an_existing_database_gets_its_history_as_events(b: Backend) {
         Backend::Postgres => {
             let admin = Database::connect(crate::common::postgres_admin_url()).await.unwrap();
             let name = format!("govstore_t_{}", uuid::Uuid::new_v4().simple());
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
             let base = crate::common::postgres_admin_url();
             format!("{}/{name}", base.rsplit_once('/').unwrap().0)
         }
@@ -252,7 +294,9 @@ async fn an_existing_database_gets_its_history_as_events(b: Backend) {
     for e in &events {
         assert_eq!(e.payload, e.event.canonical_json(), "backfilled events are canonical");
     }
-    let sigs = govstore_server::db::attestations::of(&db, &d2.parse().unwrap()).await.unwrap();
+    let sigs = govstore_server::db::attestations::of(&db, &d2.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(sigs.len(), 1);
     assert_eq!(sigs[0].envelope_digest, s2);
     assert_eq!(sigs[0].signer_key_id.as_deref(), Some("sha256:k1"));
@@ -264,4 +308,37 @@ async fn an_existing_database_gets_its_history_as_events(b: Backend) {
     };
     assert_eq!(govstore_server::db::events::append(&txn, &next).await.unwrap(), 7);
     txn.commit().await.unwrap();
+}
+
+/// A newer govstore may write an event of a known type with a value this one cannot
+/// parse (say, another digest algorithm): followers skip it as unknown, the API serves
+/// it as stored, and later events are still followed.
+async fn an_event_this_version_cannot_read_stops_no_follower(b: Backend) {
+    let app = TestApp::with(b, |c| c.insecure_anonymous_push = false).await;
+    let (replica, _dir) = app.replica().await;
+    let p = publisher(&app, "alice", "mosip").await;
+    let newer = r#"{"digest":"sha3-512:00","key_id":"k","package":"mosip/esignet","signature_digest":"sha3-512:00","type":"version_published","version":"9.0.0"}"#;
+    let txn = app.state.db.write.begin().await.unwrap();
+    let seq = govstore_server::db::events::append(&txn, &Event::Unknown)
+        .await
+        .unwrap();
+    txn.execute_unprepared(&format!(
+        "UPDATE events SET kind = 'version_published', payload = '{newer}' WHERE seq = {seq}"
+    ))
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    let built = build_simple(&app, &p, "mosip/esignet", "1.0.0").await;
+    assert_eq!(built.publish(&app, &p.auth()).await.status, StatusCode::CREATED);
+
+    assert_eq!(replica.search.follow_packages(&replica.db.read).await.unwrap(), 1);
+    assert!(search_hit(&replica, "esignet").is_some());
+    let page = get_json(&app, "/api/v1/events").await;
+    let stored = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["seq"] == json!(seq))
+        .unwrap();
+    assert_eq!(stored["event"]["digest"], json!("sha3-512:00"), "served as stored");
 }
