@@ -363,7 +363,7 @@ async fn serve(config: Config, demo: Option<PathBuf>, drain: Duration) -> anyhow
         tracing::warn!(status = %e.status(), "could not clean upload sessions at start");
     }
     govstore_server::app::spawn_janitor(state.clone());
-    govstore_server::search::spawn_follower(state.clone());
+    govstore_server::search::spawn_follower(state.search.clone(), state.db.read.clone());
     govstore_server::db::downloads::spawn_flusher(state.downloads.clone(), state.db.write.clone());
     let listener = tokio::net::TcpListener::bind(listen)
         .await

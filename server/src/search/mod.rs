@@ -498,8 +498,8 @@ pub async fn reindex(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<usi
 
 /// After a commit that changed package `name`: refresh its document. A failure is logged,
 /// not returned: the change is committed, and a restart or `reindex` repairs the index.
-pub async fn refresh_logged(st: &crate::state::AppState, name: &str) {
-    if let Err(e) = st.search.refresh(&st.db.read, name).await {
+pub async fn refresh_logged(search: &Search, conn: &impl ConnectionTrait, name: &str) {
+    if let Err(e) = search.refresh(conn, name).await {
         tracing::error!(package = name, error = %e, "could not update the search index");
     }
 }
@@ -508,7 +508,7 @@ pub async fn refresh_logged(st: &crate::state::AppState, name: &str) {
 /// other replicas (every [`FOLLOW_PACKAGES_EVERY`]), listings imported by another
 /// process (checked every [`FOLLOW_EVERY`]) and download totals (every
 /// [`DOWNLOADS_EVERY`]). Failures are logged and retried at the next tick.
-pub fn spawn_follower(st: crate::state::AppState) {
+pub fn spawn_follower(search: Search, conn: sea_orm::DatabaseConnection) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(FOLLOW_PACKAGES_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -518,20 +518,20 @@ pub fn spawn_follower(st: crate::state::AppState) {
         loop {
             tick.tick().await;
             n += 1;
-            match st.search.follow_packages(&st.db.read).await {
+            match search.follow_packages(&conn).await {
                 Ok(0) => {}
                 Ok(k) => tracing::debug!(packages = k, "followed package changes"),
                 Err(e) => tracing::warn!(error = %e, "could not follow package changes"),
             }
             if n.is_multiple_of(per_listings) {
-                match st.search.follow_listings(&st.db.read).await {
+                match search.follow_listings(&conn).await {
                     Ok(true) => tracing::info!("rebuilt the search index after a listings import"),
                     Ok(false) => {}
                     Err(e) => tracing::warn!(error = %e, "could not follow the listings"),
                 }
             }
             if n.is_multiple_of(per_downloads) {
-                match st.search.refresh_downloads(&st.db.read).await {
+                match search.refresh_downloads(&conn).await {
                     Ok(0) => {}
                     Ok(k) => tracing::info!(packages = k, "re-indexed download totals"),
                     Err(e) => tracing::warn!(error = %e, "could not re-index download totals"),

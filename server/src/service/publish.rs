@@ -262,7 +262,7 @@ pub async fn publish(st: &AppState, p: &Principal, req: Request) -> Result<Publi
         });
     }
     tracing::info!(package = %package, %version, %digest, key = %key_id, user = %p.user, seq, "published");
-    crate::search::refresh_logged(st, package.as_str()).await;
+    crate::search::refresh_logged(&st.search, &st.db.read, package.as_str()).await;
     Ok(Published {
         package,
         version,

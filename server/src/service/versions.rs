@@ -100,7 +100,7 @@ async fn set_yanked(
     .await?;
     db::events::append(&txn, &event).await?;
     txn.commit().await?;
-    crate::search::refresh_logged(st, package.as_str()).await;
+    crate::search::refresh_logged(&st.search, &st.db.read, package.as_str()).await;
     db::packages::version(&st.db.read, pkg.id, &v.version)
         .await?
         .ok_or_else(|| Error::internal("yanked version vanished"))
