@@ -12,6 +12,7 @@ mod m20261121_000003_catalogue;
 mod m20261207_000001_events;
 mod m20261207_000002_upload_parts;
 mod m20261207_000003_attestations;
+mod m20261207_000004_upload_hash_state;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_events::Migration),
             Box::new(m20261207_000002_upload_parts::Migration),
             Box::new(m20261207_000003_attestations::Migration),
+            Box::new(m20261207_000004_upload_hash_state::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub async fn create(db: &impl ConnectionTrait, id: &str, repository_id: i64) -> 
         id: Set(id.to_owned()),
         repository_id: Set(repository_id),
         received: Set(0),
+        hash_state: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -39,22 +40,34 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     Uploads::find().count(db).await
 }
 
-/// Record part `index` (`length` bytes in the object `object_key`) at `offset`, if the
-/// session still has exactly `offset` bytes: a compare-and-set on `received` and the part
+/// A part to record: `length` bytes at `offset` in the object `object_key`, and the hash's
+/// midstate after them.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPart<'a> {
+    pub index: i32,
+    pub offset: u64,
+    pub length: u64,
+    pub object_key: &'a str,
+    pub hash_state: &'a [u8],
+}
+
+/// Record a part if the session still has exactly `part.offset` bytes: a compare-and-set
+/// on `received` that writes the new length and hash midstate in one UPDATE, and the part
 /// row, in one transaction. Returns false (and changes nothing) if the session is gone or
 /// another request appended first.
-pub async fn add_part(
-    db: &DatabaseConnection,
-    id: &str,
-    index: i32,
-    offset: u64,
-    length: u64,
-    object_key: &str,
-) -> Result<bool, DbErr> {
+pub async fn add_part(db: &DatabaseConnection, id: &str, part: NewPart<'_>) -> Result<bool, DbErr> {
+    let NewPart {
+        index,
+        offset,
+        length,
+        object_key,
+        hash_state,
+    } = part;
     let now = crate::now_ms();
     let txn = db.begin().await?;
     let moved = Uploads::update_many()
         .col_expr(uploads::Column::Received, ((offset + length) as i64).into())
+        .col_expr(uploads::Column::HashState, hash_state.to_vec().into())
         .col_expr(uploads::Column::UpdatedAt, now.into())
         .filter(uploads::Column::Id.eq(id))
         .filter(uploads::Column::Received.eq(offset as i64))

@@ -2,8 +2,9 @@
 //! `Content-Range` and resumption, status, cancel, and cross-repository mounts.
 //!
 //! The handlers parse and check the request and map errors; the sessions themselves
-//! (state in the database, chunks as immutable part objects, any process may continue
-//! any session) are `storage::uploads`. Invariants: the database's `received` count never
+//! (state in the database, the hash's midstate included; chunks as immutable part
+//! objects; any process may continue any session without reading earlier parts again)
+//! are `storage::uploads`. Invariants: the database's `received` count never
 //! exceeds the bytes durably in the session's committed parts; a failed chunk writes no
 //! part, so the session stays where it was; a blob is linked to a repository only after
 //! its digest was verified and the bytes were committed to the store.

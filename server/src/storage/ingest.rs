@@ -1,4 +1,5 @@
-//! Streaming a request body into an object while hashing it.
+//! Streaming a request body into an object while hashing it with a
+//! [`ResumableSha256`], whose state an upload session stores after each chunk.
 //!
 //! The async side receives body frames and hands each one (a cheap reference-counted
 //! `Bytes`) to a hashing thread over a bounded channel and to the object writer (whose
@@ -11,8 +12,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use sha2::{Digest as _, Sha256};
 
+use super::midstate::ResumableSha256;
 use super::object::{ObjectReader, ObjectStorage, ObjectWriter};
 
 /// Frames in flight between the network and the hashing thread.
@@ -30,10 +31,10 @@ pub enum IngestError {
 
 /// Where the hash of the new bytes starts.
 pub enum HashStart {
-    /// From this state (a fresh hasher, or one kept from the previous chunk).
-    Known(Sha256),
+    /// From this state (a fresh hasher, or the session's stored midstate).
+    Known(ResumableSha256),
     /// From the hash of these objects `(key, length)` in `objects`, read in order, one
-    /// open at a time.
+    /// open at a time (the fallback for a session with no stored midstate).
     Rehash {
         objects: Arc<dyn ObjectStorage>,
         parts: Vec<(String, u64)>,
@@ -53,9 +54,7 @@ impl std::fmt::Debug for HashStart {
 #[derive(Debug)]
 pub struct Ingested {
     /// The hash of the start and everything received.
-    pub hasher: Sha256,
-    /// The hash of the start alone (what to keep when this chunk is refused).
-    pub prefix: Sha256,
+    pub hasher: ResumableSha256,
     /// Bytes of this body.
     pub written: u64,
 }
@@ -64,10 +63,10 @@ pub struct Ingested {
 /// call it on a blocking thread of the runtime `rt` (it waits there for each object to open).
 fn hash_parts(
     rt: &tokio::runtime::Handle,
-    mut hasher: Sha256,
+    mut hasher: ResumableSha256,
     objects: &dyn ObjectStorage,
     parts: &[(String, u64)],
-) -> io::Result<Sha256> {
+) -> io::Result<ResumableSha256> {
     let mut buf = vec![0u8; 1 << 20];
     for (key, len) in parts {
         let (mut reader, _): (ObjectReader, u64) = rt
@@ -93,15 +92,15 @@ fn hash_parts(
 }
 
 /// The hash state of `start` on a blocking thread (the caller is on the runtime).
-fn start_blocking(rt: &tokio::runtime::Handle, start: HashStart) -> io::Result<Sha256> {
+fn start_blocking(rt: &tokio::runtime::Handle, start: HashStart) -> io::Result<ResumableSha256> {
     match start {
         HashStart::Known(h) => Ok(h),
-        HashStart::Rehash { objects, parts } => hash_parts(rt, Sha256::new(), &*objects, &parts),
+        HashStart::Rehash { objects, parts } => hash_parts(rt, ResumableSha256::new(), &*objects, &parts),
     }
 }
 
 /// The hash state of `start`, computed on a blocking thread if it must be.
-pub async fn resolve(start: HashStart) -> io::Result<Sha256> {
+pub async fn resolve(start: HashStart) -> io::Result<ResumableSha256> {
     match start {
         HashStart::Known(h) => Ok(h),
         start => {
@@ -127,13 +126,12 @@ where
 {
     let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_FRAMES);
     let rt = tokio::runtime::Handle::current();
-    let hashing = tokio::task::spawn_blocking(move || -> io::Result<(Sha256, Sha256)> {
+    let hashing = tokio::task::spawn_blocking(move || -> io::Result<ResumableSha256> {
         let mut hasher = start_blocking(&rt, start)?;
-        let prefix = hasher.clone();
         while let Some(chunk) = hash_rx.blocking_recv() {
             hasher.update(&chunk);
         }
-        Ok((hasher, prefix))
+        Ok(hasher)
     });
 
     let mut body = std::pin::pin!(body);
@@ -166,10 +164,8 @@ where
     if let Some(f) = failure {
         return Err(f);
     }
-    let (hasher, prefix) = hashed?;
     Ok(Ingested {
-        hasher,
-        prefix,
+        hasher: hashed?,
         written: received,
     })
 }

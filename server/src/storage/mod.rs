@@ -9,8 +9,10 @@
 //!   `blobs/sha256/<2>/<hex>` while hashing it and commits only when the digest matches;
 //!   `get` streams a range, `size` is a head, `open_reader` reads a whole blob in
 //!   `spawn_blocking`, `put_small`/`read_small` handle small documents in memory.
-//! - [`uploads`]: chunked upload sessions whose state is in the database, their chunks
-//!   immutable part objects `uploads/<session>/<part>` (see that module for the design).
+//! - [`uploads`]: chunked upload sessions whose state is in the database (length, parts
+//!   and the SHA-256 midstate, a [`midstate::ResumableSha256`]), their chunks immutable part
+//!   objects `uploads/<session>/<part>`, so any process continues any session without
+//!   reading earlier parts again (see that module for the design).
 //!
 //! ```text
 //! DATA/blobs/sha256/ab/abcdef...   committed blobs (immutable)
@@ -24,6 +26,7 @@ pub mod egress;
 pub mod fs;
 pub mod ingest;
 pub mod memory;
+pub mod midstate;
 pub mod object;
 pub mod sessions;
 pub mod uploads;
@@ -35,12 +38,12 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::Stream;
 use govstore_core::Digest;
-use sha2::{Digest as _, Sha256};
 
 pub use object::{ByteStream, ObjectMeta, ObjectReader, ObjectStorage, ObjectWriter};
 pub use uploads::UploadError;
 
 use ingest::{HashStart, ingest};
+use midstate::ResumableSha256;
 
 /// A blocking reader of a whole blob; use it inside `spawn_blocking`.
 pub type BlobReader = ObjectReader;
@@ -114,14 +117,14 @@ impl BlobStore {
         E: std::fmt::Display,
     {
         let mut writer = self.objects.create(&Self::blob_key(expected), &[]).await?;
-        let done = match ingest(body, writer.as_mut(), HashStart::Known(Sha256::new()), limit).await {
+        let done = match ingest(body, writer.as_mut(), HashStart::Known(ResumableSha256::new()), limit).await {
             Ok(done) => done,
             Err(e) => {
                 uploads::abort(writer).await;
                 return Err(UploadError::from_ingest(e, limit));
             }
         };
-        let actual = Digest::from_sha256(done.hasher.finalize().into());
+        let actual = Digest::from_sha256(done.hasher.finalize());
         if &actual != expected {
             uploads::abort(writer).await;
             return Err(UploadError::DigestMismatch {

@@ -1,19 +1,24 @@
 //! The storage interface's tests, each run against the filesystem and the memory backend:
 //! the object storage contract, content-addressed blobs, and upload sessions (on SQLite),
-//! including two "processes" (two `Sessions`) continuing one session.
+//! including two "processes" (two `Sessions`) continuing one session from the midstate in
+//! the database without reading any part again.
 #![allow(clippy::unwrap_used)]
 
 use std::io::Read;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use govstore_core::Digest;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::fs::FsStorage;
 use super::memory::MemoryStorage;
+use super::midstate::ResumableSha256;
+use super::object::{ByteStream, ObjectMeta, ObjectReader, ObjectWriter};
 use super::sessions::Sessions;
 use super::uploads::{Chunk, UploadError, Uploads};
 use super::{BlobStore, ObjectStorage};
@@ -36,6 +41,80 @@ fn backends() -> Vec<Backend> {
             dir: None,
         },
     ]
+}
+
+/// An object storage that counts reads (`get`, `reader`) of upload parts, to show that
+/// sessions never read their parts back to hash them.
+#[derive(Debug)]
+struct CountingStorage {
+    inner: Arc<dyn ObjectStorage>,
+    part_reads: AtomicUsize,
+}
+
+impl CountingStorage {
+    fn new(inner: Arc<dyn ObjectStorage>) -> Arc<Self> {
+        Arc::new(Self {
+            inner,
+            part_reads: AtomicUsize::new(0),
+        })
+    }
+
+    fn count(&self, key: &str) {
+        if key.starts_with("uploads/") {
+            self.part_reads.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn part_reads(&self) -> usize {
+        self.part_reads.load(Ordering::SeqCst)
+    }
+}
+
+impl ObjectStorage for CountingStorage {
+    fn create<'a>(
+        &'a self,
+        key: &'a str,
+        prefix: &'a [String],
+    ) -> BoxFuture<'a, std::io::Result<Box<dyn ObjectWriter>>> {
+        self.inner.create(key, prefix)
+    }
+    fn head<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<Option<u64>>> {
+        self.inner.head(key)
+    }
+    fn get<'a>(&'a self, key: &'a str, offset: u64, len: u64) -> BoxFuture<'a, std::io::Result<Option<ByteStream>>> {
+        self.count(key);
+        self.inner.get(key, offset, len)
+    }
+    fn reader<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<Option<(ObjectReader, u64)>>> {
+        self.count(key);
+        self.inner.reader(key)
+    }
+    fn rename<'a>(&'a self, from: &'a str, to: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+        self.inner.rename(from, to)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+        self.inner.delete(key)
+    }
+    fn delete_prefix<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, std::io::Result<()>> {
+        self.inner.delete_prefix(prefix)
+    }
+    fn list<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, std::io::Result<Vec<ObjectMeta>>> {
+        self.inner.list(prefix)
+    }
+    fn remove_abandoned(&self, older_than: Duration) -> BoxFuture<'_, std::io::Result<usize>> {
+        self.inner.remove_abandoned(older_than)
+    }
+}
+
+/// Replace a session's stored hash state (as a session from before it was kept has none).
+async fn set_hash_state(db: &DatabaseConnection, id: &uuid::Uuid, state: Option<Vec<u8>>) {
+    use crate::db::entities::uploads;
+    uploads::Entity::update_many()
+        .col_expr(uploads::Column::HashState, state.into())
+        .filter(uploads::Column::Id.eq(id.to_string()))
+        .exec(db)
+        .await
+        .unwrap();
 }
 
 fn body(parts: &[&[u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
@@ -241,8 +320,9 @@ async fn sessions_continue_on_another_process_and_refused_chunks_change_nothing(
     let dbdir = tempfile::tempdir().unwrap();
     let (db, repo) = database(dbdir.path()).await;
     for b in backends() {
-        let store = BlobStore::new(b.objects.clone());
-        // Two processes: their own in-memory session state, the same database and storage.
+        let counting = CountingStorage::new(b.objects.clone());
+        let store = BlobStore::new(counting.clone());
+        // Two processes: their own session locks, the same database and storage.
         let (one, two) = (Sessions::default(), Sessions::default());
         let on = |sessions| Uploads {
             blobs: &store,
@@ -260,7 +340,7 @@ async fn sessions_continue_on_another_process_and_refused_chunks_change_nothing(
                 .unwrap(),
             10_000
         );
-        // The next chunk reaches the other process, which has no hash state.
+        // The next chunk reaches the other process, which goes on from the stored midstate.
         assert_eq!(
             on(&two)
                 .append(&id, chunk_at(10_000, 10_000), body(&[&data[10_000..20_000]]))
@@ -319,7 +399,7 @@ async fn sessions_continue_on_another_process_and_refused_chunks_change_nothing(
         assert_eq!(part_objects(&store, &id).await, 2, "and leave no part");
         assert_eq!(staging_files(&b), 0);
 
-        // The first process's hash is behind (10,000): it rehashes and goes on.
+        // The first process took the chunk to 10,000 only; it goes on at 20,000 all the same.
         assert_eq!(
             on(&one)
                 .append(&id, Chunk::default(), body(&[&data[20_000..30_000]]))
@@ -334,6 +414,7 @@ async fn sessions_continue_on_another_process_and_refused_chunks_change_nothing(
             .await
             .unwrap();
         assert_eq!(size, 40_000);
+        assert_eq!(counting.part_reads(), 0, "no part was read back to hash it");
         let mut got = Vec::new();
         store
             .open_reader(&d)
@@ -531,5 +612,68 @@ async fn expiry_removes_sessions_parts_and_old_orphans() {
         } else {
             assert_eq!(left.len(), 2, "in memory everything is young");
         }
+    }
+}
+
+#[tokio::test]
+async fn sessions_without_a_usable_midstate_rehash_their_parts_once() {
+    let dbdir = tempfile::tempdir().unwrap();
+    let (db, repo) = database(dbdir.path()).await;
+    for b in backends() {
+        let counting = CountingStorage::new(b.objects.clone());
+        let store = BlobStore::new(counting.clone());
+        let (one, two) = (Sessions::default(), Sessions::default());
+        let on = |sessions| Uploads {
+            blobs: &store,
+            sessions,
+            db: &db,
+            max_blob_bytes: 1 << 20,
+        };
+        let data: Vec<u8> = (0..30_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let id = on(&one).open(repo).await.unwrap();
+        on(&one)
+            .append(&id, chunk_at(0, 10_000), body(&[&data[..4_000], &data[4_000..10_000]]))
+            .await
+            .unwrap();
+        let row = crate::db::uploads::find(&db, &id.to_string()).await.unwrap().unwrap();
+        let stored = ResumableSha256::from_bytes(row.hash_state.as_deref().unwrap()).unwrap();
+        assert_eq!(stored.len(), 10_000, "the midstate covers exactly `received`");
+
+        // No state (a session from before the column): the parts are rehashed once...
+        set_hash_state(&db, &id, None).await;
+        on(&two)
+            .append(&id, chunk_at(10_000, 10_000), body(&[&data[10_000..20_000]]))
+            .await
+            .unwrap();
+        assert_eq!(counting.part_reads(), 1, "the one earlier part was read");
+        // ...and a state that does not cover `received` is not trusted either.
+        set_hash_state(&db, &id, Some(stored.to_bytes())).await;
+        on(&one)
+            .append(&id, chunk_at(20_000, 5_000), body(&[&data[20_000..25_000]]))
+            .await
+            .unwrap();
+        assert_eq!(counting.part_reads(), 3, "both earlier parts were read");
+        // Nor does a malformed one.
+        set_hash_state(&db, &id, Some(vec![1, 2, 3])).await;
+        let d = Digest::of(&data);
+        let before = counting.part_reads();
+        on(&two)
+            .finish(&id, chunk_at(25_000, 5_000), body(&[&data[25_000..]]), &d)
+            .await
+            .unwrap();
+        assert_eq!(counting.part_reads(), before + 3);
+        assert_eq!(store.read_small(&d, 1 << 20).await.unwrap().unwrap(), data);
+
+        // After a rehash the state is stored again: the next process reads nothing.
+        let id = on(&one).open(repo).await.unwrap();
+        on(&one).append(&id, Chunk::default(), body(&[b"abc"])).await.unwrap();
+        set_hash_state(&db, &id, None).await;
+        on(&two).append(&id, Chunk::default(), body(&[b"def"])).await.unwrap();
+        let before = counting.part_reads();
+        on(&one).append(&id, Chunk::default(), body(&[b"ghi"])).await.unwrap();
+        let d = Digest::of(b"abcdefghi");
+        on(&two).finish(&id, CLOSE, body(&[]), &d).await.unwrap();
+        assert_eq!(counting.part_reads(), before, "the rehash stored the midstate");
+        assert_eq!(store.read_small(&d, 100).await.unwrap().unwrap(), b"abcdefghi");
     }
 }

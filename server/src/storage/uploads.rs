@@ -3,18 +3,21 @@
 //! storage can continue or finish any session.
 //!
 //! **What the database holds** (`uploads` and `upload_parts`): per session its repository,
-//! `received` (bytes accepted so far) and `updated_at`; per accepted chunk one part row
+//! `received` (bytes accepted so far), `hash_state` (the SHA-256 midstate over those
+//! bytes, see [`super::midstate`]) and `updated_at`; per accepted chunk one part row
 //! (index, object key `uploads/<session>/<random>`, byte offset, length). The parts' lengths
-//! always add up to `received`: both change in one transaction.
+//! always add up to `received`, and `hash_state` always covers exactly `received` bytes:
+//! all change in one transaction.
 //!
 //! **A chunk** (PATCH) streams into a new part object through an [`ObjectWriter`], hashed
-//! on the way. If the body breaks, overruns or does not match its `Content-Range`, the
-//! writer is aborted: no part, no change, nothing to truncate. Otherwise the part is
-//! committed (durable: fsync, rename, fsync directory) and then recorded with a
-//! compare-and-set, `UPDATE uploads SET received = new WHERE id = ? AND received = old`
-//! plus the part row, in one transaction. Two processes appending at the same offset
-//! cannot both win: the loser removes its part and answers 416 with the session's range.
-//! So `received` never counts a byte that is not durably in a committed part.
+//! on the way, starting from the row's midstate. If the body breaks, overruns or does not
+//! match its `Content-Range`, the writer is aborted: no part, no change, nothing to
+//! truncate. Otherwise the part is committed (durable: fsync, rename, fsync directory) and
+//! then recorded with a compare-and-set, `UPDATE uploads SET received = new, hash_state =
+//! midstate WHERE id = ? AND received = old` plus the part row, in one transaction. Two
+//! processes appending at the same offset cannot both win: the loser removes its part and
+//! answers 416 with the session's range. So `received` never counts a byte that is not
+//! durably in a committed part, and the stored midstate always covers exactly `received`.
 //!
 //! **Finishing** (PUT) streams the optional last chunk straight into the blob's writer,
 //! after the session's parts (a server-side concatenation, `copy_file_range` on the
@@ -27,20 +30,23 @@
 //! the blob); it expires, and the client uploads again.
 //!
 //! **The hash.** SHA-256 cannot be continued from per-part digests, only from its
-//! midstate, and `sha2` 0.10 exposes neither its midstate nor, without its `compress`
-//! feature, the compression function to keep one of our own. So each process keeps the
-//! running hash of the sessions it serves in memory ([`super::sessions::Sessions`], keyed
-//! by session and `received`): when consecutive chunks reach the same process (the common
-//! case, and the only case with one replica) nothing is read twice, and the final digest
-//! costs nothing. When a chunk reaches a process whose hash is missing or behind (another
-//! replica took the previous chunk, or a restart), that process rehashes the session's
-//! committed parts from the object storage once, alongside the new chunk, and keeps the
-//! hash from then on. Correctness never depends on the cache: the blob is committed only
-//! if the hash of exactly the committed parts plus the last chunk equals the digest.
+//! midstate (eight state words, the length and the tail of under one block), which
+//! [`ResumableSha256`] keeps over `sha2`'s compression function and encodes in at most 105
+//! bytes. Each accepted chunk stores the midstate after it in the row, with `received`, so
+//! whichever process takes the next chunk or the PUT loads it with the session and goes on:
+//! no part is read again, on any process, and the final digest costs one padding block.
+//! Nothing about the hash is kept in memory between requests. The only re-read left is a
+//! fallback: a session with bytes but no usable midstate (opened before the
+//! `hash_state` column existed, or a state that does not decode or does not cover exactly
+//! `received` bytes) has its committed parts rehashed from the object storage, alongside
+//! the new chunk, and stores the midstate from then on. Correctness never depends on the
+//! stored state being trusted blindly: the blob is committed only if the hash of the
+//! session's bytes plus the last chunk equals the digest the client named, and a state is
+//! used only if it covers exactly the parts' length.
 //!
-//! **Locking.** Within a process a per-session mutex orders the chunks of one session
-//! (a chunk waiting behind another sees its outcome and appends after it). Between
-//! processes the compare-and-set decides.
+//! **Locking.** Within a process a per-session mutex ([`super::sessions::Sessions`])
+//! orders the chunks of one session (a chunk waiting behind another sees its outcome and
+//! appends after it). Between processes the compare-and-set decides.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -50,13 +56,13 @@ use bytes::Bytes;
 use futures_util::Stream;
 use govstore_core::Digest;
 use sea_orm::{DatabaseConnection, DbErr};
-use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::BlobStore;
 use super::ingest::{self, HashStart, IngestError, ingest};
+use super::midstate::ResumableSha256;
 use super::object::ObjectWriter;
-use super::sessions::{SessionState, Sessions};
+use super::sessions::Sessions;
 use crate::db;
 use crate::db::entities::upload_parts;
 
@@ -126,6 +132,8 @@ pub struct Uploads<'a> {
 struct Loaded {
     repository_id: i64,
     received: u64,
+    /// The encoded midstate over the first `received` bytes, if the row has one.
+    hash_state: Option<Vec<u8>>,
     parts: Vec<upload_parts::Model>,
 }
 
@@ -159,6 +167,7 @@ impl Uploads<'_> {
                 return Ok(Loaded {
                     repository_id: row.repository_id,
                     received: row.received as u64,
+                    hash_state: row.hash_state,
                     parts,
                 });
             }
@@ -195,13 +204,24 @@ impl Uploads<'_> {
         }
     }
 
-    /// Where the hash of the session's next bytes starts: this process's running hash if
-    /// it is current, else a rehash of the committed parts.
-    fn hash_start(&self, state: &mut SessionState, l: &Loaded) -> HashStart {
-        match state.hasher.take() {
-            Some((n, h)) if n == l.received => return HashStart::Known(h),
-            _ if l.received == 0 => return HashStart::Known(Sha256::new()),
-            _ => {}
+    /// Where the hash of the session's next bytes starts: the midstate stored with the
+    /// session if it covers exactly its `received` bytes, else (a session from before the
+    /// midstate was stored) a rehash of the committed parts.
+    fn hash_start(&self, sid: &str, l: &Loaded) -> HashStart {
+        if l.received == 0 {
+            return HashStart::Known(ResumableSha256::new());
+        }
+        if let Some(bytes) = &l.hash_state {
+            match ResumableSha256::from_bytes(bytes) {
+                Ok(h) if h.len() == l.received => return HashStart::Known(h),
+                Ok(h) => tracing::warn!(
+                    upload = sid,
+                    state = h.len(),
+                    received = l.received,
+                    "an upload's hash state does not cover its length; rehashing its parts"
+                ),
+                Err(e) => tracing::warn!(upload = sid, error = %e, "rehashing an upload's parts"),
+            }
         }
         tracing::debug!(bytes = l.received, parts = l.parts.len(), "rehashing an upload's parts");
         HashStart::Rehash {
@@ -223,14 +243,10 @@ impl Uploads<'_> {
     {
         let sid = id.to_string();
         let lock = self.sessions.get(&sid);
-        let mut state = lock.lock().await;
+        let _guard = lock.lock().await;
         let l = self.load(&sid).await?;
         let limit = self.limit(l.received, &chunk)?;
-        let start = self.hash_start(&mut state, &l);
-        let backup = match &start {
-            HashStart::Known(h) => Some(h.clone()),
-            HashStart::Rehash { .. } => None,
-        };
+        let start = self.hash_start(&sid, &l);
         let key = part_key(&sid);
         let objects = self.blobs.objects();
         let mut writer = objects.create(&key, &[]).await?;
@@ -238,11 +254,9 @@ impl Uploads<'_> {
             Ok(done) => done,
             Err(e) => {
                 abort(writer).await;
-                state.hasher = backup.map(|h| (l.received, h));
                 return Err(self.chunk_error(e, &chunk));
             }
         };
-        state.hasher = Some((l.received, done.prefix));
         if chunk.len.is_some_and(|d| d != done.written) {
             abort(writer).await;
             return Err(UploadError::LengthMismatch);
@@ -254,8 +268,14 @@ impl Uploads<'_> {
         writer.commit().await?;
         let total = l.received + done.written;
         let index = l.parts.len() as i32;
-        if db::uploads::add_part(self.db, &sid, index, l.received, done.written, &key).await? {
-            state.hasher = Some((total, done.hasher));
+        let part = db::uploads::NewPart {
+            index,
+            offset: l.received,
+            length: done.written,
+            object_key: &key,
+            hash_state: &done.hasher.to_bytes(),
+        };
+        if db::uploads::add_part(self.db, &sid, part).await? {
             return Ok(total);
         }
         // Another process appended (or finished, or cancelled) first.
@@ -282,10 +302,10 @@ impl Uploads<'_> {
     {
         let sid = id.to_string();
         let lock = self.sessions.get(&sid);
-        let mut state = lock.lock().await;
+        let _guard = lock.lock().await;
         let l = self.load(&sid).await?;
         let limit = self.limit(l.received, &chunk)?;
-        let start = self.hash_start(&mut state, &l);
+        let start = self.hash_start(&sid, &l);
         let objects = self.blobs.objects();
         let key = BlobStore::blob_key(digest);
         let part_keys: Vec<String> = l.parts.iter().map(|p| p.object_key.clone()).collect();
@@ -302,20 +322,14 @@ impl Uploads<'_> {
             }
             l.received
         } else {
-            let backup = match &start {
-                HashStart::Known(h) => Some(h.clone()),
-                HashStart::Rehash { .. } => None,
-            };
             let mut writer = objects.create(&key, &part_keys).await?;
             let done = match ingest(body, writer.as_mut(), start, limit).await {
                 Ok(done) => done,
                 Err(e) => {
                     abort(writer).await;
-                    state.hasher = backup.map(|h| (l.received, h));
                     return Err(self.chunk_error(e, &chunk));
                 }
             };
-            state.hasher = Some((l.received, done.prefix));
             if chunk.len.is_some_and(|d| d != done.written) {
                 abort(writer).await;
                 return Err(UploadError::LengthMismatch);
@@ -333,8 +347,8 @@ impl Uploads<'_> {
     }
 
     /// The upload's digest must be `digest`; if not, the session is removed.
-    async fn check_digest(&self, sid: &str, hasher: Sha256, digest: &Digest) -> Result<(), UploadError> {
-        let actual = Digest::from_sha256(hasher.finalize().into());
+    async fn check_digest(&self, sid: &str, hasher: ResumableSha256, digest: &Digest) -> Result<(), UploadError> {
+        let actual = Digest::from_sha256(hasher.finalize());
         if &actual == digest {
             return Ok(());
         }

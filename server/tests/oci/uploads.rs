@@ -1,6 +1,7 @@
 //! Upload sessions: POST+PUT, chunked PATCH with ranges, status, resumption across a
 //! restart, cancel, limits, bodies that end early, and expiry; chunks of one session
-//! reaching two processes (two `AppState`s on one database and data directory).
+//! reaching two processes (two `AppState`s on one database and data directory), which
+//! continue the hash from the midstate in the database, never from the earlier parts.
 
 use axum::Router;
 use axum::body::Body;
@@ -408,6 +409,29 @@ async fn second_process(app: &mut TestApp) -> Router {
     first
 }
 
+/// Move the part objects of the session at `loc` out of the storage (so that reading one
+/// fails), returning what puts them back.
+fn hide_parts(app: &TestApp, loc: &str) -> impl FnOnce() + use<> {
+    let id = loc.rsplit('/').next().unwrap();
+    let dir = app.dir.path().join("uploads").join(id);
+    let aside = app.dir.path().join(format!("aside-{id}"));
+    std::fs::create_dir(&aside).unwrap();
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(!names.is_empty());
+    for n in &names {
+        std::fs::rename(dir.join(n), aside.join(n)).unwrap();
+    }
+    move || {
+        for n in &names {
+            std::fs::rename(aside.join(n), dir.join(n)).unwrap();
+        }
+        std::fs::remove_dir(&aside).unwrap();
+    }
+}
+
 async fn chunks_continue_on_another_process(b: Backend) {
     let mut app = TestApp::new(b).await;
     let data: Vec<u8> = (0..40_000u32).map(|i| (i * 13 % 256) as u8).collect();
@@ -423,6 +447,9 @@ async fn chunks_continue_on_another_process(b: Backend) {
     )
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
+    // The first chunk's part is gone from the storage while the session goes on: the
+    // processes continue the hash from the midstate in the database, never from the parts.
+    let restore = hide_parts(&app, &loc);
     // The next chunk reaches the other process, which never saw the session.
     let r = app
         .req(
@@ -434,11 +461,14 @@ async fn chunks_continue_on_another_process(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     assert_eq!(r.header("range").as_deref(), Some("0-19999"));
-    // Back to the first, whose running hash is behind: it goes on from the parts.
+    // Back to the first, which took only the first chunk: it goes on from the database.
     let status = send(&one, Method::GET, &loc, &[], Body::empty()).await;
     assert_eq!(status.header("range").as_deref(), Some("0-19999"));
     let r = send(&one, Method::PATCH, &loc, &[], data[20_000..30_000].to_vec()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.header("range").as_deref(), Some("0-29999"));
+    // The blob is the parts joined: the first one must be back for that, not for the hash.
+    restore();
     // The second process finishes, with the last chunk in the PUT.
     let d = digest_of(&data);
     let fin = app
@@ -485,6 +515,23 @@ async fn chunks_continue_on_another_process(b: Backend) {
     let fin = send(&one, Method::PUT, &format!("{loc}?digest={d}"), &[], Body::empty()).await;
     assert_eq!(fin.status, StatusCode::CREATED);
     assert_eq!(digest_of(&app.get(&format!("/v2/two/procs/blobs/{d}")).await.body), d);
+
+    // A wrong digest is still refused on the other process, checked from the midstate
+    // alone (the part is away), and the session is removed.
+    let probe = open(&app, "two/procs").await;
+    let r = send(&one, Method::PATCH, &probe, &[], data[..100].to_vec()).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let restore = hide_parts(&app, &probe);
+    let wrong = digest_of(b"something else");
+    let bad = app
+        .req(Method::PUT, &format!("{probe}?digest={wrong}"), &[], Body::empty())
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.code(), "DIGEST_INVALID");
+    assert_eq!(bad.json()["errors"][0]["detail"]["actual"], digest_of(&data[..100]));
+    // The session is gone; its part stays away with it.
+    drop(restore);
+    assert_eq!(app.get(&probe).await.code(), "BLOB_UPLOAD_UNKNOWN");
 }
 
 async fn a_failed_chunk_on_another_process_changes_nothing(b: Backend) {
