@@ -80,9 +80,12 @@ open(p, "w").write(s)
 EOF
     fi
 
-    # Both builds share the target dir: build the baseline first and keep a copy of its binary.
+    # The baseline builds in a target dir of its own: its workspace crates have the same
+    # names and versions as today's, and sharing one target dir lets the two builds
+    # overwrite each other's artifacts (the next build of the working tree then links a
+    # stale govstore-core). The first baseline build compiles the dependencies again.
     echo "building the baseline ($BASELINE, $profile profile)..." >&2
-    base_exe=$(build_bench "$WORKTREE")
+    base_exe=$(CARGO_TARGET_DIR="$ROOT/target/bench-baseline" build_bench "$WORKTREE")
     cp "$base_exe" /tmp/govstore-bench-publish-baseline
     echo "building the working tree ($profile profile)..." >&2
     cur_exe=$(build_bench "$ROOT")
