@@ -46,10 +46,10 @@ impl Db {
     /// Connect and bring the schema up to date.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
         let db = if url.starts_with("sqlite:") {
-            let write = Database::connect(sqlite_options(url, 1)).await?;
+            let write = connect_sqlite(url, 1).await?;
             // Migrate on the writer before the readers open the file.
             migrate(&write).await?;
-            let read = Database::connect(sqlite_options(url, 4)).await?;
+            let read = connect_sqlite(url, 4).await?;
             Self { read, write }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let mut opts = ConnectOptions::new(url.to_owned());
@@ -122,6 +122,21 @@ async fn migrate_once(db: &DatabaseConnection) -> Result<(), DbErr> {
 fn is_sqlite_busy(e: &DbErr) -> bool {
     let text = e.to_string();
     text.contains("database is locked") || text.contains("(code: 5)")
+}
+
+/// Open a SQLite pool, waiting while another process holds the write lock: switching a
+/// new file to WAL (a pragma each connection runs at open) answers "database is locked"
+/// at once, without the busy timeout, while another server is creating the schema.
+async fn connect_sqlite(url: &str, connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let started = std::time::Instant::now();
+    loop {
+        match Database::connect(sqlite_options(url, connections)).await {
+            Err(e) if is_sqlite_busy(&e) && started.elapsed() < MIGRATION_WAIT => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn sqlite_options(url: &str, connections: u32) -> ConnectOptions {
