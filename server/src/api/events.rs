@@ -12,9 +12,11 @@
 //! comes after; numbers are gap-free and in commit order.
 
 use axum::Json;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::Query;
 use super::rfc3339;
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -23,24 +25,32 @@ use crate::state::AppState;
 const DEFAULT_LIMIT: u64 = 100;
 const MAX_LIMIT: u64 = 1000;
 
-fn number(key: &str, value: &str, max: u64) -> ApiResult<u64> {
-    value
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n <= max)
-        .ok_or_else(|| ApiError::invalid(format!("`{key}` must be a whole number from 0 to {max}")))
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    after: Option<u64>,
+    limit: Option<u64>,
 }
 
-pub async fn list(State(st): State<AppState>, RawQuery(query): RawQuery) -> ApiResult<Json<Value>> {
-    let (mut after, mut limit) = (0u64, DEFAULT_LIMIT);
-    for pair in query.as_deref().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key {
-            "after" => after = number("after", value, i64::MAX as u64)?,
-            "limit" => limit = number("limit", value, MAX_LIMIT)?.max(1),
-            _ => {}
+pub async fn list(State(st): State<AppState>, Query(q): Query<EventsQuery>) -> ApiResult<Json<Value>> {
+    let after = match q.after {
+        None => 0,
+        Some(a) if a <= i64::MAX as u64 => a,
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "`after` must be a whole number from 0 to {}",
+                i64::MAX
+            )));
         }
-    }
+    };
+    let limit = match q.limit {
+        None => DEFAULT_LIMIT,
+        Some(l) if l <= MAX_LIMIT => l.max(1),
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "`limit` must be a whole number from 1 to {MAX_LIMIT}"
+            )));
+        }
+    };
     let last = db::events::last_seq(&st.db.read).await?;
     let rows = db::events::after(&st.db.read, after as i64, limit, &[]).await?;
     let mut events = Vec::with_capacity(rows.len());
