@@ -123,12 +123,17 @@ def test_manifest_puts_in_a_loop_beside_publishes(signed_registry, govstore, wor
                 while after < 3:
                     if done.is_set():
                         after += 1
-                    r = s.put(
-                        reg.v2(f"{name}/manifests/{version}"),
-                        data=unsigned,
-                        headers={"Authorization": f"Bearer {alice.token}", "Content-Type": OCI_MANIFEST},
-                        timeout=30,
-                    )
+                    try:
+                        r = s.put(
+                            reg.v2(f"{name}/manifests/{version}"),
+                            data=unsigned,
+                            headers={"Authorization": f"Bearer {alice.token}", "Content-Type": OCI_MANIFEST},
+                            timeout=30,
+                        )
+                    except requests.ConnectionError:
+                        # A refusal answered before the body was read closes the
+                        # connection; the pooled connection is then gone: try again.
+                        continue
                     answers.append(r.status_code)
 
         t = threading.Thread(target=hammer)
