@@ -67,6 +67,15 @@ enum Command {
     Outdated(commands::outdated::OutdatedArgs),
     /// Move locked packages to the newest versions that fit the stack
     Update(commands::update::UpdateArgs),
+    /// Sign and record a country's approval of a version (an in-toto statement in DSSE)
+    Approve(commands::approve::ApproveArgs),
+    /// Sign and record a country's revocation of its approval, with a reason
+    Revoke(commands::approve::RevokeArgs),
+    /// List a package's approvals per version and country
+    Approvals(commands::approve::ApprovalsArgs),
+    /// Show a country's approval policy and approver keys
+    #[command(subcommand)]
+    Country(commands::approve::CountryCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +96,10 @@ fn main() -> ExitCode {
         Command::Install(args) => commands::install::run(&ctx, args),
         Command::Outdated(args) => commands::outdated::run(&ctx, args),
         Command::Update(args) => commands::update::run(&ctx, args),
+        Command::Approve(args) => commands::approve::approve(&ctx, args),
+        Command::Revoke(args) => commands::approve::revoke(&ctx, args),
+        Command::Approvals(args) => commands::approve::approvals(&ctx, args),
+        Command::Country(cmd) => commands::approve::country(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -85,6 +85,7 @@ fn version(name: &str, v: &str, extra: &str, yanked: Option<&str>) -> IndexVersi
         yank_reason: yanked.map(str::to_owned),
         key_ids: vec![key_id()],
         manifest,
+        approvals: Vec::new(),
     }
 }
 

@@ -15,6 +15,7 @@
 //! catalogue through [`publish::publish`], so both go through the same code.
 
 pub mod api;
+pub mod approvals;
 pub mod cache;
 pub mod config;
 pub mod index;

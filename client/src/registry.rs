@@ -431,6 +431,31 @@ impl RegistryClient {
         .await
     }
 
+    /// A country: policy, members and approver keys (`GET /api/v1/countries/{cc}`).
+    pub async fn country(&self, code: &str) -> Result<Value, ClientError> {
+        self.get_json(&["api", "v1", "countries", code], "country description")
+            .await
+    }
+
+    /// Records a signed approval or revocation statement (a DSSE envelope).
+    pub async fn submit_approval(&self, code: &str, envelope: &Value) -> Result<Value, ClientError> {
+        self.post_json(
+            &["api", "v1", "countries", code, "approvals"],
+            envelope,
+            "approval answer",
+        )
+        .await
+    }
+
+    /// Every country's approvals of a package's versions.
+    pub async fn package_approvals(&self, namespace: &str, name: &str) -> Result<Value, ClientError> {
+        self.get_json(
+            &["api", "v1", "packages", namespace, name, "approvals"],
+            "approval list",
+        )
+        .await
+    }
+
     /// Searches the catalogue.
     pub async fn search(&self, query: &str, limit: u32) -> Result<SearchResults, ClientError> {
         let url = self.url(&["api", "v1", "search"])?;

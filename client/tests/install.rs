@@ -260,6 +260,7 @@ fn publish(
         yank_reason: None,
         key_ids: vec![key_id.clone()],
         manifest: manifest.clone(),
+        approvals: Vec::new(),
     });
     entry.versions.sort_by(|a, b| a.version.cmp(&b.version));
     for i in &manifest.implements {

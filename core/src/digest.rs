@@ -47,6 +47,11 @@ impl Digest {
     pub fn cosign_signature_tag(&self) -> String {
         format!("sha256-{}.sig", self.hex)
     }
+
+    /// The tag cosign stores attestations about this digest under: `sha256-<hex>.att`.
+    pub fn cosign_attestation_tag(&self) -> String {
+        format!("sha256-{}.att", self.hex)
+    }
 }
 
 impl FromStr for Digest {

@@ -13,6 +13,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Digest;
+use crate::approval::Decision;
+use crate::manifest::values::CountryCode;
 use crate::package::{PackageName, SpecId};
 
 /// The event format's version, as `/api/v1/events` reports it.
@@ -54,6 +56,20 @@ pub enum Event {
     },
     /// A spec document was published or updated; `digest` is its canonical JSON's.
     SpecPublished { spec: SpecId, digest: Digest },
+    /// A country's approver signed an approval or a revocation of a version;
+    /// `statement_digest` is the DSSE envelope's digest (its bytes are served with the
+    /// version's approvals).
+    ApprovalRecorded {
+        country: CountryCode,
+        package: PackageName,
+        version: semver::Version,
+        digest: Digest,
+        decision: Decision,
+        key_id: String,
+        statement_digest: Digest,
+    },
+    /// A country was created or its approval policy changed.
+    CountryPolicyChanged { country: CountryCode, threshold: u32 },
     /// An event type this version of govstore does not know (written by a newer one).
     #[serde(other)]
     Unknown,
@@ -69,6 +85,8 @@ impl Event {
             Self::KeyRegistered { .. } => "key_registered",
             Self::KeyRevoked { .. } => "key_revoked",
             Self::SpecPublished { .. } => "spec_published",
+            Self::ApprovalRecorded { .. } => "approval_recorded",
+            Self::CountryPolicyChanged { .. } => "country_policy_changed",
             Self::Unknown => "unknown",
         }
     }
@@ -78,7 +96,9 @@ impl Event {
         match self {
             Self::VersionPublished { package, .. }
             | Self::VersionYanked { package, .. }
-            | Self::VersionUnyanked { package, .. } => package.to_string(),
+            | Self::VersionUnyanked { package, .. }
+            | Self::ApprovalRecorded { package, .. } => package.to_string(),
+            Self::CountryPolicyChanged { country, .. } => country.to_string(),
             Self::KeyRegistered { namespace, .. } | Self::KeyRevoked { namespace, .. } => namespace.clone(),
             Self::SpecPublished { spec, .. } => spec.to_string(),
             Self::Unknown => String::new(),
@@ -91,7 +111,8 @@ impl Event {
         match self {
             Self::VersionPublished { package, .. }
             | Self::VersionYanked { package, .. }
-            | Self::VersionUnyanked { package, .. } => Some(package),
+            | Self::VersionUnyanked { package, .. }
+            | Self::ApprovalRecorded { package, .. } => Some(package),
             _ => None,
         }
     }

@@ -76,6 +76,19 @@ pub struct IndexVersion {
     /// licence, maturity...). Fields this govstore does not know are dropped.
     #[serde(deserialize_with = "manifest_ignoring_unknown_fields")]
     pub manifest: Manifest,
+    /// Countries' approval and revocation statements about this version, as DSSE
+    /// envelopes (`core::approval`), oldest first. Clients verify them against the
+    /// country keys their stack pins; the registry's word is not trusted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<IndexApproval>,
+}
+
+/// One country statement in the index: the country it is for and the DSSE envelope
+/// (`{"payloadType", "payload", "signatures"}`) as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexApproval {
+    pub country: crate::manifest::values::CountryCode,
+    pub envelope: serde_json::Value,
 }
 
 /// The package versions that implement one spec, at which spec version and how.

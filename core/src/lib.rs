@@ -4,6 +4,7 @@
 //! the values that cross govstore's edges (repository names, tags, digests, package
 //! manifests, OCI documents) into types that the rest of the code can trust.
 
+pub mod approval;
 pub mod artifact;
 pub mod country_names;
 pub mod digest;

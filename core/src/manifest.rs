@@ -8,7 +8,8 @@
 //! # Tables
 //!
 //! - `[package]`: `name` (`namespace/name`), `version` (SemVer 2.0 without build
-//!   metadata), `description` (at most 500 characters), `license` (an SPDX expression,
+//!   metadata), `description` (at most 500 characters), optionally `title` (the
+//!   product's human name, one line of at most 80 characters, such as `"Keycloak"`), `license` (an SPDX expression,
 //!   strictly parsed; `LicenseRef-<name>` for a licence that is not on the SPDX list), and
 //!   optionally `homepage` and `repository` (http(s) URLs), `readme` and `sbom` (paths
 //!   relative to the manifest), `keywords` and `sectors` (lowercase words), `maturity`
@@ -140,6 +141,7 @@ mod tests {
     fn reference_example_parses_and_round_trips() {
         let m = Manifest::from_toml_str(REFERENCE).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(m.package.name.as_str(), "example/civil-registry");
+        assert_eq!(m.package.title.as_deref(), Some("Civil Registry"));
         assert_eq!(m.implements.len(), 2);
         assert_eq!(m.requires.specs.len(), 2);
         assert_eq!(
@@ -151,5 +153,58 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(back.canonical_json(), json);
         assert_eq!(back.digest(), m.digest());
+    }
+
+    fn with_title(title: &str) -> String {
+        format!(
+            "[package]\nname = \"a/b\"\nversion = \"1.0.0\"\ntitle = {}\ndescription = \"d\"\nlicense = \"MIT\"\n",
+            toml::Value::String(title.to_owned())
+        )
+    }
+
+    /// The title is optional, carried in the canonical JSON when present and absent from
+    /// it otherwise (so manifests without one keep their digest).
+    #[test]
+    fn title_is_optional_and_canonical() {
+        let m = Manifest::from_toml_str(&with_title("Payment Hub EE")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.package.title.as_deref(), Some("Payment Hub EE"));
+        let json = m.canonical_json();
+        assert!(json.contains(r#""title":"Payment Hub EE""#), "{json}");
+        assert_eq!(
+            Manifest::from_canonical_json(&json).unwrap_or_else(|e| panic!("{e}")),
+            m
+        );
+        let without = "[package]\nname = \"a/b\"\nversion = \"1.0.0\"\ndescription = \"d\"\nlicense = \"MIT\"\n";
+        let m = Manifest::from_toml_str(without).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.package.title, None);
+        assert!(!m.canonical_json().contains("title"));
+    }
+
+    #[test]
+    fn a_title_is_one_short_line() {
+        let error = |title: &str| match Manifest::from_toml_str(&with_title(title)) {
+            Ok(_) => panic!("{title:?} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        let long = "x".repeat(limits::MAX_TITLE_CHARS + 1);
+        for (title, expected) in [
+            ("", "package.title: must not be empty"),
+            ("  ", "package.title: must not be empty"),
+            (
+                "Payment\nHub",
+                "package.title: must be one line, without control characters",
+            ),
+            (
+                "Tab\there",
+                "package.title: must be one line, without control characters",
+            ),
+            (long.as_str(), "package.title: is 81 characters long; the limit is 80"),
+            (" Keycloak", "package.title: must not start or end with spaces"),
+        ] {
+            let e = error(title);
+            assert!(e.contains(expected), "{title:?}: {e}");
+        }
+        let longest = "é".repeat(limits::MAX_TITLE_CHARS);
+        assert!(Manifest::from_toml_str(&with_title(&longest)).is_ok());
     }
 }

@@ -13,6 +13,8 @@ mod m20261207_000001_events;
 mod m20261207_000002_upload_parts;
 mod m20261207_000003_attestations;
 mod m20261207_000004_upload_hash_state;
+mod m20261208_000001_countries;
+mod m20261208_000002_web_sessions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_upload_parts::Migration),
             Box::new(m20261207_000003_attestations::Migration),
             Box::new(m20261207_000004_upload_hash_state::Migration),
+            Box::new(m20261208_000001_countries::Migration),
+            Box::new(m20261208_000002_web_sessions::Migration),
         ]
     }
 }

@@ -158,6 +158,7 @@ fn catalogue(n: usize, rng: &mut Rng) -> Catalogue {
                 package: Package {
                     name: names[i].clone(),
                     version: version.clone(),
+                    title: None,
                     description: "Generated package.".to_owned(),
                     license: licence.clone(),
                     homepage: None,
@@ -185,6 +186,7 @@ fn catalogue(n: usize, rng: &mut Rng) -> Catalogue {
                 yank_reason: None,
                 key_ids: vec!["sha256:bench".to_owned()],
                 manifest,
+                approvals: Vec::new(),
             });
         }
         versions.sort_by(|a, b| a.version.cmp(&b.version));

@@ -34,7 +34,8 @@ pub enum Exclusion {
         available: Option<PlatformVersion>,
     },
     /// `policy.approved_only` is set and the country has not approved this version.
-    NotApproved { country: CountryCode },
+    /// `why`: what the caller found (revoked and by whom, expired, too few approvals).
+    NotApproved { country: CountryCode, why: Option<String> },
     /// It claims less compliance for the spec than `policy.minimum_compliance` asks.
     Compliance {
         spec: SpecId,
@@ -149,7 +150,13 @@ impl fmt::Display for Exclusion {
                     write!(f, "needs {component} {requirement}, which the stack does not have")
                 }
             }
-            Exclusion::NotApproved { country } => write!(f, "is not approved for {country}"),
+            Exclusion::NotApproved { country, why: None } => write!(f, "is not approved for {country}"),
+            Exclusion::NotApproved {
+                country,
+                why: Some(why),
+            } => {
+                write!(f, "is not approved for {country} ({why})")
+            }
             Exclusion::Compliance {
                 spec,
                 kind,

@@ -68,7 +68,7 @@ use pubgrub::PubGrubError;
 pub use error::ResolveError;
 pub use exclusion::{ComplianceKind, Exclusion, LicenceProblem, LicenceRule};
 pub use index::Resolver;
-pub use options::ResolveOptions;
+pub use options::{ApprovalCheck, ApprovalFn, ResolveOptions};
 pub use report::NoSolution;
 pub use solution::{ChosenPackage, Dependent, Need, Resolution, SpecChoice, SpecProvider};
 

@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use govstore_core::Digest;
+use govstore_core::index::IndexVersion;
 use govstore_core::package::PackageName;
 use govstore_core::stack::Lockfile;
 use semver::Version;
@@ -17,9 +20,30 @@ pub struct ResolveOptions {
     /// Manifest digests the country has approved; used when the stack's policy sets
     /// `approved_only`.
     pub approved: BTreeSet<Digest>,
+    /// Why a version is not approved (revoked, expired, too few approvals), for the
+    /// failure report; versions without a note were never approved.
+    pub approval_notes: BTreeMap<Digest, String>,
+    /// Decides approval for versions not in `approved`, when `approved_only` is set:
+    /// called lazily, only for the candidates the solver considers, so a caller that
+    /// verifies signatures verifies only those.
+    pub approval_check: Option<ApprovalCheck>,
     /// Give up with [`crate::ResolveError::TooComplex`] after this many solver steps
     /// (for resolutions on behalf of untrusted callers). `None`: no limit.
     pub max_steps: Option<u64>,
+}
+
+/// A caller's approval decision for one version: `Ok(())` when approved, else why not
+/// (`None`: never approved).
+pub type ApprovalFn = dyn Fn(&IndexVersion) -> Result<(), Option<String>> + Send + Sync;
+
+/// See [`ResolveOptions::approval_check`].
+#[derive(Clone)]
+pub struct ApprovalCheck(pub Arc<ApprovalFn>);
+
+impl std::fmt::Debug for ApprovalCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApprovalCheck(..)")
+    }
 }
 
 impl ResolveOptions {

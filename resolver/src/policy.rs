@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use govstore_core::Digest;
 use govstore_core::index::IndexVersion;
 use govstore_core::manifest::{Implementation, Level, License};
 use govstore_core::package::PackageName;
@@ -85,7 +84,7 @@ pub(crate) fn check_version(
         }
     };
     out.extend(verdict);
-    approval(&entry.digest, stack, options, &mut out);
+    approval(entry, stack, options, &mut out);
     platform(entry, stack, &mut out);
     out
 }
@@ -110,12 +109,20 @@ fn publisher(name: &PackageName, policy: &Policy, out: &mut Vec<Exclusion>) {
     }
 }
 
-fn approval(digest: &Digest, stack: &Stack, options: &ResolveOptions, out: &mut Vec<Exclusion>) {
-    if stack.policy.approved_only && !options.approved.contains(digest) {
-        out.push(Exclusion::NotApproved {
-            country: stack.stack.country,
-        });
+fn approval(entry: &IndexVersion, stack: &Stack, options: &ResolveOptions, out: &mut Vec<Exclusion>) {
+    let digest = &entry.digest;
+    if !stack.policy.approved_only || options.approved.contains(digest) {
+        return;
     }
+    let why = match &options.approval_check {
+        Some(check) => match (check.0)(entry) {
+            Ok(()) => return,
+            Err(why) => why,
+        },
+        None => options.approval_notes.get(digest).cloned(),
+    };
+    let country = stack.trust.country.unwrap_or(stack.stack.country);
+    out.push(Exclusion::NotApproved { country, why });
 }
 
 fn platform(entry: &IndexVersion, stack: &Stack, out: &mut Vec<Exclusion>) {

@@ -179,7 +179,12 @@ impl Resolution {
                 })
             })
             .collect();
-        Lockfile::new(stack.digest(), packages)
+        let mut lock = Lockfile::new(stack.digest(), packages);
+        if stack.policy.approved_only {
+            lock.trust = stack.trust.clone();
+            lock.trust.country = Some(stack.trust.country.unwrap_or(stack.stack.country));
+        }
+        lock
     }
 
     pub(crate) fn build(session: &Session<'_>, selected: SelectedDependencies<Node, Version>) -> Self {

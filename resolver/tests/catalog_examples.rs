@@ -37,6 +37,7 @@ fn example_catalogue() -> Catalogue {
                 yank_reason: None,
                 key_ids: vec!["sha256:example".to_owned()],
                 manifest,
+                approvals: Vec::new(),
             });
     }
     for versions in catalogue.packages.values_mut() {

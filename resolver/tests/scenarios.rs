@@ -64,6 +64,9 @@ struct OptionsSpec {
     locked: BTreeMap<String, String>,
     #[serde(default)]
     approved: Vec<String>,
+    /// `name@version` -> why it is not approved (revoked, expired), as a caller found.
+    #[serde(default)]
+    approval_notes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +108,15 @@ fn options(spec: &OptionsSpec) -> ResolveOptions {
                 digest_of(name, version)
             })
             .collect(),
+        approval_notes: spec
+            .approval_notes
+            .iter()
+            .map(|(k, v)| {
+                let (name, version) = k.split_once('@').unwrap();
+                (digest_of(name, version), v.clone())
+            })
+            .collect(),
+        approval_check: None,
         max_steps: Some(100_000),
     }
 }

@@ -25,10 +25,17 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error("cannot open the search index: {0}")]
     Search(#[from] crate::search::SearchError),
+    #[error("{0}")]
+    ApproverKey(#[from] crate::server_keys::ServerKeyError),
 }
 
 /// Open storage and the database (running migrations) and build the state.
 pub async fn state(config: Config) -> Result<AppState, StartupError> {
+    // First: a key that cannot be decrypted stops the start before anything is opened.
+    let server_keys = Arc::new(crate::server_keys::ServerKeys::load(
+        &config.approver_keys,
+        config.approver_key_password.as_ref(),
+    )?);
     let blobs = BlobStore::open(&config.data_dir).map_err(|source| StartupError::DataDir {
         path: config.data_dir.clone(),
         source,
@@ -46,6 +53,8 @@ pub async fn state(config: Config) -> Result<AppState, StartupError> {
         search,
         catalogue: Arc::default(),
         downloads,
+        signins: Arc::default(),
+        server_keys,
     })
 }
 
@@ -53,7 +62,7 @@ pub async fn state(config: Config) -> Result<AppState, StartupError> {
 pub fn router(state: AppState) -> Router {
     crate::oci::router()
         .merge(crate::api::router())
-        .merge(crate::pages::router())
+        .merge(crate::pages::router(&state))
         // Unknown paths: the API's JSON 404 under /api and /v2, an HTML page elsewhere.
         .fallback(crate::pages::fallback)
         .layer(middleware::from_fn(log_request))

@@ -704,6 +704,7 @@ mod tests {
                     yank_reason: None,
                     key_ids: vec!["sha256:example".to_owned()],
                     manifest,
+                    approvals: Vec::new(),
                 });
         }
         for versions in catalogue.packages.values_mut() {

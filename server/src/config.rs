@@ -63,6 +63,11 @@ pub struct Config {
     /// the web stack check makes. `None`: taken from each request's `Host` header.
     pub public_url: Option<PublicUrl>,
     pub limits: Limits,
+    /// Approver keys the server holds, one per country (`--approver-key CC=PATH`;
+    /// `crate::server_keys`).
+    pub approver_keys: Vec<ApproverKeyPath>,
+    /// The password of those keys (`GOVSTORE_APPROVER_KEY_PASSWORD`; never printed).
+    pub approver_key_password: Option<Secret>,
 }
 
 impl Config {
@@ -76,6 +81,8 @@ impl Config {
             allow_delete: false,
             public_url: None,
             limits: Limits::default(),
+            approver_keys: Vec::new(),
+            approver_key_password: None,
         }
     }
 
@@ -108,6 +115,62 @@ pub struct FileConfig {
     pub max_upload_sessions: Option<u64>,
     pub max_versions_per_package: Option<u64>,
     pub upload_ttl_secs: Option<u64>,
+    /// `["SL=/etc/govstore/sl-approver.key", ...]`.
+    pub approver_keys: Option<Vec<ApproverKeyPath>>,
+}
+
+/// A server-held approver key's file, for one country: `CC=PATH` in flags, environment
+/// and config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApproverKeyPath {
+    pub country: govstore_core::manifest::values::CountryCode,
+    pub path: PathBuf,
+}
+
+impl FromStr for ApproverKeyPath {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (cc, path) = s
+            .split_once('=')
+            .ok_or_else(|| format!("approver key `{s}` is not COUNTRY=PATH, such as SL=/etc/govstore/sl.key"))?;
+        let country = cc.trim().parse().map_err(|e| format!("approver key `{s}`: {e}"))?;
+        let path = path.trim();
+        if path.is_empty() {
+            return Err(format!("approver key `{s}` has no path"));
+        }
+        Ok(Self {
+            country,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ApproverKeyPath {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A secret setting: shown as `***` by `Debug`, so it never reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// The registry's public URL (`public_url`, `--public-url`, `GOVSTORE_PUBLIC_URL`), such
@@ -315,5 +378,19 @@ mod tests {
             "{message}"
         );
         assert!(toml::from_str::<FileConfig>("public_url = 443").is_err());
+    }
+
+    #[test]
+    fn approver_keys_are_country_equals_path_and_the_password_is_never_shown() {
+        let k: ApproverKeyPath = "SL=/etc/govstore/sl.key".parse().unwrap();
+        assert_eq!(k.country.as_str(), "SL");
+        assert_eq!(k.path, PathBuf::from("/etc/govstore/sl.key"));
+        for bad in ["SL", "sl=/x", "XX=/x", "SL=", "=/x"] {
+            assert!(bad.parse::<ApproverKeyPath>().is_err(), "{bad}");
+        }
+        let file: FileConfig = toml::from_str("approver_keys = [\"KE=/k/ke.key\"]").unwrap();
+        assert_eq!(file.approver_keys.unwrap()[0].country.as_str(), "KE");
+        assert!(toml::from_str::<FileConfig>("approver_keys = [\"KE\"]").is_err());
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "***");
     }
 }

@@ -3,7 +3,8 @@
 //! each, publishes every spec, then publishes every example package signed, over HTTP
 //! to this very server, through `govstore_client::publish`: the same path as
 //! `govstore publish`, with every check the registry makes. Re-running on the same
-//! data directory skips what is already there.
+//! data directory skips what is already there. A web user, [`DEMO_WEB_USER`], gets a
+//! new random password at every run (printed with the admin token), to try sign-in.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use crate::db;
 use crate::state::AppState;
 
 const DEMO_USER: &str = "demo";
+/// The demo's web user (no admin), for trying the web sign-in.
+pub const DEMO_WEB_USER: &str = "amara";
 /// The password of the demo keys written under `DATA/demo-keys/`.
 pub const DEMO_KEY_PASSWORD: &str = "demo";
 
@@ -39,12 +42,16 @@ pub enum DemoError {
     Spec { path: PathBuf, message: String },
     #[error("package {dir}: {source}")]
     Publish { dir: PathBuf, source: Box<PublishError> },
+    #[error("demo country: {0}")]
+    Country(String),
 }
 
 /// What the demo did.
 #[derive(Debug, Default)]
 pub struct DemoReport {
     pub token: String,
+    /// [`DEMO_WEB_USER`]'s password for this run.
+    pub web_password: String,
     pub specs: usize,
     pub published: usize,
     pub already_there: usize,
@@ -99,8 +106,17 @@ pub async fn run(st: &AppState, base_url: &str, catalogue: &Path) -> Result<Demo
         keys.insert(ns.clone(), demo_key(&client, &keys_dir, ns).await?);
     }
 
+    if db::accounts::user(&st.db.read, DEMO_WEB_USER).await?.is_none() {
+        admin::create_user(&st.db, DEMO_WEB_USER, false).await?;
+    }
+    let mut secret = [0u8; 12];
+    getrandom::fill(&mut secret).map_err(|e| admin::AdminError::Random(e.to_string()))?;
+    let web_password = hex::encode(secret);
+    admin::set_password(&st.db, DEMO_WEB_USER, &web_password).await?;
+
     let mut report = DemoReport {
         token,
+        web_password,
         ..Default::default()
     };
     let specs_dir = catalogue.join("specs");
@@ -150,6 +166,7 @@ pub async fn run(st: &AppState, base_url: &str, catalogue: &Path) -> Result<Demo
             }
         }
     }
+    demo_country(st, base_url, &keys_dir, &report.web_password).await?;
     Ok(report)
 }
 
@@ -171,4 +188,194 @@ async fn demo_key(client: &RegistryClient, dir: &Path, ns: &str) -> Result<KeyPa
         .register_key(ns, &key.public_key().to_pem(), Some("demo"))
         .await?;
     Ok(key)
+}
+
+/// The demo country, Sierra Leone (`SL`): threshold 2; approvers amara
+/// ([`DEMO_WEB_USER`]), kofi and fatmata, each with a registered key of their own
+/// (`DATA/demo-keys/sl-<user>.key`); a reviewer, musa; a server-held approver key
+/// (`DATA/demo-keys/sl-server.key`, registered and held by this server, so approvers
+/// can sign in the web workspace). Approvals of 2 of 3 on mosip/esignet 1.8.0 and
+/// x-road/security-server 7.8.0, an approval of mosip/esignet 1.7.1 revoked with a
+/// reason, and two open proposals (opencrvs/opencrvs-core 2.0.0, recommended by musa,
+/// and openimis/openimis 24.4.0). Every member signs in with the password of
+/// [`DEMO_WEB_USER`] printed at start. Statements and keys go through the registry's API
+/// (`govstore_client`), proposals and recommendations through `service::reviews`. On a
+/// data directory that has the country already, only the server-held key is loaded and
+/// the passwords are set again.
+async fn demo_country(st: &AppState, base_url: &str, keys_dir: &Path, password: &str) -> Result<(), DemoError> {
+    use govstore_core::approval::{Decision, Predicate, Statement};
+    use govstore_core::manifest::values::CountryCode;
+    use govstore_core::scope::{CountryAction, Scope};
+    use govstore_signing::dsse::Envelope;
+
+    use crate::service::{Principal, countries, reviews};
+
+    let fail = |e: &dyn std::fmt::Display| DemoError::Country(e.to_string());
+    let sl: CountryCode = "SL".parse().map_err(|e| fail(&e))?;
+    let approvers = [DEMO_WEB_USER, "kofi", "fatmata"];
+    let reviewer = "musa";
+    for user in approvers.iter().chain([&reviewer]) {
+        if db::accounts::user(&st.db.read, user).await?.is_none() {
+            admin::create_user(&st.db, user, false).await?;
+        }
+        admin::set_password(&st.db, user, password).await?;
+    }
+    let server_key_path = keys_dir.join("sl-server.key");
+    let existed = db::countries::by_code(&st.db.read, sl.as_str()).await?.is_some();
+    if existed {
+        let pem = std::fs::read_to_string(&server_key_path).map_err(|source| DemoError::WriteKey {
+            path: server_key_path.clone(),
+            source,
+        })?;
+        st.server_keys
+            .insert(sl, KeyPair::from_encrypted_pem(&pem, DEMO_KEY_PASSWORD.as_bytes())?);
+        return Ok(());
+    }
+    countries::create(&st.db, sl, DEMO_USER, 2, None).await?;
+    for user in approvers {
+        countries::add_member_as_operator(&st.db, sl, user, "approver").await?;
+    }
+    countries::add_member_as_operator(&st.db, sl, reviewer, "reviewer").await?;
+
+    let write = |p: PathBuf, text: String| {
+        govstore_client::config::write_private(&p, text.as_bytes())
+            .map_err(|source| DemoError::WriteKey { path: p, source })
+    };
+    // Each approver's own key, registered by the approver (its holder), and a client
+    // acting as that approver.
+    let mut signers = Vec::new();
+    for user in approvers {
+        let token =
+            admin::create_token(&st.db, user, "demo", &["keys:sl".into(), "approve:SL".into()], Some(1)).await?;
+        let client = RegistryClient::new(base_url, Some(token))?;
+        let key = KeyPair::generate()?;
+        write(
+            keys_dir.join(format!("sl-{user}.key")),
+            key.to_encrypted_pem(DEMO_KEY_PASSWORD.as_bytes())?,
+        )?;
+        client
+            .register_key("sl", &key.public_key().to_pem(), Some(&format!("{user}'s laptop")))
+            .await?;
+        signers.push((user, client, key));
+    }
+    // The key this server holds for SL.
+    let server_key = KeyPair::generate()?;
+    write(
+        server_key_path,
+        server_key.to_encrypted_pem(DEMO_KEY_PASSWORD.as_bytes())?,
+    )?;
+    signers[0]
+        .1
+        .register_key("sl", &server_key.public_key().to_pem(), Some("held by the registry"))
+        .await?;
+    st.server_keys.insert(sl, server_key);
+
+    let version_of = |name: &'static str, version: &'static str| async move {
+        let pkg = db::packages::find(&st.db.read, name)
+            .await?
+            .ok_or_else(|| DemoError::Country(format!("{name} is not in the demo catalogue")))?;
+        let v = db::packages::version(&st.db.read, pkg.id, version)
+            .await?
+            .ok_or_else(|| DemoError::Country(format!("{name}@{version} is not in the demo catalogue")))?;
+        Ok::<_, DemoError>((name, version, v.manifest_digest))
+    };
+    let sign = |signer: usize, target: &(&str, &str, String), decision: Decision, reason: Option<&str>| {
+        let (user, client, key) = &signers[signer];
+        let statement = Statement::new(
+            target.0.parse().map_err(|e| fail(&e))?,
+            target.1.parse().map_err(|e| fail(&e))?,
+            target.2.parse().map_err(|e| fail(&e))?,
+            Predicate {
+                country: sl,
+                decision,
+                conditions: Default::default(),
+                valid_until: None,
+                reason: reason.map(str::to_owned),
+                recommendation: None,
+                approver: Some((*user).to_owned()),
+                signed_at: govstore_core::time::rfc3339(crate::now_ms() / 1000),
+            },
+        );
+        let env = Envelope::sign(key, govstore_core::approval::PAYLOAD_TYPE, statement.to_json())?;
+        let json: serde_json::Value = serde_json::from_slice(&env.to_json()).map_err(|e| fail(&e))?;
+        Ok::<_, DemoError>((client, json))
+    };
+    let esignet = version_of("mosip/esignet", "1.8.0").await?;
+    let esignet_old = version_of("mosip/esignet", "1.7.1").await?;
+    let xroad = version_of("x-road/security-server", "7.8.0").await?;
+    for (signer, target, decision, reason) in [
+        (0, &esignet, Decision::Approved, None),
+        (1, &esignet, Decision::Approved, None),
+        (1, &xroad, Decision::Approved, None),
+        (2, &xroad, Decision::Approved, None),
+        (0, &esignet_old, Decision::Approved, None),
+        (2, &esignet_old, Decision::Approved, None),
+        (
+            2,
+            &esignet_old,
+            Decision::Revoked,
+            Some("Superseded by 1.8.0, which fixes the token validation flaw found in the ministry's audit."),
+        ),
+    ] {
+        let (client, envelope) = sign(signer, target, decision, reason)?;
+        client.submit_approval(sl.as_str(), &envelope).await?;
+    }
+
+    let user_id = |name: &str| {
+        let name = name.to_owned();
+        async move {
+            db::accounts::user(&st.db.read, &name)
+                .await?
+                .map(|u| u.id)
+                .ok_or_else(|| DemoError::Country(format!("user {name} vanished")))
+        }
+    };
+    let musa = Principal {
+        user_id: user_id(reviewer).await?,
+        user: reviewer.to_owned(),
+        admin: false,
+        scopes: vec![Scope::Country {
+            action: CountryAction::Review,
+            country: sl,
+        }],
+        token_prefix: "demo".to_owned(),
+        expires_at: None,
+    };
+    for (name, version, note) in [
+        (
+            "opencrvs/opencrvs-core",
+            "2.0.0",
+            "Civil registration for the 2027 rollout.",
+        ),
+        (
+            "openimis/openimis",
+            "24.4.0",
+            "Health insurance pilot in two districts.",
+        ),
+    ] {
+        let (p, _) = reviews::propose(
+            st,
+            &musa,
+            sl,
+            &name.parse().map_err(|e| fail(&e))?,
+            &version.parse().map_err(|e| fail(&e))?,
+            Some(note),
+        )
+        .await
+        .map_err(|e| fail(&e))?;
+        if name.starts_with("opencrvs") {
+            reviews::recommend(
+                st,
+                &musa,
+                sl,
+                p.id,
+                "approve",
+                Some("Licence, claims and requirements checked."),
+            )
+            .await
+            .map_err(|e| fail(&e))?;
+        }
+    }
+    tracing::info!("demo: country SL with approvals, a revocation and two proposals");
+    Ok(())
 }

@@ -23,6 +23,7 @@ pub mod import;
 pub mod oci;
 pub mod pages;
 pub mod search;
+pub mod server_keys;
 pub mod service;
 /// `govstore-server admin ...`: the account and token use cases.
 pub use service::accounts as admin;

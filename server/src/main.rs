@@ -1,13 +1,13 @@
 //! `govstore-server`: the registry binary.
 
-use std::io::IsTerminal;
+use std::io::{BufRead as _, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use govstore_server::config::{Config, FileConfig, Limits, PublicUrl, default_listen};
+use govstore_server::config::{ApproverKeyPath, Config, FileConfig, Limits, PublicUrl, Secret, default_listen};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
@@ -109,11 +109,36 @@ enum AdminCommand {
         #[arg(long)]
         role: String,
     },
+    /// Create a country: an organisation named by its lower-case code (its approver
+    /// keys and bundles live in that namespace) with an approval policy.
+    CreateCountry {
+        /// ISO 3166-1 alpha-2 code, upper case (SL, KE, EE).
+        code: String,
+        /// Its first owner (country-admin), an existing user.
+        #[arg(long)]
+        owner: String,
+        /// How many distinct approver keys must sign an approval.
+        #[arg(long, default_value_t = 1)]
+        threshold: u32,
+        /// Days an approval stays valid when `govstore approve` is given no `--until`.
+        #[arg(long)]
+        validity_days: Option<u32>,
+    },
+    /// Give a user a role in a country.
+    AddCountryMember {
+        code: String,
+        user: String,
+        /// `owner` (country-admin), `approver` (signs approvals, registers own keys) or
+        /// `reviewer` (proposes and recommends).
+        #[arg(long)]
+        role: String,
+    },
     /// Create an API token and print it. It is shown only this once.
     CreateToken {
         #[arg(long)]
         user: String,
-        /// `publish:NS`, `yank:NS`, `keys:NS` (NS may be a glob like `mosip-*`), `specs`, `admin`.
+        /// `publish:NS`, `yank:NS`, `keys:NS` (NS may be a glob like `mosip-*`), `specs`,
+        /// `admin`, `review:CC`, `approve:CC`, `country-admin:CC` (CC a country code).
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// A label to recognise the token by.
@@ -125,6 +150,11 @@ enum AdminCommand {
     },
     /// Revoke a token by its visible prefix (`gvs_xxxxxxxx`).
     RevokeToken { prefix: String },
+    /// Set the password USER signs in to the web catalogue with (at least 12
+    /// characters), replacing any, and end the user's web sessions. The password is read
+    /// from GOVSTORE_PASSWORD if set, else asked for twice on the terminal without echo,
+    /// else read as one line from standard input.
+    SetPassword { user: String },
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +205,18 @@ struct ServeArgs {
     /// At SIGTERM or Ctrl-C, seconds to let in-flight requests finish before closing
     /// them; pending download counts are written either way. A second signal stops the
     /// wait at once.
+    /// An approver key the server holds for a country, so an approver's click in the web
+    /// workspace signs: COUNTRY=PATH to a cosign-format encrypted private key, decrypted
+    /// at start with the password in GOVSTORE_APPROVER_KEY_PASSWORD. Repeatable; in the
+    /// environment, comma-separated. The key must also be registered as an approver key
+    /// of the country.
+    #[arg(
+        long = "approver-key",
+        env = "GOVSTORE_APPROVER_KEYS",
+        value_name = "CC=PATH",
+        value_delimiter = ','
+    )]
+    approver_keys: Vec<ApproverKeyPath>,
     #[arg(
         long,
         env = "GOVSTORE_SHUTDOWN_TIMEOUT_SECS",
@@ -228,6 +270,12 @@ impl ServeArgs {
                 max_page: d.max_page,
                 max_pending_download_keys: d.max_pending_download_keys,
             },
+            approver_keys: if self.approver_keys.is_empty() {
+                file.approver_keys.unwrap_or_default()
+            } else {
+                self.approver_keys
+            },
+            approver_key_password: std::env::var("GOVSTORE_APPROVER_KEY_PASSWORD").ok().map(Secret::new),
         })
     }
 }
@@ -324,6 +372,26 @@ async fn admin(args: AdminArgs) -> anyhow::Result<()> {
             admin::add_member(&db, &org, &user, &role).await?;
             eprintln!("{user} is now {role} of {org}");
         }
+        AdminCommand::CreateCountry {
+            code,
+            owner,
+            threshold,
+            validity_days,
+        } => {
+            let cc = code.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let c = govstore_server::service::countries::create(&db, cc, &owner, threshold, validity_days).await?;
+            eprintln!(
+                "created country {} ({}), owned by {owner}; approvals need {threshold} distinct approver key(s); namespace `{}`",
+                c.code,
+                c.name,
+                c.code.to_ascii_lowercase()
+            );
+        }
+        AdminCommand::AddCountryMember { code, user, role } => {
+            let cc = code.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            govstore_server::service::countries::add_member_as_operator(&db, cc, &user, &role).await?;
+            eprintln!("{user} is now {role} of {code}");
+        }
         AdminCommand::CreateToken {
             user,
             scopes,
@@ -341,8 +409,32 @@ async fn admin(args: AdminArgs) -> anyhow::Result<()> {
             admin::revoke_token(&db, &prefix).await?;
             eprintln!("revoked {prefix}");
         }
+        AdminCommand::SetPassword { user } => {
+            let password = read_password(&user)?;
+            admin::set_password(&db, &user, &password).await?;
+            eprintln!("password set for {user}; the user's web sessions ended");
+        }
     }
     Ok(())
+}
+
+/// The new password of `user`: `GOVSTORE_PASSWORD`, else typed twice on the terminal
+/// without echo, else one line of standard input (its line ending removed).
+fn read_password(user: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("GOVSTORE_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("new password for {user}: "))?;
+        let second = rpassword::prompt_password("again: ")?;
+        anyhow::ensure!(first == second, "the two passwords differ; nothing was changed");
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::Read::take(std::io::stdin().lock(), 4096)
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// Serve until SIGTERM or Ctrl-C, then shut down gracefully: stop accepting, let
@@ -384,9 +476,13 @@ async fn serve(config: Config, demo: Option<PathBuf>, drain: Duration) -> anyhow
         }
     });
     let mut server = tokio::spawn(
-        axum::serve(listener, govstore_server::app::router(state.clone()))
-            .with_graceful_shutdown(stop.clone().cancelled_owned())
-            .into_future(),
+        axum::serve(
+            listener,
+            // The peer's address is what limits failed web sign-ins per client.
+            govstore_server::app::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .into_future(),
     );
     if let Some(catalogue) = demo {
         let report = govstore_server::demo::run(&state, &format!("http://{addr}"), &catalogue)
@@ -403,6 +499,11 @@ async fn serve(config: Config, demo: Option<PathBuf>, drain: Duration) -> anyhow
             report.specs, report.published, report.already_there
         );
         println!("demo admin token (valid one day): {}", report.token);
+        println!(
+            "demo web sign-in: user {}, password {}",
+            govstore_server::demo::DEMO_WEB_USER,
+            report.web_password
+        );
         println!(
             "demo signing keys (password `{}`): {}",
             govstore_server::demo::DEMO_KEY_PASSWORD,

@@ -6,7 +6,9 @@ use crate::catalogue_check::CatalogueCache;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::downloads::Tally;
+use crate::pages::throttle::SigninThrottle;
 use crate::search::Search;
+use crate::server_keys::ServerKeys;
 use crate::storage::BlobStore;
 use crate::storage::sessions::Sessions;
 
@@ -21,4 +23,8 @@ pub struct AppState {
     pub catalogue: Arc<CatalogueCache>,
     /// Downloads counted and not yet written (see `db::downloads::spawn_flusher`).
     pub downloads: Arc<Tally>,
+    /// Failed web sign-ins, per account and client address (`pages::throttle`).
+    pub signins: Arc<SigninThrottle>,
+    /// Approver keys the server holds, by country (`crate::server_keys`).
+    pub server_keys: Arc<ServerKeys>,
 }

@@ -27,4 +27,6 @@ pub enum SigningError {
     PayloadTooLarge { size: usize, limit: usize },
     #[error("invalid signature payload: {0}")]
     InvalidPayload(String),
+    #[error("invalid DSSE envelope: {0}")]
+    InvalidEnvelope(String),
 }

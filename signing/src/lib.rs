@@ -6,6 +6,7 @@
 //! - [`PublicKey`]: the matching `PUBLIC KEY` (SPKI) PEM, as `cosign.pub`, with a stable
 //!   [`key_id`](PublicKey::key_id).
 //! - [`simple_signing`]: the cosign "simple signing" payload that a signature covers.
+//! - [`dsse`]: DSSE envelopes, which carry in-toto statements such as country approvals.
 //!
 //! Signatures are ASN.1 DER ECDSA-P256-SHA256 over the payload bytes, so any cosign-family
 //! tool can check them. This crate does no IO: callers read and write the files.
@@ -13,6 +14,7 @@
 //! Key generation, key encryption and the ECDSA operations come from the `sigstore` crate
 //! (built without its network-facing `cosign` feature), which runs them on aws-lc.
 
+pub mod dsse;
 mod encrypted;
 mod error;
 mod keypair;

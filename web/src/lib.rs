@@ -47,6 +47,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("compare.html", include_str!("../templates/compare.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("stack_check.html", include_str!("../templates/stack_check.html")),
+    ("signin.html", include_str!("../templates/signin.html")),
+    ("country.html", include_str!("../templates/country.html")),
+    ("workspace.html", include_str!("../templates/workspace.html")),
+    ("proposal.html", include_str!("../templates/proposal.html")),
+    (
+        "approvals_badge.html",
+        include_str!("../templates/approvals_badge.html"),
+    ),
 ];
 
 /// A language pages are rendered in.
@@ -148,6 +156,7 @@ impl Renderer {
                 Ok(format_int(lang_of(state), n))
             },
         );
+        env.add_function("csrf_field", csrf_field);
         env.add_global("css_url", assets::css().url.clone());
         Ok(Self { env })
     }
@@ -172,6 +181,21 @@ impl Renderer {
             .collect();
         let ctx = context! { lang => lang.code(), lang_href, ..Value::from(Serde(&ctx)) };
         Ok(tmpl.render(ctx)?)
+    }
+}
+
+/// `csrf_field()`: the hidden `csrf` input every form of a signed-in user carries, with
+/// the session's secret (`viewer.csrf`, letters and digits only); nothing for an
+/// anonymous visitor, whose forms change nothing.
+fn csrf_field(state: &State) -> Value {
+    let secret = state
+        .lookup("viewer")
+        .and_then(|v| v.get_attr("csrf").ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+    match secret {
+        Some(s) => Value::from_safe_string(format!("<input type=\"hidden\" name=\"csrf\" value=\"{s}\">")),
+        None => Value::from_safe_string(String::new()),
     }
 }
 

@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
             row("yanked", v.info.yank_reason.as_deref().unwrap_or("no reason given"));
         }
         if let Some(p) = v.manifest.get("package") {
-            for (label, key) in [("licence", "license"), ("summary", "description")] {
+            for (label, key) in [("title", "title"), ("licence", "license"), ("summary", "description")] {
                 if let Some(value) = p.get(key).and_then(|x| x.as_str()) {
                     row(label, value);
                 }

@@ -64,6 +64,9 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> anyhow::Result<()> {
         Some(ctx.client_or(fallback, false)?)
     };
     let url = client.as_ref().map(|c| c.base_url().to_owned()).unwrap_or_default();
+    if let Some(c) = &client {
+        check_approvals(c, &cache, &lock)?;
+    }
     let options = InstallOptions {
         into: args.into.clone(),
         jobs: usize::from(args.jobs),
@@ -84,6 +87,50 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> anyhow::Result<()> {
         )
     );
     Ok(())
+}
+
+/// A lockfile resolved under `approved_only` carries the stack's `[trust]`: every
+/// locked version must still hold that threshold of approvals by the pinned keys,
+/// verified here from the index's envelopes, before anything is downloaded. A revoked
+/// or expired approval stops the install with the reason.
+fn check_approvals(
+    client: &govstore_client::RegistryClient,
+    cache: &Cache,
+    lock: &govstore_core::stack::Lockfile,
+) -> anyhow::Result<()> {
+    let Some(country) = lock.trust.country else {
+        return Ok(());
+    };
+    let url = client.base_url().to_owned();
+    let trust = super::resolution::country_trust(client, &lock.trust, country)?;
+    let now = super::resolution::now_secs();
+    let index = govstore_client::index::IndexClient::new(client.clone(), cache.clone(), false);
+    let mut refused = Vec::new();
+    for p in &lock.packages {
+        let doc = block_on(index.package(&p.name))?.map_err(|e| fail(Diagnostic::new(format!("{}: {e}", p.name))))?;
+        let entry = doc
+            .as_ref()
+            .and_then(|(d, _)| d.versions.iter().find(|v| v.digest == p.digest));
+        let why = match entry {
+            None => Some(format!("{} is not in {url}'s index", short_digest(&p.digest))),
+            Some(v) => trust.tally(p.name.as_str(), v, now).why_not(trust.country),
+        };
+        if let Some(why) = why {
+            refused.push(format!("{}@{}: {why}", p.name, p.version));
+        }
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(fail(
+        Diagnostic::new(format!(
+            "{} no longer approved for {} by the keys the lockfile pins:\n  {}",
+            plural(refused.len(), "locked package"),
+            trust.country,
+            refused.join("\n  ")
+        ))
+        .hint("run `govstore update` to move to approved versions, or ask the country's approvers"),
+    ))
 }
 
 /// The text printed after an install.

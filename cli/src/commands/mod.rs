@@ -1,5 +1,6 @@
 //! One module per top-level subcommand.
 
+pub mod approve;
 pub mod files;
 pub mod info;
 pub mod install;

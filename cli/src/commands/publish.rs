@@ -115,7 +115,7 @@ fn blob_role(label: &str) -> &str {
     }
 }
 
-fn load_key(path: &Path) -> anyhow::Result<KeyPair> {
+pub(crate) fn load_key(path: &Path) -> anyhow::Result<KeyPair> {
     let pem = match std::fs::read_to_string(path) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -2,17 +2,21 @@
 //! from the registry's sparse index (through the local cache), running the resolver,
 //! and showing a resolution or the resolver's failure report.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use clap::Args;
+use govstore_client::approvals::CountryTrust;
 use govstore_client::cache::Cache;
 use govstore_client::index::{IndexClient, IndexError, Prefetched};
 use govstore_client::install::plural;
 use govstore_client::registry::RegistryClient;
-use govstore_core::index::Catalogue;
+use govstore_core::Digest;
+use govstore_core::index::{Catalogue, IndexVersion};
 use govstore_core::manifest::Url;
 use govstore_core::stack::{Lockfile, Stack};
-use govstore_resolver::{ChosenPackage, Resolution, ResolveError, ResolveOptions, SpecProvider};
+use govstore_resolver::{ApprovalCheck, ChosenPackage, Resolution, ResolveError, ResolveOptions, SpecProvider};
 use serde_json::{Value, json};
 
 use super::files::{LOCKFILE, STACK_FILE};
@@ -44,6 +48,9 @@ pub struct Fetched {
     pub catalogue: Catalogue,
     /// The registry, as a lockfile's `source`.
     pub source: Url,
+    /// For a stack with `approved_only`: the check of each candidate's approvals
+    /// against the keys `[trust]` pins, verified here.
+    pub approvals: Option<ApprovalCheck>,
 }
 
 /// Reads the index documents `stack` and `lock` reach.
@@ -75,10 +82,71 @@ pub fn fetch(ctx: &Ctx, flags: &ResolveFlags, stack: &Stack, lock: Option<&Lockf
             client.base_url()
         );
     }
+    let approvals = if stack.policy.approved_only {
+        Some(approval_check(&client, stack)?)
+    } else {
+        None
+    };
     Ok(Fetched {
         catalogue: prefetched.catalogue,
         source,
+        approvals,
     })
+}
+
+/// The country's keys as the registry lists them, kept only where the stack pins their
+/// id; then a check that verifies each candidate's approval envelopes itself, once per
+/// version (memoised), only for the candidates the solver considers.
+pub fn approval_check(client: &RegistryClient, stack: &Stack) -> anyhow::Result<ApprovalCheck> {
+    let trust = country_trust(client, &stack.trust, stack.stack.country)?;
+    let now = now_secs();
+    let memo: Mutex<HashMap<Digest, Result<(), Option<String>>>> = Mutex::new(HashMap::new());
+    Ok(ApprovalCheck(Arc::new(move |v: &IndexVersion| {
+        if let Some(r) = memo.lock().ok().and_then(|m| m.get(&v.digest).cloned()) {
+            return r;
+        }
+        let tally = trust.tally(v.manifest.package.name.as_str(), v, now);
+        let r = match tally.why_not(trust.country) {
+            None => Ok(()),
+            Some(why) => Err(Some(why)),
+        };
+        if let Ok(mut m) = memo.lock() {
+            m.insert(v.digest.clone(), r.clone());
+        }
+        r
+    })))
+}
+
+/// The stack's (or lockfile's) `[trust]` with the keys the registry lists for the country.
+pub fn country_trust(
+    client: &RegistryClient,
+    trust: &govstore_core::stack::Trust,
+    default_country: govstore_core::manifest::values::CountryCode,
+) -> anyhow::Result<CountryTrust> {
+    let country = trust.country.unwrap_or(default_country);
+    let url = client.base_url().to_owned();
+    let info = block_on(client.country(country.as_str()))?.map_err(|e| client_error(&e, &url))?;
+    let pems: Vec<String> = info["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k["public_key"].as_str().map(str::to_owned))
+        .collect();
+    let t = CountryTrust::new(trust, country, &pems).map_err(|e| {
+        fail(Diagnostic::new(e.to_string()).hint(format!(
+            "compare [trust] keys with `govstore country show {country}` and the ministry's own record"
+        )))
+    })?;
+    for id in &t.missing {
+        eprintln!("warning: the pinned key {id} is not among the keys the registry lists for {country}");
+    }
+    Ok(t)
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn walk(
@@ -104,7 +172,11 @@ fn walk(
 /// Resolves, turning a failure into the resolver's report (exit code 1). With `json`,
 /// the report also goes to stdout as JSON.
 pub fn resolve(fetched: &Fetched, stack: &Stack, options: &ResolveOptions, json: bool) -> anyhow::Result<Resolution> {
-    govstore_resolver::resolve(&fetched.catalogue, stack, options).map_err(|e| failure(&e, json))
+    let mut options = options.clone();
+    if options.approval_check.is_none() {
+        options.approval_check = fetched.approvals.clone();
+    }
+    govstore_resolver::resolve(&fetched.catalogue, stack, &options).map_err(|e| failure(&e, json))
 }
 
 fn failure(e: &ResolveError, json: bool) -> anyhow::Error {

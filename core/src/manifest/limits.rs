@@ -6,6 +6,8 @@
 
 /// The largest `govstore.toml` or canonical JSON accepted, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 128 * 1024;
+/// `package.title`, in characters.
+pub const MAX_TITLE_CHARS: usize = 80;
 /// `package.description`, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// Entries in `package.keywords`.

@@ -47,6 +47,10 @@ pub struct Package {
     /// SemVer 2.0 version, without build metadata.
     #[serde(deserialize_with = "semver_de::version")]
     pub version: Version,
+    /// The product's human name, as people know it (`Keycloak`, `Payment Hub EE`): one
+    /// line, shown beside the package name in search results, pages and the CLI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// A one-paragraph summary (the README holds the long text).
     pub description: String,
     /// The licence, as an SPDX expression.

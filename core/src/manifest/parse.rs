@@ -13,6 +13,7 @@ use super::validate::validate;
 const PACKAGE_FIELDS: &[&str] = &[
     "name",
     "version",
+    "title",
     "description",
     "license",
     "homepage",

@@ -45,6 +45,10 @@ fn package(p: &Package, path: &FieldPath, errors: &mut Vec<FieldError>) {
         );
     }
 
+    if let Some(title) = &p.title {
+        title_rules(title, &path.key("title"), errors);
+    }
+
     let description = path.key("description");
     let chars = p.description.chars().count();
     if p.description.trim().is_empty() {
@@ -81,6 +85,29 @@ fn package(p: &Package, path: &FieldPath, errors: &mut Vec<FieldError>) {
     duplicates(p.deployment_countries.iter(), &path.key("deployment_countries"), errors);
     globs(&p.include, &path.key("include"), errors);
     globs(&p.exclude, &path.key("exclude"), errors);
+}
+
+/// `package.title`: one line of text, neither blank nor padded, at most
+/// [`MAX_TITLE_CHARS`] characters.
+fn title_rules(title: &str, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    let chars = title.chars().count();
+    let problem = if title.trim().is_empty() {
+        FieldError::new(path.clone(), "must not be empty")
+            .with_hint("leave `title` out if the package has no other name")
+    } else if title.chars().any(char::is_control) {
+        FieldError::new(path.clone(), "must be one line, without control characters")
+    } else if chars > MAX_TITLE_CHARS {
+        FieldError::new(
+            path.clone(),
+            format!("is {chars} characters long; the limit is {MAX_TITLE_CHARS}"),
+        )
+        .with_hint("the title is the product's name; describe it in `description`")
+    } else if title.trim() != title {
+        FieldError::new(path.clone(), "must not start or end with spaces")
+    } else {
+        return;
+    };
+    errors.push(problem);
 }
 
 /// A list of words (keywords, sectors, capabilities): a count limit, the word grammar,

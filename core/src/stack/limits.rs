@@ -21,3 +21,6 @@ pub const MAX_LOCKED_PACKAGES: usize = 5000;
 pub const MAX_KEY_IDS: usize = 16;
 /// One key id, in bytes.
 pub const MAX_KEY_ID_LEN: usize = 200;
+
+/// The most approver keys `[trust]` may pin.
+pub const MAX_TRUSTED_KEYS: usize = 64;

@@ -56,6 +56,11 @@ pub struct Lockfile {
     pub version: FormatVersion,
     /// The digest of the canonical stack profile the set was resolved for.
     pub stack: Digest,
+    /// The stack's `[trust]` when it was resolved under `approved_only` (country
+    /// filled in): `govstore install` checks each package's approvals against it again,
+    /// so a version whose approval was revoked since is refused.
+    #[serde(default, skip_serializing_if = "super::model::Trust::is_empty")]
+    pub trust: super::model::Trust,
     /// The packages, sorted by name.
     #[serde(default, rename = "package", skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<LockedPackage>,
@@ -83,6 +88,7 @@ impl Lockfile {
         Self {
             version: LOCKFILE_FORMAT.current,
             stack,
+            trust: super::model::Trust::default(),
             packages,
         }
     }

@@ -82,7 +82,7 @@ pub use error::{LockfileError, StackError};
 pub use lock::{LOCKFILE_FORMAT, LOCKFILE_VERSION, LockedPackage, Lockfile};
 pub use model::{
     ExistingImplementation, ExistingSystem, Infrastructure, MinimumCompliance, Orchestrator, Policy, Stack, StackInfo,
-    Wants,
+    Trust, Wants,
 };
 pub use values::{LicenceName, Namespace, PlatformVersion, StackValueError};
 

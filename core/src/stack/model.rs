@@ -36,6 +36,34 @@ pub struct Stack {
     /// `[wants]`: what the country needs.
     #[serde(default, skip_serializing_if = "Wants::is_empty")]
     pub wants: Wants,
+    /// `[trust]`: whose approvals count, checked by the client itself.
+    #[serde(default, skip_serializing_if = "Trust::is_empty")]
+    pub trust: Trust,
+}
+
+/// `[trust]`: the country whose approvals `approved_only` needs, the approver keys the
+/// stack pins (key ids, `sha256:<hex>` of the SPKI DER, as `govstore key list` and the
+/// country's page show them) and how many distinct pinned keys must have approved a
+/// version. The client verifies every approval itself against these keys; the
+/// registry's own view of the country's keys or threshold is never used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// Whose approvals: defaults to `[stack] country`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<CountryCode>,
+    /// Pinned approver key ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    /// Distinct pinned keys needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u32>,
+}
+
+impl Trust {
+    pub fn is_empty(&self) -> bool {
+        self.country.is_none() && self.keys.is_empty() && self.threshold.is_none()
+    }
 }
 
 /// `[stack]`.

@@ -21,7 +21,7 @@ const POLICY_FIELDS: &[&str] = &[
     "approved_only",
 ];
 const WANTS_FIELDS: &[&str] = &["specs", "packages", "pins", "excludes"];
-const TABLES: &[&str] = &["stack", "existing", "infrastructure", "policy", "wants"];
+const TABLES: &[&str] = &["stack", "existing", "infrastructure", "policy", "wants", "trust"];
 
 const STACK_RULES: Rules<Stack> = Rules {
     max_bytes: MAX_STACK_BYTES,

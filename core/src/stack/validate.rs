@@ -20,7 +20,55 @@ pub(crate) fn validate(stack: &Stack) -> Vec<FieldError> {
     infrastructure(&stack.infrastructure, &root.key("infrastructure"), &mut errors);
     policy(&stack.policy, &root.key("policy"), &mut errors);
     wants(&stack.wants, &root.key("wants"), &mut errors);
+    trust(stack, &root.key("trust"), &mut errors);
     errors
+}
+
+/// `[trust]`: key ids well-formed and distinct, a threshold the keys can meet, and
+/// both present when `approved_only` asks for approvals.
+fn trust(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    let t = &stack.trust;
+    if t.keys.len() > MAX_TRUSTED_KEYS {
+        errors.push(FieldError::new(
+            path.key("keys"),
+            format!("has {} keys; the limit is {MAX_TRUSTED_KEYS}", t.keys.len()),
+        ));
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    for (i, k) in t.keys.iter().enumerate() {
+        if k.parse::<crate::Digest>().is_err() {
+            errors.push(
+                FieldError::new(path.key("keys").index(i), format!("{:?} is not a key id", crate::digest::truncate(k)))
+                    .with_hint("a key id is `sha256:` and 64 hex digits, as the country's page and `govstore key list --namespace CC` show"),
+            );
+        } else if !seen.insert(k.as_str()) {
+            errors.push(FieldError::new(
+                path.key("keys").index(i),
+                format!("{k} is listed twice"),
+            ));
+        }
+    }
+    if let Some(n) = t.threshold {
+        if n == 0 || n as usize > t.keys.len() {
+            errors.push(FieldError::new(
+                path.key("threshold"),
+                format!(
+                    "is {n}; it must be at least 1 and at most the {} pinned keys",
+                    t.keys.len()
+                ),
+            ));
+        }
+    }
+    if stack.policy.approved_only && (t.keys.is_empty() || t.threshold.is_none()) {
+        errors.push(
+            FieldError::new(
+                path.clone(),
+                "approved_only needs the country's approver keys and a threshold in [trust]",
+            )
+            .with_hint("add [trust] with keys = [\"sha256:...\"] and threshold = 2; `govstore country show CC` prints the keys the registry lists for a country, to check against the ministry's own record"),
+        );
+    }
 }
 
 fn info(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {

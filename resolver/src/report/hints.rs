@@ -141,6 +141,11 @@ fn version_hints(
             count_versions(name, &unapproved, "is", "are"),
             session.stack.stack.country
         ));
+        for (version, reason) in unapproved.iter().take(5) {
+            if let Exclusion::NotApproved { why: Some(why), .. } = reason {
+                out.push(format!("{name} {version}: {why}"));
+            }
+        }
     }
 }
 

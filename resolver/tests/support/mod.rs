@@ -126,6 +126,7 @@ pub fn index_versions(p: &PackageSpec) -> Vec<IndexVersion> {
                 yank_reason: p.yank_reason.clone(),
                 key_ids: vec![format!("sha256:{}", Digest::of(p.name.as_bytes()).hex())],
                 manifest,
+                approvals: Vec::new(),
             }
         })
         .collect()

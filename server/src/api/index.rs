@@ -63,9 +63,14 @@ pub async fn package(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no package `{name}`")))?;
     let rows = db::packages::versions(&st.db.read, p.id).await?;
+    let mut approvals = db::index::approvals_of_package(&st.db.read, name.as_str()).await?;
     let mut versions = rows
         .iter()
-        .map(|v| index_version(&name, v))
+        .map(|v| {
+            let mut iv = index_version(&name, v)?;
+            iv.approvals = approvals.remove(&v.manifest_digest).unwrap_or_default();
+            Ok(iv)
+        })
         .collect::<ApiResult<Vec<_>>>()?;
     versions.sort_by(|a, b| a.version.cmp(&b.version));
     cacheable(&headers, &PackageIndex::new(name, versions))

@@ -6,6 +6,7 @@
 
 mod audit;
 mod body;
+mod countries;
 mod events;
 pub(crate) mod extract;
 mod index;
@@ -18,7 +19,7 @@ mod search;
 mod specs;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -28,6 +29,23 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/namespaces/{ns}/keys", get(keys::list).post(keys::register))
         .route("/api/v1/namespaces/{ns}/keys/{key_id}/revoke", post(keys::revoke))
+        .route("/api/v1/countries", get(countries::list))
+        .route("/api/v1/countries/{cc}", get(countries::get))
+        .route("/api/v1/countries/{cc}/policy", put(countries::set_policy))
+        .route("/api/v1/countries/{cc}/members/{user}", put(countries::set_member))
+        .route(
+            "/api/v1/countries/{cc}/approvals",
+            get(countries::list_approvals).post(countries::submit),
+        )
+        .route(
+            "/api/v1/countries/{cc}/proposals",
+            get(countries::proposals).post(countries::propose),
+        )
+        .route(
+            "/api/v1/countries/{cc}/proposals/{id}/recommendations",
+            post(countries::recommend),
+        )
+        .route("/api/v1/packages/{ns}/{name}/approvals", get(countries::of_package))
         .route("/api/v1/packages", get(packages::list))
         .route("/api/v1/packages/{ns}/{name}", get(packages::info))
         .route("/api/v1/packages/{ns}/{name}/versions", post(publish::publish))

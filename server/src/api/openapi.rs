@@ -10,6 +10,16 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("/api/v1/namespaces/{ns}/keys", "get"),
     ("/api/v1/namespaces/{ns}/keys", "post"),
     ("/api/v1/namespaces/{ns}/keys/{key_id}/revoke", "post"),
+    ("/api/v1/countries", "get"),
+    ("/api/v1/countries/{cc}", "get"),
+    ("/api/v1/countries/{cc}/policy", "put"),
+    ("/api/v1/countries/{cc}/members/{user}", "put"),
+    ("/api/v1/countries/{cc}/approvals", "get"),
+    ("/api/v1/countries/{cc}/approvals", "post"),
+    ("/api/v1/countries/{cc}/proposals", "get"),
+    ("/api/v1/countries/{cc}/proposals", "post"),
+    ("/api/v1/countries/{cc}/proposals/{id}/recommendations", "post"),
+    ("/api/v1/packages/{ns}/{name}/approvals", "get"),
     ("/api/v1/packages", "get"),
     ("/api/v1/packages/{ns}/{name}", "get"),
     ("/api/v1/packages/{ns}/{name}/versions", "post"),
@@ -155,6 +165,7 @@ pub fn spec() -> Value {
     let ns = || param("ns", "namespace (organisation)");
     let name = || param("name", "package name within the namespace");
     let version = || param("version", "SemVer version");
+    let cc = || param("cc", "ISO 3166-1 alpha-2 country code, upper case (SL)");
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -171,6 +182,20 @@ pub fn spec() -> Value {
             "/api/v1/namespaces/{ns}/keys/{key_id}/revoke": {
                 "post": op("Revoke a key with a reason (owners; scope keys:NS)", true, vec![ns(), param("key_id", "sha256:<hex> of the key's SPKI DER")], Some(body("Reason")), ("200", ok("revoked", Some("Key"))), &["400", "401", "403", "404", "409"]),
             },
+            "/api/v1/countries": { "get": op("Countries set up on this registry, with their approval policy", false, vec![], None, ("200", ok("countries", None)), &[]) },
+            "/api/v1/countries/{cc}": { "get": op("A country: policy (threshold of distinct approver keys, default validity), members and approver keys (with holders), revoked ones included", false, vec![cc()], None, ("200", ok("country", None)), &["400", "404"]) },
+            "/api/v1/countries/{cc}/policy": { "put": op("Change the approval policy (scope country-admin:CC, owner)", true, vec![cc()], Some(body("CountryPolicy")), ("200", ok("the country", None)), &["400", "401", "403", "404"]) },
+            "/api/v1/countries/{cc}/members/{user}": { "put": op("Give a user a role in the country: owner, approver or reviewer (scope country-admin:CC, owner)", true, vec![cc(), param("user", "account name")], Some(body("Role")), ("200", ok("the membership", None)), &["400", "401", "403", "404"]) },
+            "/api/v1/countries/{cc}/approvals": {
+                "get": op("The country's newest approval and revocation statements, newest first", false, vec![cc(), query("limit", "1 to 500 (default 100)", "integer")], None, ("200", ok("statements", None)), &["400", "404"]),
+                "post": op("Record an approval or revocation: the body is a DSSE envelope (payloadType application/vnd.in-toto+json) of an in-toto Statement v1 with predicateType https://govstore.dev/approval/v1, signed by a registered, unrevoked key of the country held by an approver (scope approve:CC). 201 when recorded, 200 when this envelope was recorded before", true, vec![cc()], Some(json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })), ("201", ok("recorded, with the version's approval state", None)), &["400", "401", "403", "404", "413"]),
+            },
+            "/api/v1/countries/{cc}/proposals": {
+                "get": op("The review queue (status open by default)", false, vec![cc(), query("status", "open, approved, revoked or rejected", "string")], None, ("200", ok("proposals", None)), &["400", "404"]),
+                "post": op("Propose a published version for review (scope review:CC)", true, vec![cc()], Some(body("Propose")), ("201", ok("the proposal (200 when it existed)", None)), &["400", "401", "403", "404"]),
+            },
+            "/api/v1/countries/{cc}/proposals/{id}/recommendations": { "post": op("A reviewer's recommendation, approve or reject, with notes (scope review:CC)", true, vec![cc(), param("id", "proposal id")], Some(body("Recommend")), ("201", ok("the recommendation", None)), &["400", "401", "403", "404", "409"]) },
+            "/api/v1/packages/{ns}/{name}/approvals": { "get": op("Every country's approval statements about a package's versions, with each version's state per country (threshold met, expired, revoked)", false, vec![ns(), name()], None, ("200", ok("approvals", None)), &["400", "404"]) },
             "/api/v1/packages": { "get": op("All packages by name", false, vec![query("limit", "at most 1000", "integer")], None, ("200", ok("packages", None)), &[]) },
             "/api/v1/packages/{ns}/{name}": { "get": op("A package and its versions, newest first", false, vec![ns(), name()], None, ("200", ok("package", Some("Package"))), &["404"]) },
             "/api/v1/packages/{ns}/{name}/versions": {
@@ -232,6 +257,10 @@ pub fn spec() -> Value {
                 "SpecIndex": { "type": "object", "required": ["spec", "implementations"], "properties": { "format": { "type": ["integer", "string"], "description": "format version (1); readers refuse a newer major" }, "spec": { "type": "string" },
                     "implementations": { "type": "array", "items": { "type": "object", "required": ["package", "version", "spec_version"], "properties": {
                         "package": { "type": "string" }, "version": { "type": "string" }, "spec_version": { "type": "string" } } } } } },
+                "CountryPolicy": { "type": "object", "required": ["threshold"], "additionalProperties": false, "properties": { "threshold": { "type": "integer", "minimum": 1, "maximum": 16 }, "default_validity_days": { "type": ["integer", "null"], "minimum": 1, "maximum": 3650 } } },
+                "Role": { "type": "object", "required": ["role"], "additionalProperties": false, "properties": { "role": { "enum": ["owner", "approver", "reviewer"] } } },
+                "Propose": { "type": "object", "required": ["package", "version"], "additionalProperties": false, "properties": { "package": { "type": "string" }, "version": { "type": "string" }, "note": { "type": "string" } } },
+                "Recommend": { "type": "object", "required": ["recommendation"], "additionalProperties": false, "properties": { "recommendation": { "enum": ["approve", "reject"] }, "notes": { "type": "string" } } },
                 "PublishSpec": { "type": "object", "required": ["toml"], "additionalProperties": false, "properties": { "toml": { "type": "string", "description": "the spec file's TOML text" } } },
             },
         },

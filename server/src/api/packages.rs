@@ -46,8 +46,14 @@ pub async fn info(State(st): State<AppState>, Path((ns, name)): Path<(String, St
         .into_iter()
         .map(|(user, role)| json!({ "user": user, "role": role }))
         .collect();
+    // The title of the latest version, else of the newest, as search shows it.
+    let title = latest(&versions)
+        .or(versions.first())
+        .and_then(|v| serde_json::from_str::<Value>(&v.config).ok())
+        .and_then(|c| c["package"]["title"].as_str().map(str::to_owned));
     Ok(Json(json!({
         "name": p.name,
+        "title": title,
         "namespace": ns,
         "owners": owners,
         "description": p.description,

@@ -2,7 +2,10 @@
 //! packages and DPG listings from the search index (see [`crate::search`]), best first,
 //! with facet counts over all matches. `q` may be empty when a facet filter is given.
 //! Each hit has a `kind`: `package` (installable) or `listing` (metadata only, with the
-//! `id` of its `/listings/{id}` page and `installable: false`).
+//! `id` of its `/listings/{id}` page and `installable: false`); packages carry their
+//! `title` (the product's name, or null). The documents that match every word of `q`
+//! come first (`full_matches` of them in all), then those that match only some, marked
+//! `partial: true`; `total` counts both.
 
 use axum::Json;
 use axum::extract::State;
@@ -81,6 +84,6 @@ pub async fn search(State(st): State<AppState>, Query(q): Query<SearchQuery>) ->
     };
     let found = st.search.search(&req).map_err(ApiError::internal)?;
     Ok(Json(
-        json!({ "total": found.total, "results": found.hits, "facets": found.facets }),
+        json!({ "total": found.total, "full_matches": found.full, "results": found.hits, "facets": found.facets }),
     ))
 }

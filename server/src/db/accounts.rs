@@ -11,6 +11,10 @@ pub async fn user(db: &impl ConnectionTrait, name: &str) -> Result<Option<users:
     Users::find().filter(users::Column::Name.eq(name)).one(db).await
 }
 
+pub async fn user_by_id(db: &impl ConnectionTrait, id: i64) -> Result<Option<users::Model>, DbErr> {
+    Users::find_by_id(id).one(db).await
+}
+
 pub async fn create_user(db: &impl ConnectionTrait, name: &str, admin: bool) -> Result<i64, DbErr> {
     let res = Users::insert(users::ActiveModel {
         name: Set(name.to_owned()),

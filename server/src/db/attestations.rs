@@ -15,12 +15,16 @@ use super::entities::attestations::{self, Entity as Attestations};
 pub enum Kind {
     /// A publisher's cosign simple-signing signature over a package manifest.
     Signature,
+    /// A country's approval or revocation statement (DSSE, in-toto) about a package
+    /// manifest.
+    Approval,
 }
 
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Signature => "signature",
+            Self::Approval => "approval",
         }
     }
 }

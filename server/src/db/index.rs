@@ -78,6 +78,7 @@ pub fn index_version(name: &PackageName, v: &package_versions::Model) -> Result<
         yank_reason: v.yank_reason.clone(),
         key_ids: vec![v.key_id.clone()],
         manifest,
+        approvals: Vec::new(),
     })
 }
 
@@ -93,4 +94,37 @@ fn corrupt(
         version: v.version.clone(),
         detail: e.to_string(),
     }
+}
+
+/// Every country's statements about a package's versions as the index serves them,
+/// keyed by manifest digest, oldest first. Rows whose envelope does not parse as JSON
+/// (which the service never stores) are skipped and logged.
+pub async fn approvals_of_package(
+    db: &impl ConnectionTrait,
+    package: &str,
+) -> Result<std::collections::BTreeMap<String, Vec<govstore_core::index::IndexApproval>>, sea_orm::DbErr> {
+    let mut codes = std::collections::BTreeMap::new();
+    for c in super::countries::all(db).await? {
+        if let Ok(code) = c.code.parse::<govstore_core::manifest::values::CountryCode>() {
+            codes.insert(c.id, code);
+        }
+    }
+    let mut out: std::collections::BTreeMap<String, Vec<govstore_core::index::IndexApproval>> = Default::default();
+    for a in super::approvals::of_package(db, package).await? {
+        let Some(country) = codes.get(&a.country_id) else {
+            continue;
+        };
+        match serde_json::from_str(&a.envelope) {
+            Ok(envelope) => {
+                out.entry(a.manifest_digest.clone())
+                    .or_default()
+                    .push(govstore_core::index::IndexApproval {
+                        country: *country,
+                        envelope,
+                    })
+            }
+            Err(e) => tracing::error!(id = a.id, error = %e, "approval row with an unreadable envelope"),
+        }
+    }
+    Ok(out)
 }

@@ -8,10 +8,12 @@
 //! together.
 
 pub mod accounts;
+pub mod approvals;
 pub mod attestations;
 pub mod audit;
 pub mod blobs;
 pub mod catalogue;
+pub mod countries;
 pub mod downloads;
 pub mod entities;
 pub mod events;
@@ -21,10 +23,12 @@ pub mod listings;
 pub mod manifests;
 pub mod packages;
 pub mod pages;
+pub mod proposals;
 pub mod repositories;
 pub mod specs;
 pub mod tags;
 pub mod uploads;
+pub mod web_sessions;
 
 use std::time::Duration;
 

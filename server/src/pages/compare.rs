@@ -1,7 +1,7 @@
 //! `GET /compare?p=ns/a&p=ns/b` (2 to 4 `p`): packages side by side, each at its latest
 //! version: version, licence, maturity, specs and compliance levels, requirements,
-//! platform, countries, signature, downloads. Fewer than 2 or more than 4 packages is a
-//! 400 page, an unknown one a 404 page, both with a link back to the search. The page
+//! platform, countries, signature, downloads, approval status per country. Fewer than 2
+//! or more than 4 packages is a 400 page, an unknown one a 404 page, both with a link back to the search. The page
 //! depends on its URL only (it is cached `public`), so the link back is `/search`, never
 //! the visitor's own search from the Referer.
 
@@ -40,6 +40,8 @@ struct Column {
     countries: Vec<String>,
     key_id: String,
     downloads: u64,
+    /// The version's approval state per country (`country::badges`).
+    approvals: Vec<super::country::Badge>,
 }
 
 pub async fn page(State(st): State<AppState>, lang: Language, headers: HeaderMap, uri: Uri) -> Response {
@@ -80,6 +82,7 @@ async fn build(st: &AppState, uri: &Uri, back: String) -> Result<ComparePage, Pa
         };
         let m = manifest_of(v)?;
         let downloads = db::downloads::total(db, p.id).await?;
+        let approvals = super::country::badges(st, &p.name, &v.manifest_digest).await?;
         let r = requires(&m);
         let mut needs = r.specs;
         needs.extend(r.packages);
@@ -96,6 +99,7 @@ async fn build(st: &AppState, uri: &Uri, back: String) -> Result<ComparePage, Pa
             countries: m.package.deployment_countries.iter().map(|c| c.to_string()).collect(),
             key_id: v.key_id.clone(),
             downloads,
+            approvals,
         });
     }
     Ok(ComparePage { packages, back })

@@ -15,16 +15,27 @@
 //!
 //! The stack-check page (`stack_check.rs`) belongs to its own module and is routed from
 //! there; it renders through the same [`respond`] and [`renderer`].
+//!
+//! Sign-in (`signin.rs`, `session.rs`): every page runs behind [`session::layer`], which
+//! resolves the session cookie (if any) and refuses a signed-in browser's POST without
+//! its CSRF token. A page for a signed-in user shows their name and a sign-out form in
+//! the layout and is `no-store`; anonymous pages are unchanged.
 
 mod assets;
 mod compare;
+mod country;
 mod home;
 mod listing;
 mod package;
+mod proposal;
 mod publisher;
 mod search;
+pub mod session;
+mod signin;
 mod spec;
 pub mod stack_check;
+pub mod throttle;
+mod workspace;
 
 use std::sync::OnceLock;
 
@@ -51,7 +62,8 @@ pub const MAX_QUERY_CHARS: usize = 100;
 /// The most query-string bytes a page reads; longer query strings get a 400 page.
 pub const MAX_QUERY_STRING: usize = 4096;
 
-pub fn router() -> Router<AppState> {
+/// The pages, behind [`session::layer`] (which needs the state to read sessions).
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home::page))
         .route("/search", get(search::page))
@@ -60,8 +72,26 @@ pub fn router() -> Router<AppState> {
         .route("/specs/{ns}/{name}", get(spec::page))
         .route("/publishers/{ns}", get(publisher::page))
         .route("/compare", get(compare::page))
+        .route("/countries/{cc}", get(country::page))
+        .route("/countries/{cc}/workspace", get(workspace::page))
+        .route("/countries/{cc}/proposals", axum::routing::post(workspace::propose))
+        .route("/countries/{cc}/proposals/{id}", get(proposal::page))
+        .route(
+            "/countries/{cc}/proposals/{id}/recommend",
+            axum::routing::post(proposal::recommend),
+        )
+        .route(
+            "/countries/{cc}/proposals/{id}/approve",
+            axum::routing::post(proposal::approve),
+        )
+        .route(
+            "/countries/{cc}/proposals/{id}/revoke",
+            axum::routing::post(proposal::revoke),
+        )
         .route("/static/{file}", get(assets::file))
         .merge(stack_check::router())
+        .merge(signin::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::layer))
 }
 
 /// What the router answers for a path nothing else routes: the API's JSON 404 under
@@ -92,6 +122,8 @@ pub struct Language {
     pub lang: Lang,
     from_query: bool,
     here: String,
+    /// The signed-in user, for the layout; `None` for anonymous visitors.
+    viewer: Option<session::Viewer>,
 }
 
 impl Language {
@@ -113,6 +145,7 @@ impl Language {
             lang: Lang::negotiate(query_lang.map(Lang::code), cookie, accept),
             from_query: query_lang.is_some(),
             here: here(uri),
+            viewer: None,
         }
     }
 }
@@ -191,7 +224,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Language {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::of(&parts.uri, &parts.headers))
+        let mut lang = Self::of(&parts.uri, &parts.headers);
+        lang.viewer = parts
+            .extensions
+            .get::<session::Resolved>()
+            .and_then(|r| r.0.as_ref().map(session::WebSession::viewer));
+        Ok(lang)
     }
 }
 
@@ -275,7 +313,32 @@ pub fn respond<T: Serialize>(lang: &Language, req: &HeaderMap, template: &str, c
     respond_with(lang, req, template, ctx, Caching::Public)
 }
 
-/// [`respond`] with a choice of caching.
+/// A page's context with what the layout needs for sign-in: `viewer` (the signed-in
+/// user) or `signin_href` (the sign-in link, coming back to this page).
+#[derive(Serialize)]
+struct LayoutContext<'a, T> {
+    #[serde(flatten)]
+    page: T,
+    viewer: Option<&'a session::Viewer>,
+    signin_href: Option<String>,
+}
+
+impl<'a, T> LayoutContext<'a, T> {
+    fn of(lang: &'a Language, page: T) -> Self {
+        let signin_href = match (&lang.viewer, session::local_next(&lang.here)) {
+            (Some(_), _) => None,
+            (None, Some(next)) if next != "/" => Some(format!("/signin?next={}", percent_encode(next))),
+            (None, _) => Some("/signin".to_owned()),
+        };
+        Self {
+            page,
+            viewer: lang.viewer.as_ref(),
+            signin_href,
+        }
+    }
+}
+
+/// [`respond`] with a choice of caching. A page for a signed-in user is never stored.
 pub fn respond_with<T: Serialize>(
     lang: &Language,
     req: &HeaderMap,
@@ -283,10 +346,15 @@ pub fn respond_with<T: Serialize>(
     ctx: Result<T, PageError>,
     caching: Caching,
 ) -> Response {
+    let caching = if lang.viewer.is_some() {
+        Caching::NoStore
+    } else {
+        caching
+    };
     let rendered = match ctx {
         Ok(ctx) => renderer()
             .and_then(|r| {
-                r.render_at(template, lang.lang, &lang.here, ctx)
+                r.render_at(template, lang.lang, &lang.here, LayoutContext::of(lang, ctx))
                     .map_err(PageError::internal)
             })
             .map(|html| (StatusCode::OK, html)),
@@ -311,7 +379,7 @@ fn render_error(lang: &Language, e: &PageError) -> Result<String, String> {
     ctx["kind"] = json!(e.kind);
     renderer()
         .map_err(|_| "renderer unavailable".to_owned())?
-        .render_at("error.html", lang.lang, &lang.here, ctx)
+        .render_at("error.html", lang.lang, &lang.here, LayoutContext::of(lang, ctx))
         .map_err(|e| e.to_string())
 }
 

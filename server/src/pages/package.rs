@@ -2,7 +2,9 @@
 //! asked): facts and licence, the install commands, the signature and its key, the README
 //! (rendered and sanitised by `govstore_web::markdown`), its versions with their dates and
 //! yank reasons, the specs it implements with the compliance levels claimed and their
-//! evidence, what it requires, the packages that require it, and its downloads.
+//! evidence, what it requires, the packages that require it, its downloads, and its
+//! approval badges: per country, approved (who, until, threshold met or not) or revoked
+//! with the reason (`country::badges`).
 //!
 //! A package may have many versions (up to `max_versions_per_package`): the page reads
 //! them all without their manifests ([`db::pages::listed_versions`]) and only the
@@ -45,6 +47,8 @@ struct PackagePage {
     conflicts: Vec<Req>,
     dependents: Dependents,
     downloads: Downloads,
+    /// The version's approval state in each country that signed a statement about it.
+    approvals: Vec<super::country::Badge>,
 }
 
 #[derive(Serialize)]
@@ -334,9 +338,10 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
         .await?
         .ok_or_else(|| PageError::internal(format_args!("version row {} of {full} is gone", shown.id)))?;
     let m = manifest_of(&v)?;
-    let (key, readme) = tokio::try_join!(
+    let (key, readme, approvals) = tokio::try_join!(
         async { Ok::<_, PageError>(db::keys::find(db, p.organisation_id, &v.key_id).await?) },
         readme(st, &full, &v.manifest_digest),
+        super::country::badges(st, &full, &v.manifest_digest),
     )?;
     // Listed: the newest MAX_VERSIONS (newest first), then the one shown if older.
     let newest = &versions[..versions.len().min(MAX_VERSIONS)];
@@ -436,6 +441,7 @@ async fn build(st: &AppState, uri: &Uri, ns: &str, name: &str) -> Result<Package
                 .map(|(day, count)| DayCount { day, count })
                 .collect(),
         },
+        approvals,
     })
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
-use super::schema::Fields;
+use super::schema::{Fields, squash as squash_all};
 use crate::db::entities::{package_versions, packages};
 use crate::db::listings::Details;
 use crate::db::packages::{latest, sort_newest_first};
@@ -23,6 +23,8 @@ use crate::db::packages::{latest, sort_newest_first};
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
     pub name: String,
+    /// The product's human name (`package.title`), if the publisher gave one.
+    pub title: Option<String>,
     pub version: String,
     pub description: String,
     pub license: String,
@@ -88,6 +90,7 @@ pub fn listing(package: &packages::Model, mut versions: Vec<package_versions::Mo
     keywords.extend(strings(&p["sectors"]));
     Some(Listing {
         name: package.name.clone(),
+        title: p["title"].as_str().map(str::to_owned),
         version: v.version.clone(),
         description: p["description"].as_str().unwrap_or(&package.description).to_owned(),
         license: p["license"].as_str().unwrap_or(&package.license).to_owned(),
@@ -217,20 +220,58 @@ fn stems<'a>(texts: impl IntoIterator<Item = &'a String>) -> String {
     out
 }
 
+/// Exact names (see [`Fields::exact`]): each lowercased and trimmed, and with letters
+/// and digits only, without repeats.
+fn exact_names<'a>(d: &mut TantivyDocument, f: &Fields, names: impl IntoIterator<Item = &'a str>) {
+    let mut seen = std::collections::BTreeSet::new();
+    for n in names {
+        for form in [n.trim().to_lowercase(), squash_all(n)] {
+            if !form.is_empty() && seen.insert(form.clone()) {
+                d.add_text(f.exact, form);
+            }
+        }
+    }
+}
+
+/// The joined forms (see [`Fields::joined`]) of several texts, space-separated.
+fn joined_words<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    texts
+        .into_iter()
+        .flat_map(super::schema::joined)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The document of a package.
 pub fn document(l: &Listing, f: &Fields) -> TantivyDocument {
     let mut d = TantivyDocument::default();
     d.add_text(f.id, &l.name);
     let lower = l.name.to_lowercase();
     d.add_text(f.sort, format!("{lower}\u{0}{}", l.name));
-    if let Some((_, short)) = lower.split_once('/') {
-        d.add_text(f.exact, short);
-    }
-    d.add_text(f.exact, &lower);
-    for a in &l.aliases {
-        d.add_text(f.exact, a.trim().to_lowercase());
-    }
+    let short = lower.split_once('/').map(|(_, short)| short);
+    exact_names(
+        &mut d,
+        f,
+        short
+            .into_iter()
+            .chain([lower.as_str()])
+            .chain(l.title.as_deref())
+            .chain(l.aliases.iter().map(String::as_str)),
+    );
     d.add_text(f.name, &l.name);
+    if let Some(t) = &l.title {
+        d.add_text(f.name, t);
+    }
+    d.add_text(
+        f.joined,
+        joined_words(
+            [l.name.as_str()]
+                .into_iter()
+                .chain(l.title.as_deref())
+                .chain(l.aliases.iter().map(String::as_str))
+                .chain(l.keywords.iter().map(String::as_str)),
+        ),
+    );
     for k in l.keywords.iter().chain(&l.specs) {
         d.add_text(f.keywords, k);
     }
@@ -246,7 +287,13 @@ pub fn document(l: &Listing, f: &Fields) -> TantivyDocument {
     country_words(&mut d, f, &l.countries);
     d.add_text(
         f.stem,
-        stems([&l.name, &l.description].into_iter().chain(&l.keywords).chain(&l.specs)),
+        stems(
+            [&l.name, &l.description]
+                .into_iter()
+                .chain(&l.title)
+                .chain(&l.keywords)
+                .chain(&l.specs),
+        ),
     );
     for s in &l.specs {
         facet(&mut d, f, "spec", s);
@@ -274,6 +321,7 @@ pub fn document(l: &Listing, f: &Fields) -> TantivyDocument {
     let hit = json!({
         "kind": "package",
         "name": l.name,
+        "title": l.title,
         "version": l.version,
         "description": l.description,
         "license": l.license,
@@ -298,15 +346,26 @@ pub fn listing_document(l: &Details, see_also: &[String], f: &Fields) -> Tantivy
     let key = listing_key(l.id);
     d.add_text(f.id, &key);
     d.add_text(f.sort, format!("{}\u{0}{key}", l.name.to_lowercase()));
-    d.add_text(f.exact, l.name.trim().to_lowercase());
+    exact_names(
+        &mut d,
+        f,
+        [l.name.as_str()]
+            .into_iter()
+            .chain(l.aliases.iter().map(String::as_str)),
+    );
     d.add_text(f.exact, l.source_id.to_lowercase());
-    for a in &l.aliases {
-        d.add_text(f.exact, a.trim().to_lowercase());
-    }
     d.add_text(f.name, &l.name);
     for a in &l.aliases {
         d.add_text(f.name, a);
     }
+    d.add_text(
+        f.joined,
+        joined_words(
+            [l.name.as_str()]
+                .into_iter()
+                .chain(l.aliases.iter().map(String::as_str)),
+        ),
+    );
     for k in l.sectors.iter().chain(&l.types) {
         d.add_text(f.keywords, k);
     }

@@ -4,7 +4,7 @@
 use tantivy::schema::{FAST, FacetOptions, Field, STORED, STRING, Schema, TEXT};
 
 /// The version of this schema, written next to the index.
-pub const VERSION: &str = "2";
+pub const VERSION: &str = "3";
 
 /// Facet categories, each the first step of a path in the `facets` field
 /// (`/spec/govstack/identity`, `/license/MPL-2.0`, `/signed/yes`, `/kind/listing`, ...).
@@ -34,12 +34,20 @@ pub struct Fields {
     pub id: Field,
     /// The order of equal scores: the lowercased name, then the key.
     pub sort: Field,
-    /// Exact-name matches, lowercased and untokenized: a package's full and short name
-    /// (and the names of the DPG listings that describe it), a listing's name, aliases
-    /// and source id.
+    /// Exact-name matches, lowercased and untokenized: a package's full and short name,
+    /// its title (and the names of the DPG listings that describe it), a listing's name,
+    /// aliases and source id; each also with letters and digits only ([`squash`]:
+    /// `X-Road` -> `xroad`), so that `x road` and `rapid pro` find them too.
     pub exact: Field,
-    /// The name, tokenized (`x-road/security-server` -> `x`, `road`, `security`, `server`).
+    /// The name, tokenized (`x-road/security-server` -> `x`, `road`, `security`, `server`),
+    /// and a package's title (`Payment Hub EE`): the product's human name weighs as its
+    /// name does.
     pub name: Field,
+    /// Joined words of the name, title, aliases and keywords: each pair of neighbours and
+    /// the whole (`X-Road Security Server` -> `xroad`, `roadsecurity`, `securityserver`,
+    /// `xroadsecurityserver`), so that a query word written joined (`xroad`,
+    /// `rapidpro`) finds words written apart.
+    pub joined: Field,
     /// Implemented spec ids (`govstack/workflow` -> `govstack`, `workflow`): a query word
     /// naming a building block gives its implementers a fixed bonus.
     pub specs: Field,
@@ -75,6 +83,7 @@ pub fn build() -> (Schema, Fields) {
         sort: b.add_text_field("sort", STRING | FAST),
         exact: b.add_text_field("exact", STRING),
         name: b.add_text_field("name", TEXT),
+        joined: b.add_text_field("joined", TEXT),
         specs: b.add_text_field("specs", TEXT),
         keywords: b.add_text_field("keywords", TEXT),
         description: b.add_text_field("description", TEXT),
@@ -109,9 +118,46 @@ pub fn stem(word: &str) -> &str {
         .map_or(word, |s| &word[..word.len() - s.len()])
 }
 
+/// Letters and digits only, lowercased (`X-Road` -> `xroad`, `Rapid Pro` -> `rapidpro`):
+/// how exact names are also compared.
+pub fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The joined forms of a text's words (see [`Fields::joined`]): each pair of neighbours
+/// and, for three words or more, all of them, lowercased. Nothing for a single word.
+pub fn joined(text: &str) -> Vec<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut out: Vec<String> = words.windows(2).map(|p| format!("{}{}", p[0], p[1])).collect();
+    if words.len() > 2 {
+        out.push(words.concat());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::stem;
+    use super::{joined, squash, stem};
+
+    #[test]
+    fn joined_and_squashed_forms() {
+        assert_eq!(
+            joined("X-Road Security Server"),
+            ["xroad", "roadsecurity", "securityserver", "xroadsecurityserver"]
+        );
+        assert_eq!(joined("Rapid Pro"), ["rapidpro"]);
+        assert!(joined("RapidPro").is_empty());
+        assert_eq!(squash("X-Road"), "xroad");
+        assert_eq!(squash(" Rapid  Pro "), "rapidpro");
+        assert_eq!(squash("Santé MPI"), "santémpi");
+    }
 
     #[test]
     fn variants_share_a_stem() {

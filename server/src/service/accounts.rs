@@ -3,10 +3,21 @@
 //! `govstore-server admin ...` commands call these against the configured database
 //! (also re-exported as `crate::admin`). Every change is audited with the
 //! actor `admin-cli`.
+//!
+//! Passwords (web sign-in only; the API takes tokens) are stored as argon2id PHC strings
+//! with the crate's default cost (19 MiB, 2 passes, 1 lane: OWASP's recommendation) and
+//! a 16-byte random salt. Hashing runs on the blocking pool, at most
+//! [`CONCURRENT_HASHES`] at once, so a burst of sign-ins cannot take every core or much
+//! memory. [`check_password`] spends the same work on an unknown user or a user without
+//! a password as on a wrong password.
 
+use std::sync::OnceLock;
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use govstore_core::package::check_namespace;
 use govstore_core::scope::Scope;
 use sea_orm::TransactionTrait;
+use tokio::sync::Semaphore;
 
 use crate::auth::token;
 use crate::db::{self, Db, audit};
@@ -25,6 +36,8 @@ pub enum AdminError {
     Db(#[from] sea_orm::DbErr),
     #[error("no randomness for the token: {0}")]
     Random(String),
+    #[error("password hashing: {0}")]
+    Hash(String),
 }
 
 pub async fn create_user(db: &Db, name: &str, admin: bool) -> Result<(), AdminError> {
@@ -178,4 +191,135 @@ pub async fn revoke_token(db: &Db, prefix: &str) -> Result<(), AdminError> {
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// The shortest password accepted, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest password accepted, in bytes (argon2 reads all of it).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Password hashes computed at once; more wait their turn.
+pub const CONCURRENT_HASHES: usize = 2;
+
+static HASHING: Semaphore = Semaphore::const_new(CONCURRENT_HASHES);
+
+/// Set the password `user` signs in to the web with, replacing any; ends the user's web
+/// sessions.
+pub async fn set_password(db: &Db, user: &str, password: &str) -> Result<(), AdminError> {
+    let u = db::accounts::user(&db.read, user)
+        .await?
+        .ok_or_else(|| AdminError::Missing(format!("user `{user}`")))?;
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AdminError::Invalid(format!(
+            "a password has at least {MIN_PASSWORD_CHARS} characters; this one has {chars}"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AdminError::Invalid(format!(
+            "a password has at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(
+            "a password cannot contain control characters (a line break, a tab)".into(),
+        ));
+    }
+    let hash = hash_password(password.to_owned()).await?;
+    let txn = db.write.begin().await?;
+    db::web_sessions::set_password_hash(&txn, u.id, Some(&hash)).await?;
+    db::web_sessions::trim_user(&txn, u.id, 0).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: ACTOR,
+            action: "user.password",
+            target: user,
+            digest: None,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The user called `user` if `password` is theirs; `None` for a wrong password, an
+/// unknown user or a user without a password, after the same work in each case.
+pub async fn check_password(
+    db: &Db,
+    user: &str,
+    password: &str,
+) -> Result<Option<db::entities::users::Model>, AdminError> {
+    let found = if user.len() <= 64 {
+        db::accounts::user(&db.read, user).await?
+    } else {
+        None
+    };
+    let stored = found.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = match stored {
+        Some(hash) if password.len() <= MAX_PASSWORD_BYTES => verify_password(password.to_owned(), Some(hash)).await?,
+        // The same work as a real check, against a hash no password matches.
+        _ => {
+            verify_password(password.chars().take(MAX_PASSWORD_BYTES).collect(), None).await?;
+            false
+        }
+    };
+    Ok(found.filter(|_| ok))
+}
+
+async fn hash_password(password: String) -> Result<String, AdminError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| AdminError::Random(e.to_string()))?;
+    let _permit = HASHING.acquire().await.map_err(|e| AdminError::Hash(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        argon2::Argon2::default()
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AdminError::Hash(e.to_string()))
+    })
+    .await
+    .map_err(|e| AdminError::Hash(e.to_string()))?
+}
+
+/// Whether `password` matches the PHC string `hash` (`None`: the decoy, which nothing
+/// matches). A hash that cannot be read is logged and matches nothing.
+async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AdminError> {
+    let _permit = HASHING.acquire().await.map_err(|e| AdminError::Hash(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let hash = match &hash {
+            Some(h) => h.as_str(),
+            None => decoy_hash()?,
+        };
+        Ok(
+            match argon2::Argon2::default().verify_password(password.as_bytes(), hash) {
+                Ok(()) => true,
+                Err(argon2::password_hash::Error::PasswordInvalid) => false,
+                Err(e) => {
+                    tracing::error!(error = %e, "a stored password hash cannot be read; the password is refused");
+                    false
+                }
+            },
+        )
+    })
+    .await
+    .map_err(|e| AdminError::Hash(e.to_string()))?
+}
+
+/// A hash of a random password with the same cost as real ones, made once.
+fn decoy_hash() -> Result<&'static str, AdminError> {
+    static DECOY: OnceLock<Result<String, String>> = OnceLock::new();
+    DECOY
+        .get_or_init(|| {
+            let mut secret = [0u8; 32];
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
+            getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+            argon2::Argon2::default()
+                .hash_password_with_salt(&secret, &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map(String::as_str)
+        .map_err(|e| AdminError::Hash(e.clone()))
 }

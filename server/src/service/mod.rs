@@ -10,11 +10,14 @@
 //! `api`, `oci` or `pages`.
 
 pub mod accounts;
+pub mod approvals;
+pub mod countries;
 mod error;
 pub mod keys;
 pub mod policy;
 mod principal;
 pub mod publish;
+pub mod reviews;
 pub mod specs;
 pub mod versions;
 

@@ -1,8 +1,11 @@
 //! Search over the example catalogue, published signed, plus the DPG registry extract
 //! imported as listings: relevance (a table of queries and the result that must come
-//! first or near it), facet counts and filters, listings in search, compliance levels,
-//! freshness after publish and yank, and a rebuild from the database giving the same
-//! answers.
+//! first or near it, and the repository's relevance set in [`relevance`]), titles,
+//! partial matches after full ones, facet counts and filters, listings in search,
+//! compliance levels, freshness after publish and yank, and a rebuild from the database
+//! giving the same answers.
+
+mod relevance;
 
 use std::collections::BTreeMap;
 
@@ -108,6 +111,17 @@ const RELEVANCE: &[(&str, &str, usize)] = &[
     ("consent", "igrant/consent", 1),
     ("keycloak", "keycloak/keycloak", 1),
     ("n8n", "n8n/n8n", 1),
+    // Titles, whole or in part.
+    ("Payment Hub EE", "mifos/ph-ee-govstack", 1),
+    ("payment hub", "mifos/ph-ee-govstack", 1),
+    ("MOSIP eSignet", "mosip/esignet", 1),
+    ("Inji", "mosip/inji-wallet", 1),
+    // Words written apart or joined.
+    ("rapid pro", "rapidpro/rapidpro", 1),
+    ("xroad", "x-road/security-server", 1),
+    ("open crvs", "opencrvs/opencrvs-core", 1),
+    ("sunbirdrc", "sunbird-rc/sunbird-rc-core", 1),
+    ("open imis", "openimis/openimis", 1),
     ("X-Road", "x-road/security-server", 1),
     ("X-Road", "X-Road", 2),
     ("DHIS2", "dhis2/dhis2-core", 1),
@@ -229,8 +243,48 @@ async fn relevance_table(b: Backend) {
     );
     assert!(hit["description"].as_str().unwrap().starts_with("eSignet"));
 
+    // The hit names the product.
+    assert_eq!(hit["title"], json!("MOSIP eSignet"));
+    let listing = &search(&app, "q=Aam%20Digital").await["results"][0];
+    assert_eq!(listing["kind"], json!("listing"));
+    assert!(listing.get("title").is_none(), "{listing}");
+
+    // Words that do not all match: the full matches first, then the best partial ones,
+    // marked, counted in the total.
+    for q in ["health insurance management", "offline mobile data collection"] {
+        let found = search(&app, &format!("q={}&limit=100", urlencode(q))).await;
+        let hits = found["results"].as_array().unwrap();
+        let full = found["full_matches"].as_u64().unwrap() as usize;
+        assert!(hits.len() > full, "{q}: {full} full matches and nothing partial");
+        assert!(hits[..full].iter().all(|h| h.get("partial").is_none()), "{q}");
+        assert!(hits[full..].iter().all(|h| h["partial"] == json!(true)), "{q}");
+        assert!(found["total"].as_u64().unwrap() as usize >= hits.len());
+    }
+    // openIMIS matches `health` and `insurance`, not `management`.
+    let found = search(&app, "q=health%20insurance%20management&limit=100").await;
+    let openimis = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == json!("openimis/openimis"))
+        .unwrap();
+    assert_eq!(openimis["partial"], json!(true));
+    // Pages continue from the full matches into the partial ones.
+    let all = names(&found);
+    let full = found["full_matches"].as_u64().unwrap() as usize;
+    let offset = full.saturating_sub(2);
+    let page = names(
+        &search(
+            &app,
+            &format!("q=health%20insurance%20management&limit=5&offset={offset}"),
+        )
+        .await,
+    );
+    assert_eq!(page, all[offset..offset + 5]);
+
     // Nothing matches nonsense; an empty query needs a filter.
     assert_eq!(search(&app, "q=qqqqzzzz").await["total"], json!(0));
+    assert_eq!(search(&app, "q=qqqqzzzz%20xxxxwwww").await["total"], json!(0));
     assert_eq!(app.get("/api/v1/search?q=").await.status, StatusCode::BAD_REQUEST);
 }
 

@@ -12,8 +12,10 @@ mod fixture;
 
 mod caps;
 mod catalogue;
+mod countries;
 mod pages;
 mod review;
+mod signin;
 mod stack_check;
 mod support;
 mod versions;

@@ -1,4 +1,5 @@
-//! A user account.
+//! A user account. `password_hash` (argon2id, PHC string) lets it sign in to the web;
+//! without one it cannot use a password.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,6 +10,7 @@ pub struct Model {
     pub name: String,
     pub admin: bool,
     pub created_at: i64,
+    pub password_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
