@@ -121,6 +121,9 @@ pub struct VersionDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageInfo {
     pub name: String,
+    /// The human title of the latest version, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     #[serde(default)]
     pub namespace: Option<String>,
     #[serde(default)]
@@ -150,6 +153,12 @@ pub struct SearchHit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     pub name: String,
+    /// Packages: the human title (`title` in govstore.toml), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Whether this hit matches only some of the query's words (ranked after full matches).
+    #[serde(default)]
+    pub partial: bool,
     /// Packages: the latest version. Listings have none.
     #[serde(default)]
     pub version: String,

@@ -9,8 +9,10 @@
 //! a pinned key; then counts them with `core::approval::tally` (latest revocation
 //! cancels earlier approvals, expired ones do not count, distinct keys).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
+use govstore_core::Digest;
 use govstore_core::approval::{self, Signed, Statement, Tally};
 use govstore_core::index::IndexVersion;
 use govstore_core::manifest::values::CountryCode;
@@ -125,5 +127,31 @@ impl CountryTrust {
         }
         let (id, _) = self.keys.iter().find(|(_, k)| env.verified_by(k))?;
         Some((id.clone(), s))
+    }
+}
+
+/// A memoising check for the resolver (`ResolveOptions::approval_check`): each version
+/// is verified once per run, on first use, so only the candidates the solver considers
+/// cost signature checks. `Ok(())` when approved at `now`, else why not.
+pub fn checker(
+    trust: CountryTrust,
+    now: i64,
+) -> impl Fn(&IndexVersion) -> Result<(), Option<String>> + Send + Sync + 'static {
+    let memo: Mutex<HashMap<Digest, Result<(), Option<String>>>> = Mutex::new(HashMap::new());
+    move |v: &IndexVersion| {
+        if let Some(r) = memo.lock().ok().and_then(|m| m.get(&v.digest).cloned()) {
+            return r;
+        }
+        let r = match trust
+            .tally(v.manifest.package.name.as_str(), v, now)
+            .why_not(trust.country)
+        {
+            None => Ok(()),
+            Some(why) => Err(Some(why)),
+        };
+        if let Ok(mut m) = memo.lock() {
+            m.insert(v.digest.clone(), r.clone());
+        }
+        r
     }
 }

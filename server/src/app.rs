@@ -25,7 +25,7 @@ pub enum StartupError {
     Database(#[from] sea_orm::DbErr),
     #[error("cannot open the search index: {0}")]
     Search(#[from] crate::search::SearchError),
-    #[error("{0}")]
+    #[error(transparent)]
     ApproverKey(#[from] crate::server_keys::ServerKeyError),
 }
 

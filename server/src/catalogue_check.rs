@@ -192,9 +192,17 @@ pub async fn run(
         .map_err(|_| CheckError::Busy)?;
     let deadline = Instant::now() + CHECK_TIME;
     let catalogue = cache.get(db).await?;
+    let approvals = if stack.policy.approved_only {
+        let country = stack.trust.country.unwrap_or(stack.stack.country);
+        country_approvals(db, country.as_str())
+            .await
+            .map_err(|e| CheckError::Internal(format!("reading approvals: {e}")))?
+    } else {
+        Approvals::default()
+    };
     let task = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        check(&catalogue, &stack, &source, deadline)
+        check_with(&catalogue, &stack, &source, deadline, approvals)
     });
     match tokio::time::timeout_at(deadline.into(), task).await {
         Ok(Ok(result)) => Ok(result),
@@ -299,8 +307,62 @@ pub enum Verdict {
 /// Resolves `stack` against `catalogue` and explains the alternatives, giving up on
 /// explanations (not on the result) at `deadline`.
 pub fn check(catalogue: &Catalogue, stack: &Stack, source: &Url, deadline: Instant) -> StackCheck {
+    check_with(catalogue, stack, source, deadline, Approvals::default())
+}
+
+/// What a country approved, as this registry counts it (its registered, unrevoked
+/// approver keys and its threshold): the web check's view. The CLI verifies the
+/// envelopes itself against the keys a stack pins.
+#[derive(Debug, Clone, Default)]
+pub struct Approvals {
+    pub approved: std::collections::BTreeSet<govstore_core::Digest>,
+    pub notes: std::collections::BTreeMap<govstore_core::Digest, String>,
+}
+
+/// Every digest the country has a statement about, counted now.
+pub async fn country_approvals(db: &impl ConnectionTrait, code: &str) -> Result<Approvals, sea_orm::DbErr> {
+    let mut out = Approvals::default();
+    let Some(c) = crate::db::countries::by_code(db, code).await? else {
+        return Ok(out);
+    };
+    let Ok(cc) = code.parse::<govstore_core::manifest::values::CountryCode>() else {
+        return Ok(out);
+    };
+    let now = crate::now_ms() / 1000;
+    let mut digests: Vec<String> = crate::db::approvals::of_country(db, c.id)
+        .await?
+        .into_iter()
+        .map(|a| a.manifest_digest)
+        .collect();
+    digests.sort();
+    digests.dedup();
+    for d in digests {
+        let tally = crate::db::approvals::tally(db, &c, &d, now).await?;
+        let Ok(digest) = d.parse() else { continue };
+        match tally.why_not(cc) {
+            None => {
+                out.approved.insert(digest);
+            }
+            Some(why) => {
+                out.notes.insert(digest, why);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`check`], with the country's approvals for an `approved_only` stack.
+pub fn check_with(
+    catalogue: &Catalogue,
+    stack: &Stack,
+    source: &Url,
+    deadline: Instant,
+    approvals: Approvals,
+) -> StackCheck {
     let options = ResolveOptions {
         max_steps: Some(MAX_STEPS),
+        approved: approvals.approved,
+        approval_notes: approvals.notes,
         ..ResolveOptions::default()
     };
     let outcome = match Resolver::new(catalogue).resolve(stack, &options) {

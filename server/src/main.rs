@@ -202,9 +202,6 @@ struct ServeArgs {
     /// Seconds an idle upload session lives before it is removed [default: 86400].
     #[arg(long, env = "GOVSTORE_UPLOAD_TTL_SECS")]
     upload_ttl_secs: Option<u64>,
-    /// At SIGTERM or Ctrl-C, seconds to let in-flight requests finish before closing
-    /// them; pending download counts are written either way. A second signal stops the
-    /// wait at once.
     /// An approver key the server holds for a country, so an approver's click in the web
     /// workspace signs: COUNTRY=PATH to a cosign-format encrypted private key, decrypted
     /// at start with the password in GOVSTORE_APPROVER_KEY_PASSWORD. Repeatable; in the
@@ -217,6 +214,9 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     approver_keys: Vec<ApproverKeyPath>,
+    /// At SIGTERM or Ctrl-C, seconds to let in-flight requests finish before closing
+    /// them; pending download counts are written either way. A second signal stops the
+    /// wait at once.
     #[arg(
         long,
         env = "GOVSTORE_SHUTDOWN_TIMEOUT_SECS",

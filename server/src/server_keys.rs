@@ -27,17 +27,17 @@ use crate::config::{ApproverKeyPath, Secret};
 pub enum ServerKeyError {
     #[error("approver keys are configured but GOVSTORE_APPROVER_KEY_PASSWORD is not set")]
     NoPassword,
-    #[error("cannot read the approver key of {country} at {path}: {source}")]
+    #[error("cannot read the approver key of {country} at {path}: {cause}")]
     Read {
         country: CountryCode,
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot decrypt the approver key of {country} at {path} with GOVSTORE_APPROVER_KEY_PASSWORD: {source}")]
+    #[error("cannot decrypt the approver key of {country} at {path} with GOVSTORE_APPROVER_KEY_PASSWORD: {cause}")]
     Decrypt {
         country: CountryCode,
         path: PathBuf,
-        source: govstore_signing::SigningError,
+        cause: govstore_signing::SigningError,
     },
     #[error("two approver keys are configured for {0}; a country has at most one server-held key")]
     Duplicate(CountryCode),
@@ -73,16 +73,16 @@ impl ServerKeys {
             if keys.get(p.country).is_some() {
                 return Err(ServerKeyError::Duplicate(p.country));
             }
-            let pem = std::fs::read_to_string(&p.path).map_err(|source| ServerKeyError::Read {
+            let pem = std::fs::read_to_string(&p.path).map_err(|cause| ServerKeyError::Read {
                 country: p.country,
                 path: p.path.clone(),
-                source,
+                cause,
             })?;
-            let key = KeyPair::from_encrypted_pem(&pem, password.expose().as_bytes()).map_err(|source| {
+            let key = KeyPair::from_encrypted_pem(&pem, password.expose().as_bytes()).map_err(|cause| {
                 ServerKeyError::Decrypt {
                     country: p.country,
                     path: p.path.clone(),
-                    source,
+                    cause,
                 }
             })?;
             tracing::info!(country = %p.country, key = %key.public_key().key_id(), "server-held approver key loaded");

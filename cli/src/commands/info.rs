@@ -61,7 +61,10 @@ pub fn run(ctx: &Ctx, args: InfoArgs) -> anyhow::Result<()> {
     if ctx.json {
         return print_json(&p);
     }
-    println!("{}", p.name);
+    match &p.title {
+        Some(t) => println!("{}  {t}", p.name),
+        None => println!("{}", p.name),
+    }
     if let Some(d) = &p.description {
         println!("  {d}");
     }

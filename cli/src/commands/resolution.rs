@@ -2,9 +2,8 @@
 //! from the registry's sparse index (through the local cache), running the resolver,
 //! and showing a resolution or the resolver's failure report.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use clap::Args;
 use govstore_client::approvals::CountryTrust;
@@ -12,8 +11,7 @@ use govstore_client::cache::Cache;
 use govstore_client::index::{IndexClient, IndexError, Prefetched};
 use govstore_client::install::plural;
 use govstore_client::registry::RegistryClient;
-use govstore_core::Digest;
-use govstore_core::index::{Catalogue, IndexVersion};
+use govstore_core::index::Catalogue;
 use govstore_core::manifest::Url;
 use govstore_core::stack::{Lockfile, Stack};
 use govstore_resolver::{ApprovalCheck, ChosenPackage, Resolution, ResolveError, ResolveOptions, SpecProvider};
@@ -99,22 +97,10 @@ pub fn fetch(ctx: &Ctx, flags: &ResolveFlags, stack: &Stack, lock: Option<&Lockf
 /// version (memoised), only for the candidates the solver considers.
 pub fn approval_check(client: &RegistryClient, stack: &Stack) -> anyhow::Result<ApprovalCheck> {
     let trust = country_trust(client, &stack.trust, stack.stack.country)?;
-    let now = now_secs();
-    let memo: Mutex<HashMap<Digest, Result<(), Option<String>>>> = Mutex::new(HashMap::new());
-    Ok(ApprovalCheck(Arc::new(move |v: &IndexVersion| {
-        if let Some(r) = memo.lock().ok().and_then(|m| m.get(&v.digest).cloned()) {
-            return r;
-        }
-        let tally = trust.tally(v.manifest.package.name.as_str(), v, now);
-        let r = match tally.why_not(trust.country) {
-            None => Ok(()),
-            Some(why) => Err(Some(why)),
-        };
-        if let Ok(mut m) = memo.lock() {
-            m.insert(v.digest.clone(), r.clone());
-        }
-        r
-    })))
+    Ok(ApprovalCheck(Arc::new(govstore_client::approvals::checker(
+        trust,
+        now_secs(),
+    ))))
 }
 
 /// The stack's (or lockfile's) `[trust]` with the keys the registry lists for the country.

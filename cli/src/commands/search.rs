@@ -38,7 +38,13 @@ pub fn run(ctx: &Ctx, args: SearchArgs) -> anyhow::Result<()> {
             continue;
         }
         let yanked = if hit.yanked { " (yanked)" } else { "" };
-        println!("{} {}{yanked}", hit.name, hit.version);
+        let title = hit.title.as_deref().map(|t| format!("  {t}")).unwrap_or_default();
+        let partial = if hit.partial {
+            "  (matches some of the words)"
+        } else {
+            ""
+        };
+        println!("{} {}{yanked}{title}{partial}", hit.name, hit.version);
         if let Some(d) = &hit.description {
             println!("    {d}");
         }

@@ -67,6 +67,11 @@ fn search_params() -> Vec<Value> {
             "only entries deployed in this country (ISO 3166-1 alpha-2)",
             "string",
         ),
+        query(
+            "approved",
+            "only packages whose indexed version holds its threshold of approvals in this country (ISO 3166-1 alpha-2)",
+            "string",
+        ),
         query("sdg", "only entries contributing to this SDG (1 to 17)", "string"),
         query(
             "compliance",
@@ -88,10 +93,10 @@ fn search_params() -> Vec<Value> {
 
 /// The `SearchResults` schema.
 fn search_results() -> Value {
-    json!({ "type": "object", "required": ["total", "results", "facets"], "properties": { "total": { "type": "integer" }, "results": { "type": "array", "items": { "type": "object", "properties": {
+    json!({ "type": "object", "required": ["total", "results", "facets"], "properties": { "total": { "type": "integer" }, "full_matches": { "type": "integer", "description": "how many of the total match every word" }, "results": { "type": "array", "items": { "type": "object", "properties": {
                     "kind": { "type": "string", "enum": ["package", "listing"] }, "installable": { "type": "boolean", "description": "true for packages, false for listings" },
                     "id": { "type": "integer", "description": "listings: the id of /listings/{id}" },
-                    "name": { "type": "string" }, "version": { "type": "string", "description": "packages: the latest non-yanked version, else the newest (then yanked is true)" }, "description": { "type": "string" }, "license": { "type": "string" },
+                    "name": { "type": "string" }, "title": { "type": ["string", "null"], "description": "packages: the human title from govstore.toml" }, "partial": { "type": "boolean", "description": "matches only some of the query's words; partial hits follow the full matches" }, "version": { "type": "string", "description": "packages: the latest non-yanked version, else the newest (then yanked is true)" }, "description": { "type": "string" }, "license": { "type": "string" },
                     "implements": { "type": "array", "items": { "type": "string" } }, "yanked": { "type": "boolean" },
                     "downloads": { "type": "integer", "description": "packages: all-time downloads, as last indexed (at most 10 minutes old)" },
                     "compliance": { "type": ["string", "null"], "description": "packages: the best claimed interface or requirements level" },
@@ -245,7 +250,7 @@ pub fn spec() -> Value {
                 "Version": { "type": "object", "properties": { "version": { "type": "string" }, "digest": { "type": "string" }, "published_at": { "type": "string" },
                     "yanked": { "type": "boolean" }, "yank_reason": { "type": ["string", "null"] }, "key_id": { "type": "string" }, "signature_digest": { "type": "string" },
                     "manifest": { "type": "object", "description": "govstore.toml as canonical JSON (single-version responses)" } } },
-                "Package": { "type": "object", "properties": { "name": { "type": "string" }, "namespace": { "type": "string" }, "description": { "type": "string" },
+                "Package": { "type": "object", "properties": { "name": { "type": "string" }, "title": { "type": ["string", "null"], "description": "the latest version's human title" }, "namespace": { "type": "string" }, "description": { "type": "string" },
                     "owners": { "type": "array", "description": "members of the organisation that owns the namespace", "items": { "type": "object", "properties": { "user": { "type": "string" }, "role": { "enum": ["owner", "publisher"] } } } },
                     "license": { "type": "string" }, "latest": { "type": ["string", "null"] }, "versions": { "type": "array", "items": { "$ref": "#/components/schemas/Version" } } } },
                 "SearchResults": search_results(),

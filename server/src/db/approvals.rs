@@ -106,3 +106,67 @@ pub async fn recent(db: &impl ConnectionTrait, country_id: i64, limit: u64) -> R
         .all(db)
         .await
 }
+
+/// The approval state of a manifest in a country at `now` (seconds): every recorded
+/// statement whose key is still unrevoked, counted by `core::approval::tally`. The
+/// statements were verified when recorded; here they are only read back.
+pub async fn tally(
+    db: &impl ConnectionTrait,
+    c: &super::countries::Country,
+    digest: &str,
+    now: i64,
+) -> Result<govstore_core::approval::Tally, DbErr> {
+    use govstore_core::approval::{self, Signed, Statement};
+    let (Ok(country), Ok(digest_parsed)) = (
+        c.code.parse::<govstore_core::manifest::values::CountryCode>(),
+        digest.parse::<govstore_core::Digest>(),
+    ) else {
+        return Ok(approval::Tally::default());
+    };
+    let rows = of_digest(db, c.id, digest).await?;
+    let live: std::collections::BTreeSet<String> = super::keys::list(db, c.organisation_id)
+        .await?
+        .into_iter()
+        .filter(|k| k.revoked_at.is_none())
+        .map(|k| k.key_id)
+        .collect();
+    let statements: Vec<(String, Statement)> = rows
+        .iter()
+        .filter(|r| live.contains(&r.key_id))
+        .filter_map(|r| {
+            let env = govstore_signing::dsse::Envelope::from_json(r.envelope.as_bytes()).ok()?;
+            Some((r.key_id.clone(), Statement::from_json(&env.payload).ok()?))
+        })
+        .collect();
+    Ok(approval::tally(
+        country,
+        &digest_parsed,
+        u32::try_from(c.threshold).unwrap_or(0),
+        now,
+        statements.iter().map(|(k, s)| Signed {
+            key_id: k,
+            statement: s,
+        }),
+    ))
+}
+
+/// The codes of the countries in which `digest` meets its threshold at `now` (seconds).
+pub async fn approved_countries(db: &impl ConnectionTrait, digest: &str, now: i64) -> Result<Vec<String>, DbErr> {
+    let mut ids: Vec<i64> = of_subject(db, digest)
+        .await?
+        .into_iter()
+        .map(|a| a.country_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(c) = super::countries::by_id(db, id).await? {
+            if tally(db, &c, digest, now).await?.approved() {
+                out.push(c.code);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -20,7 +20,11 @@ pub async fn propose(
     note: Option<&str>,
     by: i64,
 ) -> Result<(Proposal, bool), DbErr> {
-    if let Some(p) = find(db, country_id, digest).await? {
+    if let Some(mut p) = find(db, country_id, digest).await? {
+        if p.status != "open" {
+            set_status(db, p.id, "open").await?;
+            p.status = "open".to_owned();
+        }
         return Ok((p, false));
     }
     let res = Proposals::insert(proposals::ActiveModel {

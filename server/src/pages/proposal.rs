@@ -45,6 +45,9 @@ use crate::db;
 use crate::service::{approvals, reviews};
 use crate::state::AppState;
 
+/// The most statements about the version the page lists.
+const MAX_STATEMENTS: usize = 100;
+
 #[derive(Serialize)]
 struct ProposalPage {
     country: CountryView,
@@ -71,7 +74,9 @@ struct ProposalView {
     changes: Vec<Change>,
     recommendations: Vec<RecommendationRow>,
     state: StateView,
+    /// The newest [`MAX_STATEMENTS`] statements about the version, and how many there are.
     statements: Vec<StatementRow>,
+    statements_total: usize,
     can_approve: bool,
     /// The id of the key the server holds for the country, if any.
     server_key: Option<String>,
@@ -236,7 +241,11 @@ async fn build(st: &AppState, session: &WebSession, cc: &str, id: i64) -> Result
     let t = approvals::tally_of(db, &c, &p.manifest_digest, now)
         .await
         .map_err(PageError::internal)?;
-    let statement_list = db::approvals::of_digest(db, c.id, &p.manifest_digest).await?;
+    // Newest first, at most MAX_STATEMENTS.
+    let mut statement_list = db::approvals::of_digest(db, c.id, &p.manifest_digest).await?;
+    let statements_total = statement_list.len();
+    statement_list.reverse();
+    statement_list.truncate(MAX_STATEMENTS);
     let statements = statement_rows(st, &c, &statement_list, &mut names).await?;
     let server_key = st.server_keys.get(code).map(|k| k.public_key().key_id());
     let server_key_registered = match &server_key {
@@ -283,6 +292,7 @@ async fn build(st: &AppState, session: &WebSession, cc: &str, id: i64) -> Result
             }),
         },
         statements,
+        statements_total,
         can_approve: matches!(role.as_str(), "approver" | "owner"),
         server_key,
         server_key_registered,

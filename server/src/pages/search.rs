@@ -43,6 +43,10 @@ struct Results {
 struct Hit {
     href: String,
     name: String,
+    title: Option<String>,
+    partial: bool,
+    /// The first partial match, before which the page says the rest match only some words.
+    first_partial: bool,
     description: String,
     license: String,
     version: String,
@@ -166,7 +170,10 @@ fn build(st: &AppState, uri: &Uri) -> Result<Results, PageError> {
         e.args["pages"] = json!(pages);
         return Err(e);
     }
-    let results = found.hits.iter().map(hit).collect();
+    let mut results: Vec<Hit> = found.hits.iter().map(hit).collect();
+    if let Some(first) = results.iter_mut().find(|h| h.partial) {
+        first.first_partial = true;
+    }
     let facets = CATEGORIES
         .iter()
         .filter_map(|c| {
@@ -241,7 +248,7 @@ fn facet_value(params: &Params, category: &'static str, value: &str, count: u64,
 /// How a facet value reads: countries by name, SDGs by number.
 fn label(category: &str, value: &str) -> String {
     match category {
-        "country" => govstore_core::country_names::name_of(value)
+        "country" | "approved" => govstore_core::country_names::name_of(value)
             .map(|n| format!("{n} ({value})"))
             .unwrap_or_else(|| value.to_owned()),
         "sdg" => format!("SDG {value}"),
@@ -279,6 +286,9 @@ fn hit(v: &Value) -> Hit {
             .unwrap_or_default(),
         installable,
         yanked: v["yanked"].as_bool().unwrap_or(false),
+        title: v["title"].as_str().map(str::to_owned),
+        partial: v["partial"].as_bool().unwrap_or(false),
+        first_partial: false,
         name,
     }
 }

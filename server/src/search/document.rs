@@ -44,6 +44,10 @@ pub struct Listing {
     pub downloads: u64,
     /// Names of the listings that describe this package: further exact names.
     pub aliases: Vec<String>,
+    /// The indexed version's manifest digest.
+    pub digest: String,
+    /// Countries in which the indexed version holds its threshold of approvals.
+    pub approved_in: Vec<String>,
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -105,6 +109,8 @@ pub fn listing(package: &packages::Model, mut versions: Vec<package_versions::Mo
         repository: p["repository"].as_str().map(str::to_owned),
         downloads: 0,
         aliases: Vec::new(),
+        digest: v.manifest_digest.clone(),
+        approved_in: Vec::new(),
     })
 }
 
@@ -308,6 +314,9 @@ pub fn document(l: &Listing, f: &Fields) -> TantivyDocument {
     for s in &l.sdgs {
         facet(&mut d, f, "sdg", s);
     }
+    for c in &l.approved_in {
+        facet(&mut d, f, "approved", c);
+    }
     facet(&mut d, f, "compliance", l.compliance.as_deref().unwrap_or("none"));
     // Publishing refuses anything without a signature verified against a registered key.
     facet(&mut d, f, "signed", "yes");
@@ -327,6 +336,7 @@ pub fn document(l: &Listing, f: &Fields) -> TantivyDocument {
         "license": l.license,
         "implements": l.implements,
         "yanked": l.yanked,
+        "approved_in": l.approved_in,
         "installable": true,
         "downloads": l.downloads,
         "compliance": l.compliance,

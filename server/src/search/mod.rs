@@ -266,6 +266,7 @@ impl Search {
             let versions = by_package.remove(&p.id).unwrap_or_default();
             if let Some(mut l) = document::listing(&p, versions) {
                 l.downloads = totals.get(&p.id).copied().unwrap_or(0);
+                l.approved_in = db::approvals::approved_countries(conn, &l.digest, crate::now_ms() / 1000).await?;
                 packages.push(l);
             }
         }
@@ -325,6 +326,7 @@ impl Search {
             let versions = db::packages::versions(conn, p.id).await?;
             if let Some(mut l) = document::listing(&p, versions) {
                 l.downloads = db::downloads::total(conn, p.id).await?;
+                l.approved_in = db::approvals::approved_countries(conn, &l.digest, crate::now_ms() / 1000).await?;
                 l.aliases = aliases(&keys, &document::package_keys(&l.name, l.repository.as_deref()));
                 listing = Some(l);
             }

@@ -4,7 +4,7 @@
 use tantivy::schema::{FAST, FacetOptions, Field, STORED, STRING, Schema, TEXT};
 
 /// The version of this schema, written next to the index.
-pub const VERSION: &str = "3";
+pub const VERSION: &str = "4";
 
 /// Facet categories, each the first step of a path in the `facets` field
 /// (`/spec/govstack/identity`, `/license/MPL-2.0`, `/signed/yes`, `/kind/listing`, ...).
@@ -15,11 +15,15 @@ pub const VERSION: &str = "3";
 /// - `signed`: `yes` for every package (publishing refuses unsigned ones), `no` for
 ///   listings, which are metadata only.
 /// - `kind`: `package` (installable) or `listing` (imported metadata, not installable).
-pub const CATEGORIES: [&str; 8] = [
+/// - `approved`: the countries in which the indexed version of a package holds its
+///   threshold of approvals (as the registry counts them; refreshed on every approval
+///   event and at rebuilds, so an expiry shows at the next refresh).
+pub const CATEGORIES: [&str; 9] = [
     "spec",
     "license",
     "maturity",
     "country",
+    "approved",
     "sdg",
     "compliance",
     "signed",

@@ -15,9 +15,7 @@
 //! and the `approval_recorded` event. The same envelope uploaded again records nothing
 //! and answers what was recorded.
 
-use std::collections::BTreeMap;
-
-use govstore_core::approval::{self, Decision, Signed, Statement, Tally};
+use govstore_core::approval::{self, Decision, Statement, Tally};
 use govstore_core::event::Event;
 use govstore_core::manifest::values::CountryCode;
 use govstore_core::oci::{self, Descriptor, media_types};
@@ -425,33 +423,8 @@ async fn store_manifest(db: &impl ConnectionTrait, repo: i64, doc: &serde_json::
     Ok(digest)
 }
 
-/// The approval state of a manifest in a country at `now` (seconds): every recorded
-/// statement whose key is still unrevoked, counted by `core::approval::tally`.
+/// The approval state of a manifest in a country at `now` (seconds); see
+/// `db::approvals::tally`.
 pub async fn tally_of(db: &impl ConnectionTrait, c: &db::countries::Country, digest: &str, now: i64) -> Result<Tally> {
-    let country: CountryCode = c.code.parse().map_err(Error::internal)?;
-    let rows = db::approvals::of_digest(db, c.id, digest).await?;
-    let revoked: BTreeMap<String, bool> = db::keys::list(db, c.organisation_id)
-        .await?
-        .into_iter()
-        .map(|k| (k.key_id, k.revoked_at.is_some()))
-        .collect();
-    let statements: Vec<(String, Statement)> = rows
-        .iter()
-        .filter(|r| revoked.get(&r.key_id) == Some(&false))
-        .filter_map(|r| {
-            let env = Envelope::from_json(r.envelope.as_bytes()).ok()?;
-            Some((r.key_id.clone(), Statement::from_json(&env.payload).ok()?))
-        })
-        .collect();
-    let digest: Digest = digest.parse().map_err(Error::internal)?;
-    Ok(approval::tally(
-        country,
-        &digest,
-        u32::try_from(c.threshold).unwrap_or(0),
-        now,
-        statements.iter().map(|(k, s)| Signed {
-            key_id: k,
-            statement: s,
-        }),
-    ))
+    Ok(db::approvals::tally(db, c, digest, now).await?)
 }

@@ -4,7 +4,8 @@
 //! cannot approve; an approver approves with the key the server holds (a DSSE envelope
 //! the service verified, signed by that key, naming the approver); a revocation needs a
 //! reason; a form posted without the CSRF token is refused and changes nothing; the
-//! package and compare pages show the approval badges.
+//! package and compare pages show the approval badges; a server-held key that cannot be
+//! decrypted stops the start.
 //!
 //! Browsers are signed in by writing a session row as `/signin` does (sign-in itself is
 //! tested in `signin.rs`), so each test is not slowed by argon2.
@@ -671,6 +672,12 @@ async fn revocation_needs_a_reason(backend: Backend) {
         p.part("<p id=\"approval-state\"", "</p>")
             .contains("Licence changed upstream")
     );
+    // The revoked proposal left the queue; proposing the version again reopens it.
+    let ws = amara.get(app, "/countries/SL/workspace").await;
+    assert!(ws.html.contains("Nothing is waiting for review."), "{}", ws.html);
+    assert_eq!(propose(app, &amara, "1.0.0").await, id);
+    let ws = amara.get(app, "/countries/SL/workspace").await;
+    assert!(ws.part("<table id=\"queue-table\"", "</table>").contains(&uri));
 }
 
 async fn posts_without_the_csrf_token_change_nothing(backend: Backend) {
@@ -737,4 +744,37 @@ async fn without_a_server_key_approvers_are_told_to_sign_themselves(backend: Bac
     assert_eq!(refused.res.status, StatusCode::CONFLICT);
     assert!(refused.html.contains("This registry holds no approver key for SL"));
     assert!(statements(app).await.is_empty());
+}
+
+/// A server-held key that cannot be read or decrypted stops the start, naming the file
+/// and never the password; nothing is opened before.
+#[tokio::test]
+async fn a_server_key_that_cannot_be_decrypted_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sl.key");
+    let key = KeyPair::generate().unwrap();
+    std::fs::write(&path, key.to_encrypted_pem(KEY_PASSWORD.as_bytes()).unwrap()).unwrap();
+    let data = dir.path().join("data");
+    let mut config = govstore_server::config::Config::for_data_dir(&data);
+    config.approver_keys = vec![ApproverKeyPath {
+        country: "SL".parse().unwrap(),
+        path: path.clone(),
+    }];
+    config.approver_key_password = Some(Secret::new("not-the-password-123"));
+    let e = govstore_server::app::state(config.clone())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("cannot decrypt the approver key of SL") && e.contains("sl.key"),
+        "{e}"
+    );
+    assert!(!e.contains("not-the-password-123"), "{e}");
+    assert!(!data.exists(), "nothing was opened");
+    config.approver_keys[0].path = dir.path().join("missing.key");
+    let e = govstore_server::app::state(config).await.unwrap_err().to_string();
+    assert!(
+        e.contains("cannot read the approver key of SL") && e.contains("missing.key"),
+        "{e}"
+    );
 }
