@@ -125,8 +125,23 @@ impl CountryTrust {
         {
             return None;
         }
-        let (id, _) = self.keys.iter().find(|(_, k)| env.verified_by(k))?;
-        Some((id.clone(), s))
+        // A signature names its key: check it against that pinned key only (an envelope
+        // without a matching keyid is tried against every pinned key).
+        let message = govstore_signing::dsse::pae(&env.payload_type, &env.payload);
+        for sig in &env.signatures {
+            let named = self.keys.iter().find(|(id, _)| *id == sig.keyid);
+            let candidates: Vec<&(String, PublicKey)> = match named {
+                Some(k) => vec![k],
+                None => self.keys.iter().collect(),
+            };
+            if let Some((id, _)) = candidates
+                .into_iter()
+                .find(|(_, k)| k.verify(&message, &sig.sig).is_ok())
+            {
+                return Some((id.clone(), s));
+            }
+        }
+        None
     }
 }
 

@@ -256,10 +256,10 @@ impl Statement {
             .as_deref()
             .map(|v| parse_time("validUntil", v))
             .transpose()?;
-        if let Some(until) = valid_until {
-            if until <= signed_at {
-                return Err(StatementError::ValidityOrder(time::rfc3339(until)));
-            }
+        if let Some(until) = valid_until
+            && until <= signed_at
+        {
+            return Err(StatementError::ValidityOrder(time::rfc3339(until)));
         }
         if p.decision == Decision::Revoked && p.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             return Err(StatementError::ReasonMissing);

@@ -159,6 +159,7 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -55,6 +55,8 @@ pub struct DemoReport {
     pub specs: usize,
     pub published: usize,
     pub already_there: usize,
+    /// The demo's `approved_only` stack for SL (see [`approved_stack`]).
+    pub approved_stack: Option<PathBuf>,
 }
 
 fn dirs_with(path: &Path, file: &str) -> Result<Vec<PathBuf>, DemoError> {
@@ -167,7 +169,43 @@ pub async fn run(st: &AppState, base_url: &str, catalogue: &Path) -> Result<Demo
         }
     }
     demo_country(st, base_url, &keys_dir, &report.web_password).await?;
+    report.approved_stack = Some(approved_stack(st).await?);
     Ok(report)
+}
+
+/// `DATA/demo-stack-sl-approved.toml`: an `approved_only` stack for SL that pins SL's
+/// unrevoked approver keys with SL's threshold, as a ministry would after checking
+/// them (`govstore country show SL`). It wants identity and information mediation, so
+/// it resolves to the versions SL approved 2 of 3 (eSignet 1.8.0, X-Road 7.8.0).
+async fn approved_stack(st: &AppState) -> Result<PathBuf, DemoError> {
+    let sl = db::countries::by_code(&st.db.read, "SL")
+        .await?
+        .ok_or_else(|| DemoError::Country("SL vanished".into()))?;
+    let keys: Vec<String> = db::keys::list(&st.db.read, sl.organisation_id)
+        .await?
+        .into_iter()
+        .filter(|k| k.revoked_at.is_none())
+        .map(|k| format!("  \"{}\",", k.key_id))
+        .collect();
+    let text = format!(
+        "# The demo's approved_only stack for Sierra Leone: only versions SL approved\n\
+         # ({threshold} of its approver keys below) can be chosen; the CLI verifies every\n\
+         # approval itself against these keys.\n\
+         [stack]\ncountry = \"SL\"\nname = \"Approved identity and data exchange\"\n\n\
+         [infrastructure]\norchestrator = \"vm\"\n\n\
+         [infrastructure.platform]\npostgresql = \"16.2\"\nredis = \"7.2\"\njava = \"17\"\n\n\
+         [policy]\napproved_only = true\n\n\
+         [wants]\nspecs = {{ \"govstack/identity\" = \"^1.0\", \"govstack/information-mediator\" = \"^1.1\" }}\n\n\
+         [trust]\ncountry = \"SL\"\nkeys = [\n{}\n]\nthreshold = {threshold}\n",
+        keys.join("\n"),
+        threshold = sl.threshold
+    );
+    let path = st.config.data_dir.join("demo-stack-sl-approved.toml");
+    std::fs::write(&path, text).map_err(|source| DemoError::WriteKey {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
 }
 
 /// The namespace's demo key: read from `DATA/demo-keys/<ns>.key` if a previous run

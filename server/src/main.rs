@@ -509,6 +509,18 @@ async fn serve(config: Config, demo: Option<PathBuf>, drain: Duration) -> anyhow
             govstore_server::demo::DEMO_KEY_PASSWORD,
             state.config.data_dir.join("demo-keys").display()
         );
+        println!(
+            "demo country SL (threshold 2; approvers amara, kofi, fatmata; reviewer musa; same password): http://{addr}/countries/SL"
+        );
+        println!(
+            "  the country's approver keys, as a [trust] block to pin: govstore --registry http://{addr} country show SL"
+        );
+        if let Some(stack) = &report.approved_stack {
+            println!(
+                "  an approved_only stack pinning them: govstore --registry http://{addr} resolve --stack {} --dry-run",
+                stack.display()
+            );
+        }
     }
     let served = tokio::select! {
         served = &mut server => served,

@@ -49,16 +49,16 @@ fn trust(stack: &Stack, path: &FieldPath, errors: &mut Vec<FieldError>) {
             ));
         }
     }
-    if let Some(n) = t.threshold {
-        if n == 0 || n as usize > t.keys.len() {
-            errors.push(FieldError::new(
-                path.key("threshold"),
-                format!(
-                    "is {n}; it must be at least 1 and at most the {} pinned keys",
-                    t.keys.len()
-                ),
-            ));
-        }
+    if let Some(n) = t.threshold
+        && (n == 0 || n as usize > t.keys.len())
+    {
+        errors.push(FieldError::new(
+            path.key("threshold"),
+            format!(
+                "is {n}; it must be at least 1 and at most the {} pinned keys",
+                t.keys.len()
+            ),
+        ));
     }
     if stack.policy.approved_only && (t.keys.is_empty() || t.threshold.is_none()) {
         errors.push(

@@ -215,10 +215,10 @@ pub async fn of_package(
     let mut by_version: std::collections::BTreeMap<(String, String), (String, i64, Vec<Value>)> = Default::default();
     let mut countries_by_id = std::collections::BTreeMap::new();
     for a in &rows {
-        if !countries_by_id.contains_key(&a.country_id) {
-            if let Some(c) = db::countries::by_id(&st.db.read, a.country_id).await? {
-                countries_by_id.insert(a.country_id, c);
-            }
+        if let std::collections::btree_map::Entry::Vacant(slot) = countries_by_id.entry(a.country_id)
+            && let Some(c) = db::countries::by_id(&st.db.read, a.country_id).await?
+        {
+            slot.insert(c);
         }
         let Some(c) = countries_by_id.get(&a.country_id) else {
             continue;

@@ -161,10 +161,10 @@ pub async fn approved_countries(db: &impl ConnectionTrait, digest: &str, now: i6
     ids.dedup();
     let mut out = Vec::new();
     for id in ids {
-        if let Some(c) = super::countries::by_id(db, id).await? {
-            if tally(db, &c, digest, now).await?.approved() {
-                out.push(c.code);
-            }
+        if let Some(c) = super::countries::by_id(db, id).await?
+            && tally(db, &c, digest, now).await?.approved()
+        {
+            out.push(c.code);
         }
     }
     out.sort();

@@ -36,6 +36,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Match counts per facet category and value.
+type FacetCounts = BTreeMap<&'static str, BTreeMap<String, u64>>;
+
 use serde_json::Value;
 use tantivy::collector::sort_key::{NaturalComparator, SortByString};
 use tantivy::collector::{Count, SegmentSortKeyComputer, SortKeyComputer, TopDocs};
@@ -432,7 +435,7 @@ pub fn run(
             facets,
         });
     };
-    let count = |any: &dyn Query| -> tantivy::Result<(usize, BTreeMap<&'static str, BTreeMap<String, u64>>)> {
+    let count = |any: &dyn Query| -> tantivy::Result<(usize, FacetCounts)> {
         if req.facets {
             searcher.search(any, &(Count, FacetCounter(tables)))
         } else {
