@@ -52,182 +52,25 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "../../resolver/benches/support/generated.rs"]
+mod generated;
+
+use generated::{Rng, SPECS, VERSIONS_PER_PACKAGE, catalogue, package_name, parse, spec_id};
 use govstore_client::approvals::{self, CountryTrust};
 use govstore_core::Digest;
 use govstore_core::approval::{self as core_approval, Decision, Predicate, Recommendation, Statement};
 use govstore_core::index::{Catalogue, IndexApproval, IndexVersion};
 use govstore_core::manifest::values::CountryCode;
-use govstore_core::manifest::{
-    Compliance, Conflicts, How, Implementation, License, Manifest, Package, Provides, Requires,
-};
-use govstore_core::package::{PackageName, SpecId};
 use govstore_core::stack::Stack;
 use govstore_resolver::{ApprovalCheck, ResolveOptions, Resolver};
 use govstore_signing::dsse::{self, Envelope};
 use govstore_signing::{KeyPair, PublicKey};
-use semver::{Version, VersionReq};
 
-const VERSIONS_PER_PACKAGE: usize = 20;
-const SPECS: usize = 60;
 const KEYS: usize = 3;
 const THRESHOLD: u32 = 2;
 const TARGET_P99: Duration = Duration::from_millis(100);
 const NOW: &str = "2027-01-01T00:00:00Z";
 const CACHE_MAGIC: &[u8] = b"govstore bench approved_only v1\n";
-
-/// A small deterministic generator (xorshift64*), so every run sees the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
-fn parse<T: std::str::FromStr>(s: &str) -> T
-where
-    T::Err: std::fmt::Debug,
-{
-    match s.parse() {
-        Ok(v) => v,
-        Err(e) => panic!("{s}: {e:?}"),
-    }
-}
-
-fn package_name(i: usize) -> PackageName {
-    parse(&format!("ns{}/pkg{i}", i % 300))
-}
-
-fn spec_id(i: usize) -> SpecId {
-    parse(&format!("govstack/spec{i}"))
-}
-
-/// `n` packages of 20 versions each, without approvals (the generator of
-/// `resolver/benches/resolve.rs`).
-fn catalogue(n: usize, rng: &mut Rng) -> Catalogue {
-    let licences: Vec<License> = ["Apache-2.0", "MIT", "AGPL-3.0-only", "MPL-2.0", "Apache-2.0 OR MIT"]
-        .iter()
-        .map(|s| parse(s))
-        .collect();
-    let names: Vec<PackageName> = (0..n).map(package_name).collect();
-    let specs: Vec<SpecId> = (0..SPECS).map(spec_id).collect();
-    let spec_versions: Vec<Version> = ["1.0.0", "1.1.0", "2.0.0"].iter().map(|s| parse(s)).collect();
-    let postgres: Vec<VersionReq> = (12..=16).map(|v| parse(&format!(">={v}"))).collect();
-    let kubernetes: Vec<VersionReq> = (24..=30).map(|v| parse(&format!(">=1.{v}"))).collect();
-    let caret: Vec<VersionReq> = (1..=4).map(|m| parse(&format!("^{m}"))).collect();
-    let spec_reqs: Vec<VersionReq> = ["^1.0", "^1.1", ">=1.0", "^2.0"].iter().map(|s| parse(s)).collect();
-    let any: VersionReq = parse("*");
-    let mut out = Catalogue::default();
-    for i in 0..n {
-        let implements_spec = (i % 8 == 3).then(|| rng.below(SPECS));
-        let agpl = rng.chance(10);
-        let mpl = !agpl && rng.chance(5);
-        let mut versions = Vec::with_capacity(VERSIONS_PER_PACKAGE + 1);
-        for k in 0..VERSIONS_PER_PACKAGE {
-            let major = 1 + (k / 5) as u64;
-            let minor = (k % 5) as u64;
-            let mut version = Version::new(major, minor, 0);
-            if k == VERSIONS_PER_PACKAGE - 1 && i % 7 == 0 {
-                version.pre = parse("rc.1");
-            }
-            let mut requires = Requires::default();
-            if i > 0 {
-                for _ in 0..rng.below(3) {
-                    let dep = i - 1 - rng.below(i.min(60));
-                    requires
-                        .packages
-                        .insert(names[dep].clone(), caret[rng.below(4)].clone());
-                }
-            }
-            if rng.chance(5) {
-                requires
-                    .specs
-                    .insert(specs[rng.below(SPECS)].clone(), spec_reqs[rng.below(3)].clone());
-            }
-            if rng.chance(70) {
-                requires
-                    .platform
-                    .insert(parse("postgresql"), postgres[major as usize - 1].clone());
-            }
-            if rng.chance(30) {
-                requires.platform.insert(
-                    parse("kubernetes"),
-                    kubernetes[major as usize - 1 + rng.below(3)].clone(),
-                );
-            }
-            let mut conflicts = Conflicts::default();
-            if i > 1 && rng.chance(1) {
-                conflicts
-                    .packages
-                    .insert(names[i - 1 - rng.below(i.min(20))].clone(), any.clone());
-            }
-            let implements = implements_spec
-                .map(|s| Implementation {
-                    spec: specs[s].clone(),
-                    version: spec_versions[(major as usize - 1).min(2)].clone(),
-                    how: How::Native,
-                    compliance: Compliance::default(),
-                })
-                .into_iter()
-                .collect();
-            let licence = if agpl {
-                &licences[2]
-            } else if mpl {
-                &licences[3]
-            } else {
-                &licences[i % 2]
-            };
-            let manifest = Manifest {
-                package: Package {
-                    name: names[i].clone(),
-                    version: version.clone(),
-                    title: None,
-                    description: "Generated package.".to_owned(),
-                    license: licence.clone(),
-                    homepage: None,
-                    repository: None,
-                    readme: None,
-                    keywords: Vec::new(),
-                    maturity: None,
-                    sdgs: Vec::new(),
-                    sectors: Vec::new(),
-                    deployment_countries: Vec::new(),
-                    end_of_life: None,
-                    sbom: None,
-                    include: Vec::new(),
-                    exclude: Vec::new(),
-                },
-                implements,
-                requires,
-                conflicts,
-                provides: Provides::default(),
-            };
-            versions.push(IndexVersion {
-                version,
-                digest: Digest::of(format!("{i}/{k}").as_bytes()),
-                yanked: rng.chance(2),
-                yank_reason: None,
-                key_ids: vec!["sha256:bench".to_owned()],
-                manifest,
-                approvals: Vec::new(),
-            });
-        }
-        versions.sort_by(|a, b| a.version.cmp(&b.version));
-        out.packages.insert(names[i].clone(), versions);
-    }
-    out
-}
 
 fn ke() -> CountryCode {
     parse("KE")

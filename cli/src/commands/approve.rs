@@ -157,9 +157,7 @@ fn sign_and_upload(
     let url = client.base_url().to_owned();
     let detail = block_on(client.version(name.namespace(), name.name(), &version.to_string()))?
         .map_err(|e| client_error(&e, &url))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = super::resolution::now_secs();
     let mut until = until;
     if until.is_none() && decision == Decision::Approved {
         let c = block_on(client.country(cc.as_str()))?.map_err(|e| client_error(&e, &url))?;
