@@ -76,6 +76,14 @@ enum Command {
     /// Show a country's approval policy and approver keys
     #[command(subcommand)]
     Country(commands::approve::CountryCommand),
+    /// Make, sign, show and compare a country's bundles
+    #[command(subcommand)]
+    Bundle(commands::bundle::BundleCommand),
+    /// Install a country-signed bundle, verified against the pinned country keys
+    Pull(commands::pull::PullArgs),
+    /// Pin the country approver keys that bundles must be signed with
+    #[command(subcommand)]
+    Trust(commands::trust::TrustCommand),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +108,9 @@ fn main() -> ExitCode {
         Command::Revoke(args) => commands::approve::revoke(&ctx, args),
         Command::Approvals(args) => commands::approve::approvals(&ctx, args),
         Command::Country(cmd) => commands::approve::country(&ctx, cmd),
+        Command::Bundle(cmd) => commands::bundle::run(&ctx, cmd),
+        Command::Pull(args) => commands::pull::run(&ctx, args),
+        Command::Trust(cmd) => commands::trust::run(&ctx, cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,7 +31,8 @@ pub enum TrustError {
     NoPinnedKeyListed { country: CountryCode, pinned: usize },
 }
 
-/// The approver keys a stack trusts for one country, and how many must agree.
+/// The approver keys a stack (or the operator's trust file) trusts for one country, and
+/// how many must agree.
 #[derive(Debug, Clone)]
 pub struct CountryTrust {
     pub country: CountryCode,
@@ -80,6 +81,11 @@ impl CountryTrust {
         })
     }
 
+    /// The public key pinned under `key_id`, if any.
+    pub fn key(&self, key_id: &str) -> Option<&PublicKey> {
+        self.keys.iter().find(|(id, _)| id == key_id).map(|(_, k)| k)
+    }
+
     /// A trust over given keys (tests, benchmarks).
     pub fn from_keys(country: CountryCode, threshold: u32, keys: Vec<PublicKey>) -> Self {
         Self {
@@ -111,22 +117,78 @@ impl CountryTrust {
         )
     }
 
+    /// Whether the version is approved at `now`, else why not: the same answer as
+    /// [`CountryTrust::tally`], with fewer signature checks. Revocations are verified
+    /// first (the latest one cancels the approvals signed before it), then unexpired
+    /// approvals signed after it, stopping once `threshold` distinct keys verified.
+    /// Only when that falls short is the full tally worked out, for its reasons.
+    pub fn approved(&self, package: &str, v: &IndexVersion, now: i64) -> Result<(), String> {
+        let parsed: Vec<Parsed> = v
+            .approvals
+            .iter()
+            .filter(|a| a.country == self.country)
+            .filter_map(|a| self.parse(package, v, &a.envelope))
+            .collect();
+        let cutoff = parsed
+            .iter()
+            .filter(|p| p.statement.decision() == approval::Decision::Revoked)
+            .filter(|p| self.signer(p).is_some())
+            .map(|p| p.statement.signed_at)
+            .max();
+        let mut keys = BTreeSet::new();
+        for p in &parsed {
+            if keys.len() >= self.threshold as usize {
+                break;
+            }
+            let s = &p.statement;
+            let counts = s.decision() == approval::Decision::Approved
+                && cutoff.is_none_or(|c| s.signed_at > c)
+                && !s.expired_at(now);
+            if counts && let Some(id) = self.signer(p) {
+                keys.insert(id);
+            }
+        }
+        if self.threshold > 0 && keys.len() >= self.threshold as usize {
+            return Ok(());
+        }
+        Err(self
+            .tally(package, v, now)
+            .why_not(self.country)
+            .unwrap_or_else(|| format!("not approved in {}", self.country)))
+    }
+
     fn verify(&self, package: &str, v: &IndexVersion, envelope: &serde_json::Value) -> Option<(String, Statement)> {
-        let bytes = serde_json::to_vec(envelope).ok()?;
-        let env = Envelope::from_json(&bytes).ok()?;
+        let p = self.parse(package, v, envelope)?;
+        let id = self.signer(&p)?;
+        Some((id, p.statement))
+    }
+
+    /// The envelope's statement, if it is an approval statement about this version in
+    /// this country (not yet verified).
+    fn parse(&self, package: &str, v: &IndexVersion, envelope: &serde_json::Value) -> Option<Parsed> {
+        let env = Envelope::from_value(envelope).ok()?;
         if env.payload_type != approval::PAYLOAD_TYPE {
             return None;
         }
-        let s = Statement::from_json(&env.payload).ok()?;
-        if s.digest != v.digest
-            || s.version != v.version
-            || s.package.as_str() != package
-            || s.country() != self.country
+        let statement = Statement::from_json(&env.payload).ok()?;
+        if statement.digest != v.digest
+            || statement.version != v.version
+            || statement.package.as_str() != package
+            || statement.country() != self.country
         {
             return None;
         }
-        // A signature names its key: check it against that pinned key only (an envelope
-        // without a matching keyid is tried against every pinned key).
+        Some(Parsed { env, statement })
+    }
+
+    fn signer(&self, p: &Parsed) -> Option<String> {
+        self.signed_by(&p.env)
+    }
+
+    /// The pinned key that signed the envelope, if one did. A signature names its key:
+    /// it is checked against that pinned key only (one without a matching keyid is
+    /// tried against every pinned key).
+    pub fn signed_by(&self, env: &Envelope) -> Option<String> {
         let message = govstore_signing::dsse::pae(&env.payload_type, &env.payload);
         for sig in &env.signatures {
             let named = self.keys.iter().find(|(id, _)| *id == sig.keyid);
@@ -138,11 +200,17 @@ impl CountryTrust {
                 .into_iter()
                 .find(|(_, k)| k.verify(&message, &sig.sig).is_ok())
             {
-                return Some((id.clone(), s));
+                return Some(id.clone());
             }
         }
         None
     }
+}
+
+/// An envelope and its statement, before its signature is checked.
+struct Parsed {
+    env: Envelope,
+    statement: Statement,
 }
 
 /// A memoising check for the resolver (`ResolveOptions::approval_check`): each version
@@ -157,13 +225,7 @@ pub fn checker(
         if let Some(r) = memo.lock().ok().and_then(|m| m.get(&v.digest).cloned()) {
             return r;
         }
-        let r = match trust
-            .tally(v.manifest.package.name.as_str(), v, now)
-            .why_not(trust.country)
-        {
-            None => Ok(()),
-            Some(why) => Err(Some(why)),
-        };
+        let r = trust.approved(v.manifest.package.name.as_str(), v, now).map_err(Some);
         if let Ok(mut m) = memo.lock() {
             m.insert(v.digest.clone(), r.clone());
         }

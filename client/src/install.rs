@@ -37,7 +37,7 @@ use serde::Serialize;
 
 pub use self::extract::ExtractError;
 use self::fetch::{Checked, Origin};
-pub use self::receipt::{InstalledPackage, RECEIPT_FILE, RECEIPT_FORMAT, Receipt};
+pub use self::receipt::{InstalledPackage, RECEIPT_FILE, RECEIPT_FORMAT, Receipt, ReceiptBundle};
 use crate::cache::{Cache, CacheError};
 use crate::progress::Progress;
 use crate::registry::RegistryClient;
@@ -107,6 +107,8 @@ pub struct InstallOptions {
     /// Packages and blobs worked on at once (at least 1).
     pub jobs: usize,
     pub limits: TarLimits,
+    /// The bundle being installed (`govstore pull`), recorded in the receipt.
+    pub bundle: Option<ReceiptBundle>,
 }
 
 /// What an install did.
@@ -170,6 +172,7 @@ pub async fn install(
         .collect();
     if let Some(prev) = &previous
         && &prev.lock_hash == lock_hash
+        && prev.bundle == options.bundle
         && kept.len() == packages.len()
     {
         report.up_to_date = true;
@@ -285,6 +288,7 @@ pub async fn install(
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     report.receipt = Receipt::new(lock_hash.clone(), installed_at, entries);
+    report.receipt.bundle = options.bundle.clone();
     let remove: Vec<String> = previous
         .iter()
         .flat_map(|r| r.packages.iter())

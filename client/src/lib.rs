@@ -16,14 +16,17 @@
 
 pub mod api;
 pub mod approvals;
+pub mod bundles;
 pub mod cache;
 pub mod config;
 pub mod index;
 pub mod install;
+pub mod layout;
 pub mod pack;
 pub mod progress;
 pub mod publish;
 pub mod registry;
+pub mod trust;
 pub mod verify;
 
 pub use config::{Config, ConfigError};

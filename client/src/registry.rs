@@ -447,6 +447,21 @@ impl RegistryClient {
         .await
     }
 
+    /// Records one approver's signature over a bundle (making the bundle version if new).
+    pub async fn sign_bundle(&self, code: &str, body: &Value) -> Result<Value, ClientError> {
+        self.post_json(&["api", "v1", "countries", code, "bundles"], body, "bundle state")
+            .await
+    }
+
+    /// A bundle version's state: members, signatures (with their envelopes), threshold.
+    pub async fn bundle(&self, code: &str, name: &str, version: &str) -> Result<Value, ClientError> {
+        self.get_json(
+            &["api", "v1", "countries", code, "bundles", name, version],
+            "bundle state",
+        )
+        .await
+    }
+
     /// Every country's approvals of a package's versions.
     pub async fn package_approvals(&self, namespace: &str, name: &str) -> Result<Value, ClientError> {
         self.get_json(

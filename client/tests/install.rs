@@ -344,6 +344,7 @@ impl Env {
             into: self.root.join(dir),
             jobs: 4,
             limits: Default::default(),
+            bundle: None,
         }
     }
 

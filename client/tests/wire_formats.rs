@@ -79,6 +79,7 @@ async fn a_receipt_of_a_newer_major_format_stops_the_install() {
         into: into.clone(),
         jobs: 1,
         limits: Default::default(),
+        bundle: None,
     };
     let progress: Arc<dyn Progress> = Arc::new(NoProgress);
     let err = install(None, &Cache::new(cache_dir.path()), &lock, &options, &progress)

@@ -70,6 +70,16 @@ pub enum Event {
     },
     /// A country was created or its approval policy changed.
     CountryPolicyChanged { country: CountryCode, threshold: u32 },
+    /// A country's approver signed a bundle version (`digest`: its image index);
+    /// `statement_digest` is the DSSE envelope's digest.
+    BundleSigned {
+        country: CountryCode,
+        bundle: String,
+        version: String,
+        digest: Digest,
+        key_id: String,
+        statement_digest: Digest,
+    },
     /// An event type this version of govstore does not know (written by a newer one).
     #[serde(other)]
     Unknown,
@@ -87,6 +97,7 @@ impl Event {
             Self::SpecPublished { .. } => "spec_published",
             Self::ApprovalRecorded { .. } => "approval_recorded",
             Self::CountryPolicyChanged { .. } => "country_policy_changed",
+            Self::BundleSigned { .. } => "bundle_signed",
             Self::Unknown => "unknown",
         }
     }
@@ -99,6 +110,7 @@ impl Event {
             | Self::VersionUnyanked { package, .. }
             | Self::ApprovalRecorded { package, .. } => package.to_string(),
             Self::CountryPolicyChanged { country, .. } => country.to_string(),
+            Self::BundleSigned { country, bundle, .. } => format!("{country}/{bundle}"),
             Self::KeyRegistered { namespace, .. } | Self::KeyRevoked { namespace, .. } => namespace.clone(),
             Self::SpecPublished { spec, .. } => spec.to_string(),
             Self::Unknown => String::new(),

@@ -6,6 +6,7 @@
 
 pub mod approval;
 pub mod artifact;
+pub mod bundle;
 pub mod country_names;
 pub mod digest;
 pub mod event;

@@ -15,6 +15,7 @@ mod m20261207_000003_attestations;
 mod m20261207_000004_upload_hash_state;
 mod m20261208_000001_countries;
 mod m20261208_000002_web_sessions;
+mod m20261209_000001_bundles;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000004_upload_hash_state::Migration),
             Box::new(m20261208_000001_countries::Migration),
             Box::new(m20261208_000002_web_sessions::Migration),
+            Box::new(m20261209_000001_bundles::Migration),
         ]
     }
 }

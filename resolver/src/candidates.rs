@@ -27,6 +27,7 @@ use crate::provider::Session;
 /// The versions of one package.
 #[derive(Debug)]
 pub(crate) struct PackageCandidates {
+    pub(crate) name: PackageName,
     /// Most preferred first.
     pub(crate) list: Vec<Candidate>,
     /// Every version, ascending.
@@ -41,19 +42,60 @@ pub(crate) struct Candidate {
     pub(crate) index: Option<usize>,
     /// Index into `stack.existing`, if the stack already runs this version.
     pub(crate) existing: Option<usize>,
-    /// Why it cannot be chosen; empty when it can.
+    /// Why it cannot be chosen, apart from approval; empty when it can.
     pub(crate) excluded: Vec<Exclusion>,
+    /// Whether the stack's `approved_only` applies to it (a catalogue version the stack
+    /// does not already run).
+    needs_approval: bool,
+    /// The approval verdict (`Some`: not approved, with why), worked out on first use:
+    /// checking an approval may verify signatures, and the solver looks at few versions.
+    approval: OnceCell<Option<Exclusion>>,
 }
 
 impl Candidate {
-    pub(crate) fn allowed(&self) -> bool {
-        self.excluded.is_empty()
+    /// Whether it may still be allowed, without working out its approval: for counts.
+    pub(crate) fn maybe_allowed(&self) -> bool {
+        self.excluded.is_empty() && self.approval.get().is_none_or(Option::is_none)
     }
 }
 
 impl PackageCandidates {
     pub(crate) fn get(&self, version: &Version) -> Option<(usize, &Candidate)> {
         self.list.iter().enumerate().find(|(_, c)| &c.version == version)
+    }
+
+    /// Whether `c` may be chosen: its other rules first, then (only if those allow it)
+    /// its approval, checked now if not yet.
+    pub(crate) fn allowed(&self, session: &Session<'_>, c: &Candidate) -> bool {
+        c.excluded.is_empty() && self.approval(session, c).is_none()
+    }
+
+    /// Why `c` lacks approval, if it does, checked on first use.
+    fn approval<'c>(&self, session: &Session<'_>, c: &'c Candidate) -> Option<&'c Exclusion> {
+        if !c.needs_approval {
+            return None;
+        }
+        c.approval
+            .get_or_init(|| {
+                let entry = session.resolver.entry(&self.name, c.index?)?;
+                policy::approval(entry, session.stack, session.options)
+            })
+            .as_ref()
+    }
+
+    /// Every reason `c` cannot be chosen, its approval included (checked now if not
+    /// yet): for reports, which explain every version in a gap.
+    pub(crate) fn exclusions(&self, session: &Session<'_>, c: &Candidate) -> Vec<Exclusion> {
+        let mut out = c.excluded.clone();
+        if let Some(e) = self.approval(session, c) {
+            // Where the rules list it: before the platform's reasons.
+            let at = out
+                .iter()
+                .position(|x| matches!(x, Exclusion::Platform { .. }))
+                .unwrap_or(out.len());
+            out.insert(at, e.clone());
+        }
+        out
     }
 }
 
@@ -148,13 +190,15 @@ pub(crate) fn package_candidates(
             let excluded = if existing.is_some() {
                 held_back(name, &entry.version, stack)
             } else {
-                policy::check_version(&rules, entry, stack, options, &mut licence_cache)
+                policy::check_version(&rules, entry, stack, &mut licence_cache)
             };
             Candidate {
                 version: entry.version.clone(),
                 index: Some(index),
                 existing,
                 excluded,
+                needs_approval: existing.is_none() && stack.policy.approved_only,
+                approval: OnceCell::new(),
             }
         })
         .collect();
@@ -166,6 +210,8 @@ pub(crate) fn package_candidates(
             index: None,
             existing: Some(i),
             excluded: held_back(name, version, stack),
+            needs_approval: false,
+            approval: OnceCell::new(),
         });
     }
     let score = |c: &Candidate| {
@@ -190,7 +236,11 @@ pub(crate) fn package_candidates(
     let mut known: Vec<Version> = list.iter().map(|c| c.version.clone()).collect();
     known.sort();
     known.dedup();
-    PackageCandidates { list, known }
+    PackageCandidates {
+        name: name.clone(),
+        list,
+        known,
+    }
 }
 
 /// The only rules that apply to a version the stack already runs: the stack's own
@@ -280,12 +330,14 @@ pub(crate) fn spec_candidates(
 
 /// Which of `name`'s versions in `entries` may fill the spec: those the package's own
 /// rules allow and whose claims meet the compliance policy (unless the stack already
-/// runs them), in the package's preference order.
+/// runs them), in the package's preference order. Approvals are checked in that order
+/// only up to the first approved version (so the verdict is empty exactly when none is
+/// approved); the less preferred ones are listed as allowed, and the package's own
+/// candidates check their approval if the solver ever gets to them.
 fn judge(session: &Session<'_>, name: &PackageName, entries: &[(usize, usize)]) -> Verdict {
     let stack = session.stack;
     let candidates = session.package(name);
-    let mut allowed: Vec<(usize, Version)> = Vec::new();
-    let mut excluded = Vec::new();
+    let mut judged: Vec<(usize, &Candidate, Vec<Exclusion>)> = Vec::new();
     for &(vi, ii) in entries {
         let Some(entry) = session.resolver.entry(name, vi) else {
             continue;
@@ -308,16 +360,29 @@ fn judge(session: &Session<'_>, name: &PackageName, entries: &[(usize, usize)]) 
                 reasons.push(Exclusion::PreRelease);
             }
         }
+        judged.push((rank, cand, reasons));
+    }
+    judged.sort_by_key(|(rank, _, _)| *rank);
+    let mut allowed = Vec::new();
+    let mut excluded = Vec::new();
+    let mut approved_one = false;
+    for (_, cand, mut reasons) in judged {
+        if reasons.is_empty() && !approved_one {
+            if candidates.allowed(session, cand) {
+                approved_one = true;
+            } else {
+                reasons = candidates.exclusions(session, cand);
+            }
+        }
         if reasons.is_empty() {
-            allowed.push((rank, entry.version.clone()));
+            allowed.push(cand.version.clone());
         } else {
-            excluded.push((entry.version.clone(), reasons));
+            excluded.push((cand.version.clone(), reasons));
         }
     }
-    allowed.sort();
     excluded.sort_by(|a, b| a.0.cmp(&b.0));
     Verdict {
-        versions: allowed.into_iter().map(|(_, v)| v).collect(),
+        versions: allowed,
         excluded,
     }
 }

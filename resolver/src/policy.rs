@@ -49,7 +49,6 @@ pub(crate) fn check_version(
     rules: &PackageRules<'_>,
     entry: &IndexVersion,
     stack: &Stack,
-    options: &ResolveOptions,
     licence_cache: &mut Option<(String, Option<Exclusion>)>,
 ) -> Vec<Exclusion> {
     let mut out = Vec::new();
@@ -84,7 +83,6 @@ pub(crate) fn check_version(
         }
     };
     out.extend(verdict);
-    approval(entry, stack, options, &mut out);
     platform(entry, stack, &mut out);
     out
 }
@@ -109,20 +107,23 @@ fn publisher(name: &PackageName, policy: &Policy, out: &mut Vec<Exclusion>) {
     }
 }
 
-fn approval(entry: &IndexVersion, stack: &Stack, options: &ResolveOptions, out: &mut Vec<Exclusion>) {
+/// Why `entry` is not approved for the stack's country, if the stack asks for approval
+/// and it is not. Not part of [`check_version`]: the caller asks only for versions the
+/// solver considers, since [`ResolveOptions::approval_check`] may verify signatures.
+pub(crate) fn approval(entry: &IndexVersion, stack: &Stack, options: &ResolveOptions) -> Option<Exclusion> {
     let digest = &entry.digest;
     if !stack.policy.approved_only || options.approved.contains(digest) {
-        return;
+        return None;
     }
     let why = match &options.approval_check {
         Some(check) => match (check.0)(entry) {
-            Ok(()) => return,
+            Ok(()) => return None,
             Err(why) => why,
         },
         None => options.approval_notes.get(digest).cloned(),
     };
     let country = stack.trust.country.unwrap_or(stack.stack.country);
-    out.push(Exclusion::NotApproved { country, why });
+    Some(Exclusion::NotApproved { country, why })
 }
 
 fn platform(entry: &IndexVersion, stack: &Stack, out: &mut Vec<Exclusion>) {

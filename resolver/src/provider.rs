@@ -240,11 +240,13 @@ impl<'a> Session<'a> {
     fn count(&self, node: &Node, range: &VersionSet) -> usize {
         match node {
             Node::Root => 1,
+            // Approvals are not checked here (that may verify signatures): a count may
+            // include versions that turn out unapproved when the solver chooses.
             Node::Package(name) => self
                 .package(name)
                 .list
                 .iter()
-                .filter(|c| c.allowed() && range.contains(&c.version))
+                .filter(|c| c.maybe_allowed() && range.contains(&c.version))
                 .count(),
             Node::Spec(spec) => self
                 .spec(spec)
@@ -289,12 +291,14 @@ impl DependencyProvider for Session<'_> {
     fn choose_version(&self, node: &Node, range: &VersionSet) -> Result<Option<Version>, Cancelled> {
         Ok(match node {
             Node::Root => Some(root_version()).filter(|v| range.contains(v)),
-            Node::Package(name) => self
-                .package(name)
-                .list
-                .iter()
-                .find(|c| c.allowed() && range.contains(&c.version))
-                .map(|c| c.version.clone()),
+            Node::Package(name) => {
+                let candidates = self.package(name);
+                candidates
+                    .list
+                    .iter()
+                    .find(|c| range.contains(&c.version) && candidates.allowed(self, c))
+                    .map(|c| c.version.clone())
+            }
             Node::Spec(spec) => self
                 .spec(spec)
                 .list

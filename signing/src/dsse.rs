@@ -109,6 +109,24 @@ impl Envelope {
             )));
         }
         let wire: WireEnvelope = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        Self::from_wire(wire)
+    }
+
+    /// An envelope already parsed as JSON (as the sparse index carries them), with the
+    /// same checks as [`Envelope::from_json`]; the payload's size is checked decoded.
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, SigningError> {
+        let wire = WireEnvelope::deserialize(value).map_err(|e| SigningError::InvalidEnvelope(e.to_string()))?;
+        if wire.payload.len() > MAX_ENVELOPE_BYTES {
+            return Err(SigningError::InvalidEnvelope(format!(
+                "a payload of {} bytes is more than the {MAX_ENVELOPE_BYTES} an envelope may have",
+                wire.payload.len()
+            )));
+        }
+        Self::from_wire(wire)
+    }
+
+    fn from_wire(wire: WireEnvelope) -> Result<Self, SigningError> {
+        let bad = |m: String| SigningError::InvalidEnvelope(m);
         if wire.signatures.is_empty() {
             return Err(bad("it carries no signature".into()));
         }

@@ -71,6 +71,7 @@ pub fn run(ctx: &Ctx, args: InstallArgs) -> anyhow::Result<()> {
         into: args.into.clone(),
         jobs: usize::from(args.jobs),
         limits: Default::default(),
+        bundle: None,
     };
     let progress = CliProgress::shared(ctx.json, "downloading");
     let report = block_on(install::install(client.as_ref(), &cache, &lock, &options, &progress))?
@@ -98,8 +99,31 @@ fn check_approvals(
     cache: &Cache,
     lock: &govstore_core::stack::Lockfile,
 ) -> anyhow::Result<()> {
-    let Some(country) = lock.trust.country else {
+    let refused = approval_problems(client, cache, lock)?;
+    if refused.is_empty() {
         return Ok(());
+    }
+    let country = lock.trust.country.map(|c| c.to_string()).unwrap_or_default();
+    Err(fail(
+        Diagnostic::new(format!(
+            "{} no longer approved for {country} by the keys the lockfile pins:\n  {}",
+            plural(refused.len(), "locked package"),
+            refused.join("\n  ")
+        ))
+        .hint("run `govstore update` to move to approved versions, or ask the country's approvers"),
+    ))
+}
+
+/// Each locked package that no longer holds the lockfile's `[trust]` threshold of
+/// approvals (verified here from the index's envelopes), as `name@version: why`; none
+/// when the lockfile pins no country.
+pub fn approval_problems(
+    client: &govstore_client::RegistryClient,
+    cache: &Cache,
+    lock: &govstore_core::stack::Lockfile,
+) -> anyhow::Result<Vec<String>> {
+    let Some(country) = lock.trust.country else {
+        return Ok(Vec::new());
     };
     let url = client.base_url().to_owned();
     let trust = super::resolution::country_trust(client, &lock.trust, country)?;
@@ -119,18 +143,7 @@ fn check_approvals(
             refused.push(format!("{}@{}: {why}", p.name, p.version));
         }
     }
-    if refused.is_empty() {
-        return Ok(());
-    }
-    Err(fail(
-        Diagnostic::new(format!(
-            "{} no longer approved for {} by the keys the lockfile pins:\n  {}",
-            plural(refused.len(), "locked package"),
-            trust.country,
-            refused.join("\n  ")
-        ))
-        .hint("run `govstore update` to move to approved versions, or ask the country's approvers"),
-    ))
+    Ok(refused)
 }
 
 /// The text printed after an install.

@@ -1,6 +1,7 @@
 //! One module per top-level subcommand.
 
 pub mod approve;
+pub mod bundle;
 pub mod files;
 pub mod info;
 pub mod install;
@@ -10,10 +11,12 @@ pub mod login;
 pub mod manifest;
 pub mod outdated;
 pub mod publish;
+pub mod pull;
 pub mod resolution;
 pub mod resolve;
 pub mod search;
 pub mod spec;
+pub mod trust;
 pub mod update;
 pub mod verify;
 pub mod yank;

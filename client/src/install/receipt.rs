@@ -38,6 +38,23 @@ pub struct Receipt {
     /// When the install finished, RFC 3339 UTC.
     pub installed_at: String,
     pub packages: Vec<InstalledPackage>,
+    /// The country bundle installed, when `govstore pull` installed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<ReceiptBundle>,
+}
+
+/// Which bundle version a directory holds, and how it was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptBundle {
+    /// `SL/national-id@2026.1`.
+    pub reference: String,
+    /// The bundle's image index digest.
+    pub digest: Digest,
+    /// The pinned country keys whose signatures verified.
+    pub signers: Vec<String>,
+    /// Checks the operator overrode (`--allow-revoked`), each with what it let through.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +105,7 @@ impl Receipt {
             lock_hash,
             installed_at,
             packages,
+            bundle: None,
         }
     }
 

@@ -49,7 +49,7 @@ fn dull(session: &Session<'_>, node: &Node, range: &VersionSet) -> bool {
             let ruled_out = candidates
                 .list
                 .iter()
-                .any(|c| !c.allowed() && range.contains(&c.version));
+                .any(|c| range.contains(&c.version) && !candidates.allowed(session, c));
             let tried = candidates.known.iter().any(|v| span.contains(v) && !range.contains(v));
             !ruled_out && tried
         }

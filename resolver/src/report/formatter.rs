@@ -118,12 +118,14 @@ impl Formatter<'_, '_> {
         if candidates.known.is_empty() {
             return format!("{name} is not in the catalogue");
         }
-        let mut excluded: Vec<(&Version, &[Exclusion])> = candidates
+        let all: Vec<(&Version, Vec<Exclusion>)> = candidates
             .list
             .iter()
-            .filter(|c| !c.allowed() && range.contains(&c.version))
-            .map(|c| (&c.version, c.excluded.as_slice()))
+            .filter(|c| range.contains(&c.version))
+            .map(|c| (&c.version, candidates.exclusions(self.session, c)))
+            .filter(|(_, r)| !r.is_empty())
             .collect();
+        let mut excluded: Vec<(&Version, &[Exclusion])> = all.iter().map(|(v, r)| (*v, r.as_slice())).collect();
         excluded.sort_by(|a, b| a.0.cmp(b.0));
         let wanted = range_text(&hull(range));
         let matching = if wanted.is_empty() {

@@ -51,12 +51,14 @@ fn package_hints(session: &Session<'_>, name: &PackageName, range: &VersionSet, 
         });
         return;
     }
-    let excluded: Vec<(&Version, &[Exclusion])> = candidates
+    let all: Vec<(&Version, Vec<Exclusion>)> = candidates
         .list
         .iter()
-        .filter(|c| !c.allowed() && range.contains(&c.version))
-        .map(|c| (&c.version, c.excluded.as_slice()))
+        .filter(|c| range.contains(&c.version))
+        .map(|c| (&c.version, candidates.exclusions(session, c)))
+        .filter(|(_, r)| !r.is_empty())
         .collect();
+    let excluded: Vec<(&Version, &[Exclusion])> = all.iter().map(|(v, r)| (*v, r.as_slice())).collect();
     version_hints(session, name, &excluded, out);
 }
 

@@ -6,6 +6,7 @@
 
 mod audit;
 mod body;
+mod bundles;
 mod countries;
 mod events;
 pub(crate) mod extract;
@@ -46,6 +47,8 @@ pub fn router() -> Router<AppState> {
             post(countries::recommend),
         )
         .route("/api/v1/packages/{ns}/{name}/approvals", get(countries::of_package))
+        .route("/api/v1/countries/{cc}/bundles", get(bundles::list).post(bundles::sign))
+        .route("/api/v1/countries/{cc}/bundles/{name}/{version}", get(bundles::get))
         .route("/api/v1/packages", get(packages::list))
         .route("/api/v1/packages/{ns}/{name}", get(packages::info))
         .route("/api/v1/packages/{ns}/{name}/versions", post(publish::publish))

@@ -12,6 +12,7 @@ pub mod approvals;
 pub mod attestations;
 pub mod audit;
 pub mod blobs;
+pub mod bundles;
 pub mod catalogue;
 pub mod countries;
 pub mod downloads;

@@ -68,21 +68,7 @@ pub async fn submit(st: &AppState, p: &Principal, country: CountryCode, envelope
     }
     let statement = parse_statement(&env, country)?;
     let (key_id, holder) = verify_key(st, &c, country, &env).await?;
-    let signer = db::accounts::user_by_id(&st.db.read, holder)
-        .await?
-        .ok_or_else(|| Error::internal("the key's holder vanished"))?;
-    let role = db::accounts::role(&st.db.read, c.organisation_id, holder).await?;
-    if !role
-        .as_deref()
-        .is_some_and(|r| policy::country_role_allows(CountryAction::Approve, r))
-    {
-        return Err(Error::denied(format!(
-            "the key {} belongs to {}, who is {} of {country}, not an approver",
-            approval::short_key(&key_id),
-            signer.name,
-            role.map_or_else(|| "no longer a member".to_owned(), |r| format!("a {r}"))
-        )));
-    }
+    let signer = approver_holding(st, &c, country, &key_id, holder).await?;
     record(
         st,
         p,
@@ -117,6 +103,32 @@ pub async fn sign_and_submit(
         st, p, &c, country, &bytes, &digest, &statement, &key_id, p.user_id, &p.user,
     )
     .await
+}
+
+/// The holder of a country key, who must still be an approver or owner of the country.
+pub(super) async fn approver_holding(
+    st: &AppState,
+    c: &db::countries::Country,
+    country: CountryCode,
+    key_id: &str,
+    holder: i64,
+) -> Result<db::entities::users::Model> {
+    let signer = db::accounts::user_by_id(&st.db.read, holder)
+        .await?
+        .ok_or_else(|| Error::internal("the key's holder vanished"))?;
+    let role = db::accounts::role(&st.db.read, c.organisation_id, holder).await?;
+    if !role
+        .as_deref()
+        .is_some_and(|r| policy::country_role_allows(CountryAction::Approve, r))
+    {
+        return Err(Error::denied(format!(
+            "the key {} belongs to {}, who is {} of {country}, not an approver",
+            approval::short_key(key_id),
+            signer.name,
+            role.map_or_else(|| "no longer a member".to_owned(), |r| format!("a {r}"))
+        )));
+    }
+    Ok(signer)
 }
 
 async fn already_recorded(st: &AppState, c: &db::countries::Country, row: db::approvals::Approval) -> Result<Recorded> {
@@ -156,7 +168,7 @@ fn parse_statement(env: &Envelope, country: CountryCode) -> Result<Statement> {
 }
 
 /// The country's registered, unrevoked key that verifies the envelope: its id and holder.
-async fn verify_key(
+pub(super) async fn verify_key(
     st: &AppState,
     c: &db::countries::Country,
     country: CountryCode,
@@ -415,7 +427,7 @@ async fn subject_descriptor(db: &impl ConnectionTrait, repo: i64, digest: &Diges
     })
 }
 
-async fn store_manifest(db: &impl ConnectionTrait, repo: i64, doc: &serde_json::Value) -> Result<Digest> {
+pub(super) async fn store_manifest(db: &impl ConnectionTrait, repo: i64, doc: &serde_json::Value) -> Result<Digest> {
     let bytes = serde_json::to_vec(doc).map_err(Error::internal)?;
     let digest = Digest::of(&bytes);
     let info = oci::parse_manifest(Some(media_types::OCI_MANIFEST), &bytes).map_err(Error::internal)?;

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod bundles;
 pub mod countries;
 mod error;
 pub mod keys;

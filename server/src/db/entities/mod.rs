@@ -4,6 +4,8 @@ pub mod approvals;
 pub mod attestations;
 pub mod audit_log;
 pub mod blobs;
+pub mod bundle_signatures;
+pub mod bundles;
 pub mod countries;
 pub mod downloads;
 pub mod events;

@@ -1,0 +1,153 @@
+//! `govstore pull COUNTRY/NAME@VERSION --into DIR`: install a country-signed bundle,
+//! verified against the keys the operator pinned (`govstore trust add`).
+//!
+//! 1. The country's pinned keys and threshold come from the trust file; a country
+//!    without pins stops here (nothing is trusted on first use).
+//! 2. The bundle's image index is fetched by its version tag and its digest computed
+//!    here; at least the pinned threshold of distinct pinned keys must have signed a
+//!    statement naming this bundle and this digest.
+//! 3. Every member must still hold the threshold of approvals by the pinned keys
+//!    (verified here from the sparse index's envelopes); a revoked or expired one stops
+//!    the pull with the reason, unless `--allow-revoked`, which the receipt records.
+//! 4. Then the members install like `govstore install` (each publisher signature and
+//!    digest checked, staged, swapped in by rename, receipt last): packages the
+//!    directory already holds at the same digest are left alone, so pulling the next
+//!    bundle version touches only what changed, and a rerun does nothing.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use govstore_client::bundles;
+use govstore_client::install::{self, InstallOptions, ReceiptBundle, plural};
+use govstore_client::trust::TrustFile;
+use govstore_core::manifest::Url;
+
+use super::bundle::{fetch, reference};
+use super::install::{approval_problems, cache, summary};
+use crate::context::{Ctx, block_on};
+use crate::diagnostic::{Diagnostic, client_error, fail};
+use crate::output::print_json;
+use crate::progress::CliProgress;
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The bundle, COUNTRY/NAME@VERSION (`SL/national-id@2026.1`)
+    bundle: String,
+    /// The directory to install into (packages go to DIR/<namespace>/<name>)
+    #[arg(long, value_name = "DIR")]
+    into: PathBuf,
+    /// Install members whose approval was revoked or expired since the bundle was
+    /// signed (recorded in the receipt)
+    #[arg(long)]
+    allow_revoked: bool,
+    /// Packages and blobs to work on at once
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+}
+
+pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
+    let (r, version) = reference(&args.bundle)?;
+    let cc = r.country;
+    let trust_path = TrustFile::path().map_err(|e| fail(Diagnostic::new(e.to_string())))?;
+    let trust_file = TrustFile::load(&trust_path).map_err(|e| fail(Diagnostic::new(e.to_string())))?;
+    let pinned = trust_file.trust(cc).ok_or_else(|| {
+        fail(
+            Diagnostic::new(format!("no approver keys of {cc} are pinned, so no bundle of {cc} can be trusted"))
+                .hint(format!(
+                    "check the key ids of `govstore country show {cc}` against the ministry's own record, then `govstore trust add {cc} --key ID --key ID --threshold N`"
+                )),
+        )
+    })?;
+    let client = ctx.client(false)?;
+    let url = client.base_url().to_owned();
+    let country_trust = super::resolution::country_trust(&client, &pinned, cc)?;
+    let (_, index) = fetch(&client, &r, version)?;
+    let state = block_on(client.bundle(cc.as_str(), r.name.as_str(), &version.to_string()))?
+        .map_err(|e| client_error(&e, &url))?;
+    let envelopes = state["envelopes"].as_array().cloned().unwrap_or_default();
+    let verified = bundles::verify(&r.at(version), &index, &envelopes, &country_trust).map_err(|e| {
+        fail(Diagnostic::new(e.to_string()).hint(format!(
+            "more approvers of {cc} must sign it (`govstore bundle sign`), or the pinned keys are not theirs"
+        )))
+    })?;
+    let b = &verified.bundle;
+
+    let cache = cache()?;
+    let index_client = govstore_client::index::IndexClient::new(client.clone(), cache.clone(), false);
+    let mut key_ids = std::collections::BTreeMap::new();
+    for m in &b.members {
+        let doc =
+            block_on(index_client.package(&m.name))?.map_err(|e| fail(Diagnostic::new(format!("{}: {e}", m.name))))?;
+        let ids = doc
+            .as_ref()
+            .and_then(|(d, _)| d.versions.iter().find(|v| v.digest == m.digest))
+            .map(|v| v.key_ids.clone())
+            .ok_or_else(|| {
+                fail(Diagnostic::new(format!(
+                    "{}@{} ({}) is not in {url}'s index",
+                    m.name, m.version, m.digest
+                )))
+            })?;
+        key_ids.insert(m.name.clone(), ids);
+    }
+    let source: Url = url
+        .parse()
+        .map_err(|e| fail(Diagnostic::new(format!("the registry URL {url}: {e}"))))?;
+    let lock = bundles::lockfile(
+        b,
+        &source,
+        |m| key_ids.get(&m.name).cloned().unwrap_or_default(),
+        pinned,
+    );
+    let problems = approval_problems(&client, &cache, &lock)?;
+    if !problems.is_empty() && !args.allow_revoked {
+        return Err(fail(
+            Diagnostic::new(format!(
+                "{} of {} no longer approved in {cc} by the pinned keys:\n  {}",
+                plural(problems.len(), "member"),
+                b.reference(),
+                problems.join("\n  ")
+            ))
+            .hint("pull the country's next bundle version, or pass --allow-revoked to install it anyway (recorded in the receipt)"),
+        ));
+    }
+    let previous = install::Receipt::read(&args.into).ok().flatten();
+    let options = InstallOptions {
+        into: args.into.clone(),
+        jobs: usize::from(args.jobs),
+        limits: Default::default(),
+        bundle: Some(ReceiptBundle {
+            reference: b.reference().to_string(),
+            digest: verified.digest.clone(),
+            signers: verified.signers.clone(),
+            overrides: problems.iter().map(|p| format!("allow-revoked: {p}")).collect(),
+        }),
+    };
+    let progress = CliProgress::shared(ctx.json, "downloading");
+    let report = block_on(install::install(Some(&client), &cache, &lock, &options, &progress))?
+        .map_err(|e| fail(Diagnostic::new(e.to_string())))?;
+    if ctx.json {
+        return print_json(&report);
+    }
+    if let Some(prev) = previous.as_ref().and_then(|p| p.bundle.as_ref())
+        && prev.reference != b.reference().to_string()
+    {
+        println!("{} -> {}", prev.reference, b.reference());
+    }
+    println!(
+        "{} verified: {} of {} pinned signatures of {cc}, every member approved{}",
+        b.reference(),
+        verified.signers.len(),
+        country_trust.threshold,
+        if problems.is_empty() {
+            ""
+        } else {
+            " (revoked members allowed by --allow-revoked)"
+        }
+    );
+    print!(
+        "{}",
+        summary(&report, &args.into.display().to_string(), &b.reference().to_string())
+    );
+    Ok(())
+}
