@@ -20,6 +20,9 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("/api/v1/countries/{cc}/proposals", "post"),
     ("/api/v1/countries/{cc}/proposals/{id}/recommendations", "post"),
     ("/api/v1/packages/{ns}/{name}/approvals", "get"),
+    ("/api/v1/countries/{cc}/bundles", "get"),
+    ("/api/v1/countries/{cc}/bundles", "post"),
+    ("/api/v1/countries/{cc}/bundles/{name}/{version}", "get"),
     ("/api/v1/packages", "get"),
     ("/api/v1/packages/{ns}/{name}", "get"),
     ("/api/v1/packages/{ns}/{name}/versions", "post"),
@@ -201,6 +204,11 @@ pub fn spec() -> Value {
             },
             "/api/v1/countries/{cc}/proposals/{id}/recommendations": { "post": op("A reviewer's recommendation, approve or reject, with notes (scope review:CC)", true, vec![cc(), param("id", "proposal id")], Some(body("Recommend")), ("201", ok("the recommendation", None)), &["400", "401", "403", "404", "409"]) },
             "/api/v1/packages/{ns}/{name}/approvals": { "get": op("Every country's approval statements about a package's versions, with each version's state per country (threshold met, expired, revoked)", false, vec![ns(), name()], None, ("200", ok("approvals", None)), &["400", "404"]) },
+            "/api/v1/countries/{cc}/bundles": {
+                "get": op("The country's bundles, each with its versions oldest first", false, vec![cc()], None, ("200", ok("bundles", None)), &["400", "404"]),
+                "post": op("Sign a bundle version, making it if new: {index: base64 of the canonical OCI image index (artifactType application/vnd.govstore.bundle.v1+json), envelope: a DSSE envelope of an in-toto Statement v1 with predicateType https://govstore.dev/bundle/v1 over the index digest, cosign_signature: base64 DER signature by the same key over the cosign simple-signing payload of the index}. Every member must be a published version approved in the country; the key must be a registered, unrevoked key of the country held by an approver (scope approve:CC). 201 when this signature is new, 200 when it was recorded before; the answer is the bundle's state", true, vec![cc()], Some(json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })), ("201", ok("the bundle's state", None)), &["400", "401", "403", "404", "409", "413"]),
+            },
+            "/api/v1/countries/{cc}/bundles/{name}/{version}": { "get": op("One bundle version: index digest, members with their approval state now, signatures with their DSSE envelopes, the threshold, the other versions", false, vec![cc(), name(), version()], None, ("200", ok("the bundle's state", None)), &["400", "404"]) },
             "/api/v1/packages": { "get": op("All packages by name", false, vec![query("limit", "at most 1000", "integer")], None, ("200", ok("packages", None)), &[]) },
             "/api/v1/packages/{ns}/{name}": { "get": op("A package and its versions, newest first", false, vec![ns(), name()], None, ("200", ok("package", Some("Package"))), &["404"]) },
             "/api/v1/packages/{ns}/{name}/versions": {
