@@ -10,7 +10,7 @@
 //! cancels earlier approvals, expired ones do not count, distinct keys).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use govstore_core::Digest;
 use govstore_core::approval::{self, Signed, Statement, Tally};
@@ -19,6 +19,8 @@ use govstore_core::manifest::values::CountryCode;
 use govstore_core::stack::Trust;
 use govstore_signing::PublicKey;
 use govstore_signing::dsse::Envelope;
+
+use crate::verified::VerifiedSignatures;
 
 /// Why a stack's trust could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,8 @@ pub struct CountryTrust {
     keys: Vec<(String, PublicKey)>,
     /// Pinned ids the registry did not list (reported, never trusted blindly).
     pub missing: BTreeSet<String>,
+    /// Signatures by pinned keys verified before, consulted before verifying one.
+    verified: Option<Arc<VerifiedSignatures>>,
 }
 
 impl CountryTrust {
@@ -78,6 +82,7 @@ impl CountryTrust {
             threshold,
             keys,
             missing,
+            verified: None,
         })
     }
 
@@ -93,7 +98,14 @@ impl CountryTrust {
             threshold,
             keys: keys.into_iter().map(|k| (k.key_id(), k)).collect(),
             missing: BTreeSet::new(),
+            verified: None,
         }
+    }
+
+    /// Consults (and adds to) `verified` before verifying a signature by a pinned key.
+    pub fn with_verified(mut self, verified: Arc<VerifiedSignatures>) -> Self {
+        self.verified = Some(verified);
+        self
     }
 
     /// The version's approval state at `now` (seconds), from the envelopes the index
@@ -196,11 +208,17 @@ impl CountryTrust {
                 Some(k) => vec![k],
                 None => self.keys.iter().collect(),
             };
-            if let Some((id, _)) = candidates
-                .into_iter()
-                .find(|(_, k)| k.verify(&message, &sig.sig).is_ok())
-            {
-                return Some(id.clone());
+            for (id, k) in candidates {
+                let record = VerifiedSignatures::record(id, &message, &sig.sig);
+                if self.verified.as_ref().is_some_and(|v| v.contains(&record)) {
+                    return Some(id.clone());
+                }
+                if k.verify(&message, &sig.sig).is_ok() {
+                    if let Some(v) = &self.verified {
+                        v.insert(record);
+                    }
+                    return Some(id.clone());
+                }
             }
         }
         None

@@ -27,6 +27,7 @@ pub mod progress;
 pub mod publish;
 pub mod registry;
 pub mod trust;
+pub mod verified;
 pub mod verify;
 
 pub use config::{Config, ConfigError};

@@ -11,6 +11,7 @@ use govstore_client::cache::Cache;
 use govstore_client::index::{IndexClient, IndexError, Prefetched};
 use govstore_client::install::plural;
 use govstore_client::registry::RegistryClient;
+use govstore_client::verified::VerifiedSignatures;
 use govstore_core::index::Catalogue;
 use govstore_core::manifest::Url;
 use govstore_core::stack::{Lockfile, Stack};
@@ -49,6 +50,8 @@ pub struct Fetched {
     /// For a stack with `approved_only`: the check of each candidate's approvals
     /// against the keys `[trust]` pins, verified here.
     pub approvals: Option<ApprovalCheck>,
+    /// The signatures verified before and by this run (saved after resolving).
+    pub verified: Option<Arc<VerifiedSignatures>>,
 }
 
 /// Reads the index documents `stack` and `lock` reach.
@@ -80,23 +83,30 @@ pub fn fetch(ctx: &Ctx, flags: &ResolveFlags, stack: &Stack, lock: Option<&Lockf
             client.base_url()
         );
     }
-    let approvals = if stack.policy.approved_only {
-        Some(approval_check(&client, stack)?)
+    let (approvals, verified) = if stack.policy.approved_only {
+        let verified = Arc::new(VerifiedSignatures::open(cache.root()));
+        (Some(approval_check(&client, stack, verified.clone())?), Some(verified))
     } else {
-        None
+        (None, None)
     };
     Ok(Fetched {
         catalogue: prefetched.catalogue,
         source,
         approvals,
+        verified,
     })
 }
 
 /// The country's keys as the registry lists them, kept only where the stack pins their
 /// id; then a check that verifies each candidate's approval envelopes itself, once per
-/// version (memoised), only for the candidates the solver considers.
-pub fn approval_check(client: &RegistryClient, stack: &Stack) -> anyhow::Result<ApprovalCheck> {
-    let trust = country_trust(client, &stack.trust, stack.stack.country)?;
+/// version (memoised), only for the candidates the solver considers; signatures
+/// verified by an earlier run (`verified`, the cache's record) are not verified again.
+pub fn approval_check(
+    client: &RegistryClient,
+    stack: &Stack,
+    verified: Arc<VerifiedSignatures>,
+) -> anyhow::Result<ApprovalCheck> {
+    let trust = country_trust(client, &stack.trust, stack.stack.country)?.with_verified(verified);
     Ok(ApprovalCheck(Arc::new(govstore_client::approvals::checker(
         trust,
         now_secs(),
@@ -162,7 +172,13 @@ pub fn resolve(fetched: &Fetched, stack: &Stack, options: &ResolveOptions, json:
     if options.approval_check.is_none() {
         options.approval_check = fetched.approvals.clone();
     }
-    govstore_resolver::resolve(&fetched.catalogue, stack, &options).map_err(|e| failure(&e, json))
+    let result = govstore_resolver::resolve(&fetched.catalogue, stack, &options);
+    if let Some(v) = &fetched.verified
+        && let Err(e) = v.save()
+    {
+        eprintln!("warning: could not record verified signatures in the cache: {e}");
+    }
+    result.map_err(|e| failure(&e, json))
 }
 
 fn failure(e: &ResolveError, json: bool) -> anyhow::Error {
