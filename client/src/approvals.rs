@@ -129,12 +129,15 @@ impl CountryTrust {
         )
     }
 
-    /// Whether the version is approved at `now`, else why not: the same answer as
+    /// Whether the version is approved at `now` (with the structured conditions its
+    /// counted approvals carry), else why not: the same answer as
     /// [`CountryTrust::tally`], with fewer signature checks. Revocations are verified
     /// first (the latest one cancels the approvals signed before it), then unexpired
-    /// approvals signed after it, stopping once `threshold` distinct keys verified.
-    /// Only when that falls short is the full tally worked out, for its reasons.
-    pub fn approved(&self, package: &str, v: &IndexVersion, now: i64) -> Result<(), String> {
+    /// approvals signed after it, stopping once `threshold` distinct keys verified;
+    /// the remaining ones are verified only if they carry conditions, so no condition
+    /// of a valid approval is missed. Only when the threshold falls short is the full
+    /// tally worked out, for its reasons.
+    pub fn approved(&self, package: &str, v: &IndexVersion, now: i64) -> Result<Vec<approval::Requires>, String> {
         let parsed: Vec<Parsed> = v
             .approvals
             .iter()
@@ -148,20 +151,27 @@ impl CountryTrust {
             .map(|p| p.statement.signed_at)
             .max();
         let mut keys = BTreeSet::new();
+        let mut conditions: Vec<approval::Requires> = Vec::new();
         for p in &parsed {
-            if keys.len() >= self.threshold as usize {
-                break;
-            }
             let s = &p.statement;
             let counts = s.decision() == approval::Decision::Approved
                 && cutoff.is_none_or(|c| s.signed_at > c)
                 && !s.expired_at(now);
-            if counts && let Some(id) = self.signer(p) {
+            let enough = keys.len() >= self.threshold as usize;
+            if !counts || (enough && s.predicate.conditions.requires.is_empty()) {
+                continue;
+            }
+            if let Some(id) = self.signer(p) {
                 keys.insert(id);
+                for r in &s.predicate.conditions.requires {
+                    if !conditions.contains(r) {
+                        conditions.push(r.clone());
+                    }
+                }
             }
         }
         if self.threshold > 0 && keys.len() >= self.threshold as usize {
-            return Ok(());
+            return Ok(conditions);
         }
         Err(self
             .tally(package, v, now)
@@ -231,14 +241,14 @@ struct Parsed {
     statement: Statement,
 }
 
+/// What [`checker`] answers: the approval's conditions, or why not approved.
+pub type Checked = Result<Vec<approval::Requires>, Option<String>>;
+
 /// A memoising check for the resolver (`ResolveOptions::approval_check`): each version
 /// is verified once per run, on first use, so only the candidates the solver considers
-/// cost signature checks. `Ok(())` when approved at `now`, else why not.
-pub fn checker(
-    trust: CountryTrust,
-    now: i64,
-) -> impl Fn(&IndexVersion) -> Result<(), Option<String>> + Send + Sync + 'static {
-    let memo: Mutex<HashMap<Digest, Result<(), Option<String>>>> = Mutex::new(HashMap::new());
+/// cost signature checks. `Ok(conditions)` when approved at `now`, else why not.
+pub fn checker(trust: CountryTrust, now: i64) -> impl Fn(&IndexVersion) -> Checked + Send + Sync + 'static {
+    let memo: Mutex<HashMap<Digest, Checked>> = Mutex::new(HashMap::new());
     move |v: &IndexVersion| {
         if let Some(r) = memo.lock().ok().and_then(|m| m.get(&v.digest).cloned()) {
             return r;
@@ -248,5 +258,130 @@ pub fn checker(
             m.insert(v.digest.clone(), r.clone());
         }
         r
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use govstore_core::approval::{Conditions, Decision, Predicate, Requires};
+    use govstore_core::index::IndexApproval;
+    use govstore_core::manifest::Manifest;
+    use govstore_signing::KeyPair;
+
+    use super::*;
+
+    fn version() -> IndexVersion {
+        let text = "[package]\nname = \"mosip/esignet\"\nversion = \"1.8.0\"\ndescription = \"Test.\"\nlicense = \"MPL-2.0\"\n";
+        IndexVersion {
+            version: semver::Version::new(1, 8, 0),
+            digest: Digest::of(b"esignet 1.8.0"),
+            yanked: false,
+            yank_reason: None,
+            key_ids: Vec::new(),
+            manifest: Manifest::from_toml_str(text).unwrap(),
+            approvals: Vec::new(),
+        }
+    }
+
+    fn envelope(
+        v: &IndexVersion,
+        key: &KeyPair,
+        decision: Decision,
+        at: &str,
+        requires: Vec<Requires>,
+    ) -> IndexApproval {
+        let predicate = Predicate {
+            country: "SL".parse().unwrap(),
+            decision,
+            conditions: Conditions { text: None, requires },
+            valid_until: None,
+            reason: Some("Reviewed.".into()),
+            recommendation: None,
+            approver: None,
+            signed_at: at.into(),
+        };
+        let s = Statement::new(
+            v.manifest.package.name.clone(),
+            v.version.clone(),
+            v.digest.clone(),
+            predicate,
+        );
+        let env = Envelope::sign(key, approval::PAYLOAD_TYPE, s.to_json()).unwrap();
+        IndexApproval {
+            country: "SL".parse().unwrap(),
+            envelope: serde_json::from_slice(&env.to_json()).unwrap(),
+        }
+    }
+
+    /// `approved` (which stops verifying at the threshold) answers as the full tally
+    /// does, returns the conditions of every valid approval, and remembers verified
+    /// signatures so a second trust with the same record verifies none again.
+    #[test]
+    fn approved_agrees_with_the_tally_and_carries_conditions() {
+        let keys: Vec<KeyPair> = (0..4).map(|_| KeyPair::generate().unwrap()).collect();
+        let sl: CountryCode = "SL".parse().unwrap();
+        let trust = CountryTrust::from_keys(sl, 2, keys[..3].iter().map(KeyPair::public_key).collect());
+        let now = govstore_core::time::parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+        let adapter = Requires {
+            package: "govstack/identity-adapter".parse().unwrap(),
+            version: "~1.0".parse().unwrap(),
+        };
+        let mut v = version();
+        let name = "mosip/esignet";
+        v.approvals = vec![
+            envelope(&v, &keys[0], Decision::Approved, "2026-06-01T00:00:00Z", vec![]),
+            envelope(&v, &keys[3], Decision::Approved, "2026-06-01T00:00:00Z", vec![]),
+        ];
+        assert!(
+            trust.approved(name, &v, now).is_err(),
+            "a stranger's key does not count"
+        );
+        assert_eq!(
+            trust.approved(name, &v, now).unwrap_err(),
+            trust.tally(name, &v, now).why_not(sl).unwrap()
+        );
+
+        v.approvals.push(envelope(
+            &v,
+            &keys[1],
+            Decision::Approved,
+            "2026-06-02T00:00:00Z",
+            vec![],
+        ));
+        v.approvals.push(envelope(
+            &v,
+            &keys[2],
+            Decision::Approved,
+            "2026-06-03T00:00:00Z",
+            vec![adapter.clone()],
+        ));
+        assert!(trust.tally(name, &v, now).approved());
+        assert_eq!(
+            trust.approved(name, &v, now).unwrap(),
+            vec![adapter.clone()],
+            "the third approver's condition counts"
+        );
+
+        // A revocation after them cancels all three.
+        v.approvals.push(envelope(
+            &v,
+            &keys[1],
+            Decision::Revoked,
+            "2026-07-01T00:00:00Z",
+            vec![],
+        ));
+        let why = trust.approved(name, &v, now).unwrap_err();
+        assert!(why.contains("Reviewed."), "{why}");
+
+        // The record of verified signatures: a second run verifies nothing again.
+        let record = Arc::new(VerifiedSignatures::in_memory());
+        let first = trust.clone().with_verified(record.clone());
+        assert!(first.approved(name, &v, now).is_err());
+        assert!(!record.is_empty());
+        let seen = record.len();
+        let second = trust.with_verified(record.clone());
+        assert!(second.approved(name, &v, now).is_err());
+        assert_eq!(record.len(), seen, "nothing new was verified");
     }
 }

@@ -103,6 +103,9 @@ impl TrustFile {
         for (code, p) in &file.countries {
             code.parse::<CountryCode>()
                 .map_err(|e| invalid(format!("[countries.{code}]: {e}")))?;
+            if let Some(bad) = p.keys.iter().find(|k| k.parse::<govstore_core::Digest>().is_err()) {
+                return Err(invalid(format!("[countries.{code}]: {bad:?} is not a key id")));
+            }
             if p.keys.is_empty() || p.threshold == 0 || p.threshold as usize > p.keys.len() {
                 return Err(invalid(format!(
                     "[countries.{code}] needs at least one key and a threshold from 1 to its number of keys"
@@ -188,18 +191,15 @@ mod tests {
         let sl: CountryCode = "SL".parse().unwrap();
         let mut t = TrustFile::load(&path).unwrap();
         assert!(t.trust(sl).is_none(), "nothing is trusted on first use");
-        assert!(t.add(sl, &["k1".into()], None).unwrap_err().contains("--threshold"));
-        assert!(
-            t.add(sl, &["k1".into()], Some(2))
-                .unwrap_err()
-                .contains("at least that many")
-        );
-        t.add(sl, &["k1".into(), "k2".into()], Some(2)).unwrap();
-        t.add(sl, &["k3".into(), "k1".into()], None).unwrap();
+        let k = |n: u8| format!("sha256:{}", format!("{n:02x}").repeat(32));
+        assert!(t.add(sl, &[k(1)], None).unwrap_err().contains("--threshold"));
+        assert!(t.add(sl, &[k(1)], Some(2)).unwrap_err().contains("at least that many"));
+        t.add(sl, &[k(1), k(2)], Some(2)).unwrap();
+        t.add(sl, &[k(3), k(1)], None).unwrap();
         t.save(&path).unwrap();
         let back = TrustFile::load(&path).unwrap();
         let trust = back.trust(sl).unwrap();
-        assert_eq!(trust.keys, ["k1", "k2", "k3"]);
+        assert_eq!(trust.keys, [k(1), k(2), k(3)]);
         assert_eq!(trust.threshold, Some(2));
         std::fs::write(&path, "version = 9\n").unwrap();
         assert!(matches!(TrustFile::load(&path), Err(TrustFileError::Newer { .. })));

@@ -14,6 +14,7 @@ use std::cell::OnceCell;
 use std::cmp::Reverse;
 use std::collections::HashSet;
 
+use govstore_core::approval::Requires;
 use govstore_core::package::{PackageName, SpecId};
 use govstore_core::stack::Stack;
 use semver::{BuildMetadata, Version};
@@ -47,15 +48,16 @@ pub(crate) struct Candidate {
     /// Whether the stack's `approved_only` applies to it (a catalogue version the stack
     /// does not already run).
     needs_approval: bool,
-    /// The approval verdict (`Some`: not approved, with why), worked out on first use:
-    /// checking an approval may verify signatures, and the solver looks at few versions.
-    approval: OnceCell<Option<Exclusion>>,
+    /// The approval verdict (approved with its conditions, or not with why), worked out
+    /// on first use: checking an approval may verify signatures, and the solver looks
+    /// at few versions.
+    approval: OnceCell<Result<Vec<Requires>, Exclusion>>,
 }
 
 impl Candidate {
     /// Whether it may still be allowed, without working out its approval: for counts.
     pub(crate) fn maybe_allowed(&self) -> bool {
-        self.excluded.is_empty() && self.approval.get().is_none_or(Option::is_none)
+        self.excluded.is_empty() && self.approval.get().is_none_or(Result::is_ok)
     }
 }
 
@@ -72,15 +74,28 @@ impl PackageCandidates {
 
     /// Why `c` lacks approval, if it does, checked on first use.
     fn approval<'c>(&self, session: &Session<'_>, c: &'c Candidate) -> Option<&'c Exclusion> {
+        self.verdict(session, c).and_then(|v| v.as_ref().err())
+    }
+
+    /// The conditions `c`'s approvals carry (none when it needs no approval).
+    pub(crate) fn conditions<'c>(&self, session: &Session<'_>, c: &'c Candidate) -> &'c [Requires] {
+        self.verdict(session, c)
+            .and_then(|v| v.as_ref().ok())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn verdict<'c>(&self, session: &Session<'_>, c: &'c Candidate) -> Option<&'c Result<Vec<Requires>, Exclusion>> {
         if !c.needs_approval {
             return None;
         }
-        c.approval
-            .get_or_init(|| {
-                let entry = session.resolver.entry(&self.name, c.index?)?;
-                policy::approval(entry, session.stack, session.options)
-            })
-            .as_ref()
+        let index = c.index?;
+        Some(
+            c.approval
+                .get_or_init(|| match session.resolver.entry(&self.name, index) {
+                    Some(entry) => policy::approval(entry, session.stack, session.options),
+                    None => Ok(Vec::new()),
+                }),
+        )
     }
 
     /// Every reason `c` cannot be chosen, its approval included (checked now if not

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use govstore_core::Digest;
+use govstore_core::approval::Requires;
 use govstore_core::index::IndexVersion;
 use govstore_core::package::PackageName;
 use govstore_core::stack::Lockfile;
@@ -32,9 +33,10 @@ pub struct ResolveOptions {
     pub max_steps: Option<u64>,
 }
 
-/// A caller's approval decision for one version: `Ok(())` when approved, else why not
-/// (`None`: never approved).
-pub type ApprovalFn = dyn Fn(&IndexVersion) -> Result<(), Option<String>> + Send + Sync;
+/// A caller's approval decision for one version: when approved, the structured
+/// conditions the approvals carry (each: only together with a package in a range; the
+/// resolver then requires it), else why not (`None`: never approved).
+pub type ApprovalFn = dyn Fn(&IndexVersion) -> Result<Vec<Requires>, Option<String>> + Send + Sync;
 
 /// See [`ResolveOptions::approval_check`].
 #[derive(Clone)]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use govstore_core::approval::Requires;
 use govstore_core::index::IndexVersion;
 use govstore_core::manifest::{Implementation, Level, License};
 use govstore_core::package::PackageName;
@@ -107,23 +108,28 @@ fn publisher(name: &PackageName, policy: &Policy, out: &mut Vec<Exclusion>) {
     }
 }
 
-/// Why `entry` is not approved for the stack's country, if the stack asks for approval
-/// and it is not. Not part of [`check_version`]: the caller asks only for versions the
-/// solver considers, since [`ResolveOptions::approval_check`] may verify signatures.
-pub(crate) fn approval(entry: &IndexVersion, stack: &Stack, options: &ResolveOptions) -> Option<Exclusion> {
+/// Whether `entry` is approved for the stack's country (with the conditions its
+/// approvals carry), when the stack asks for approval. Not part of [`check_version`]:
+/// the caller asks only for versions the solver considers, since
+/// [`ResolveOptions::approval_check`] may verify signatures.
+pub(crate) fn approval(
+    entry: &IndexVersion,
+    stack: &Stack,
+    options: &ResolveOptions,
+) -> Result<Vec<Requires>, Exclusion> {
     let digest = &entry.digest;
     if !stack.policy.approved_only || options.approved.contains(digest) {
-        return None;
+        return Ok(Vec::new());
     }
     let why = match &options.approval_check {
         Some(check) => match (check.0)(entry) {
-            Ok(()) => return None,
+            Ok(conditions) => return Ok(conditions),
             Err(why) => why,
         },
         None => options.approval_notes.get(digest).cloned(),
     };
     let country = stack.trust.country.unwrap_or(stack.stack.country);
-    Some(Exclusion::NotApproved { country, why })
+    Err(Exclusion::NotApproved { country, why })
 }
 
 fn platform(entry: &IndexVersion, stack: &Stack, out: &mut Vec<Exclusion>) {

@@ -206,6 +206,12 @@ impl<'a> Session<'a> {
             for (spec, req) in &manifest.requires.specs {
                 deps.push((Node::Spec(spec.clone()), range_of(req)));
             }
+            // An approval that holds only together with a package in a range.
+            for condition in candidates.conditions(self, candidate) {
+                if condition.package != *name {
+                    deps.push((Node::Package(condition.package.clone()), range_of(&condition.version)));
+                }
+            }
             for (other, req) in &manifest.conflicts.packages {
                 if other != name {
                     let allowed = range_of(req).complement().union(&VersionSet::singleton(absent()));
@@ -213,7 +219,16 @@ impl<'a> Session<'a> {
                 }
             }
         }
-        Dependencies::Available(deps.into_iter().collect())
+        // One constraint per node: a condition on a package the manifest requires too
+        // narrows that requirement.
+        let mut merged: Vec<(Node, VersionSet)> = Vec::with_capacity(deps.len());
+        for (node, range) in deps {
+            match merged.iter_mut().find(|(n, _)| *n == node) {
+                Some((_, before)) => *before = before.intersection(&range),
+                None => merged.push((node, range)),
+            }
+        }
+        Dependencies::Available(merged.into_iter().collect())
     }
 
     fn spec_dependencies(&self, spec: &SpecId, version: &Version) -> Dependencies<Node, VersionSet, String> {

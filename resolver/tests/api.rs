@@ -129,3 +129,51 @@ fn reports_expose_explanation_and_hints() {
             .starts_with("no set of packages fits the stack \"Test\" (KE):\n\n  Because")
     );
 }
+
+/// An approval that holds only together with a package in a range: under
+/// `approved_only` the resolver then requires that package in that range, and a stack
+/// that cannot have it gets no solution.
+#[test]
+fn an_approval_condition_is_required_like_a_dependency() {
+    use std::sync::Arc;
+
+    use govstore_core::approval::Requires;
+    use govstore_resolver::ApprovalCheck;
+
+    let esignet = package("mosip/esignet", &["1.8.0"]);
+    let identity = package("govstack/identity-adapter", &["1.0.3", "2.0.0"]);
+    let catalogue = catalogue(&[esignet, identity]);
+    let approved_stack = |wants: &str| {
+        Stack::from_toml_str(&format!(
+            "[stack]\ncountry = \"SL\"\nname = \"Test\"\n[policy]\napproved_only = true\n\
+             [trust]\ncountry = \"SL\"\nkeys = [\"sha256:0000000000000000000000000000000000000000000000000000000000000001\"]\nthreshold = 1\n[wants]\n{wants}\n"
+        ))
+        .unwrap()
+    };
+    // eSignet is approved only together with the adapter 1.0.x; every version is approved.
+    let check = ApprovalCheck(Arc::new(|v: &govstore_core::index::IndexVersion| {
+        if v.manifest.package.name.as_str() == "mosip/esignet" {
+            Ok(vec![Requires {
+                package: "govstack/identity-adapter".parse().unwrap(),
+                version: "~1.0".parse().unwrap(),
+            }])
+        } else {
+            Ok(Vec::new())
+        }
+    }));
+    let options = ResolveOptions {
+        approval_check: Some(check),
+        ..ResolveOptions::default()
+    };
+
+    let stack = approved_stack("packages = { \"mosip/esignet\" = \"*\" }");
+    let r = resolve(&catalogue, &stack, &options).unwrap();
+    let names: Vec<String> = r.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+    assert_eq!(names, ["govstack/identity-adapter@1.0.3", "mosip/esignet@1.8.0"]);
+
+    // Wanting the adapter 2.x as well cannot be met with eSignet's approval.
+    let stack = approved_stack("packages = { \"mosip/esignet\" = \"*\", \"govstack/identity-adapter\" = \"^2\" }");
+    let err = resolve(&catalogue, &stack, &options).unwrap_err();
+    assert!(matches!(err, ResolveError::NoSolution(_)), "{err}");
+    assert!(err.to_string().contains("govstack/identity-adapter"), "{err}");
+}

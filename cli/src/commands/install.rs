@@ -137,13 +137,35 @@ pub fn approval_problems(
             .and_then(|(d, _)| d.versions.iter().find(|v| v.digest == p.digest));
         let why = match entry {
             None => Some(format!("{} is not in {url}'s index", short_digest(&p.digest))),
-            Some(v) => trust.tally(p.name.as_str(), v, now).why_not(trust.country),
+            Some(v) => match trust.approved(p.name.as_str(), v, now) {
+                Err(why) => Some(why),
+                Ok(conditions) => unmet(&conditions, lock),
+            },
         };
         if let Some(why) = why {
             refused.push(format!("{}@{}: {why}", p.name, p.version));
         }
     }
     Ok(refused)
+}
+
+/// The first condition of an approval (only together with a package in a range) that
+/// the lockfile does not meet, said in words.
+fn unmet(conditions: &[govstore_core::approval::Requires], lock: &govstore_core::stack::Lockfile) -> Option<String> {
+    conditions.iter().find_map(|c| {
+        let locked = lock.packages.iter().find(|p| p.name == c.package);
+        match locked {
+            Some(p) if c.version.matches(&p.version) => None,
+            Some(p) => Some(format!(
+                "approved only together with {} {}, and the lockfile has {}",
+                c.package, c.version, p.version
+            )),
+            None => Some(format!(
+                "approved only together with {} {}, which the lockfile does not hold",
+                c.package, c.version
+            )),
+        }
+    })
 }
 
 /// The text printed after an install.

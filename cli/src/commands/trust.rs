@@ -54,12 +54,9 @@ pub fn run(ctx: &Ctx, cmd: TrustCommand) -> anyhow::Result<()> {
         } => {
             let cc = code(&country)?;
             for k in &keys {
-                if k.len() < 16
-                    || k.len() > 128
-                    || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:+=/".contains(&b))
-                {
+                if k.parse::<govstore_core::Digest>().is_err() {
                     return Err(fail(
-                        Diagnostic::new(format!("{k:?} is not a key id"))
+                        Diagnostic::new(format!("{k:?} is not a key id: `sha256:` and 64 hex digits"))
                             .hint(format!("copy the ids from `govstore country show {cc}`")),
                     ));
                 }
