@@ -58,7 +58,7 @@ status=0
 IFS=, read -r -a list <<<"$backends"
 for backend in "${list[@]}"; do
     echo "=== browser tests on $backend"
-    GOVSTORE_BROWSER_BACKEND="$backend" node --test --test-reporter=spec --test-concurrency=1 "$@" catalogue.test.js countries.test.js signin.test.js \
+    GOVSTORE_BROWSER_BACKEND="$backend" node --test --test-reporter=spec --test-concurrency=1 "$@" catalogue.test.js countries.test.js signin.test.js bundles.test.js \
         || status=1
 done
 echo "browser: screenshots in $(pwd)/artifacts"

@@ -73,7 +73,7 @@ enum Command {
     Revoke(commands::approve::RevokeArgs),
     /// List a package's approvals per version and country
     Approvals(commands::approve::ApprovalsArgs),
-    /// Show a country's approval policy and approver keys
+    /// Show a country's approval policy and approver keys, or set its stack profile
     #[command(subcommand)]
     Country(commands::approve::CountryCommand),
     /// Make, sign, show and compare a country's bundles
@@ -81,6 +81,10 @@ enum Command {
     Bundle(commands::bundle::BundleCommand),
     /// Install a country-signed bundle, verified against the pinned country keys
     Pull(commands::pull::PullArgs),
+    /// Write a bundle and every proof it needs to one OCI layout tar, for air-gapped sites
+    Export(commands::export::ExportArgs),
+    /// Verify an export offline, then copy it into a registry
+    Import(commands::import::ImportArgs),
     /// Pin the country approver keys that bundles must be signed with
     #[command(subcommand)]
     Trust(commands::trust::TrustCommand),
@@ -110,6 +114,8 @@ fn main() -> ExitCode {
         Command::Country(cmd) => commands::approve::country(&ctx, cmd),
         Command::Bundle(cmd) => commands::bundle::run(&ctx, cmd),
         Command::Pull(args) => commands::pull::run(&ctx, args),
+        Command::Export(args) => commands::export::run(&ctx, args),
+        Command::Import(args) => commands::import::run(&ctx, args),
         Command::Trust(cmd) => commands::trust::run(&ctx, cmd),
     };
     match result {

@@ -19,6 +19,7 @@ pub mod approvals;
 pub mod bundles;
 pub mod cache;
 pub mod config;
+pub mod export;
 pub mod index;
 pub mod install;
 pub mod layout;

@@ -447,6 +447,16 @@ impl RegistryClient {
         .await
     }
 
+    /// Sets a country's own stack profile (TOML text; empty removes it).
+    pub async fn set_country_stack(&self, code: &str, toml_text: &str) -> Result<Value, ClientError> {
+        let url = self.url(&["api", "v1", "countries", code, "stack"])?;
+        let request = self
+            .request(Method::PUT, url)
+            .header(CONTENT_TYPE, "application/toml")
+            .body(toml_text.to_owned());
+        self.json(request, "country description").await
+    }
+
     /// Records one approver's signature over a bundle (making the bundle version if new).
     pub async fn sign_bundle(&self, code: &str, body: &Value) -> Result<Value, ClientError> {
         self.post_json(&["api", "v1", "countries", code, "bundles"], body, "bundle state")

@@ -171,7 +171,7 @@ mod tests {
         let mut value: serde_json::Value = serde_json::from_str(&published().canonical_json()).unwrap();
         value["added_later"] = serde_json::json!({"x": 1});
         assert_eq!(Event::from_json(&value.to_string()).unwrap(), published());
-        let newer = r#"{"type":"bundle_signed","country":"SL","bundle":"sl/national-id"}"#;
+        let newer = r#"{"type":"witness_cosigned","origin":"registry.example.gov","size":42}"#;
         assert_eq!(Event::from_json(newer).unwrap(), Event::Unknown);
     }
 }

@@ -16,6 +16,7 @@ mod m20261207_000004_upload_hash_state;
 mod m20261208_000001_countries;
 mod m20261208_000002_web_sessions;
 mod m20261209_000001_bundles;
+mod m20261209_000002_country_stacks;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_countries::Migration),
             Box::new(m20261208_000002_web_sessions::Migration),
             Box::new(m20261209_000001_bundles::Migration),
+            Box::new(m20261209_000002_country_stacks::Migration),
         ]
     }
 }

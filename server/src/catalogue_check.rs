@@ -186,6 +186,36 @@ pub async fn run(
     source: Url,
 ) -> Result<StackCheck, CheckError> {
     let stack = parse_stack(text)?;
+    run_stack(cache, db, stack, source, None).await
+}
+
+/// A country's stack with one proposed version in it: the stack, with `package` pinned
+/// to `version` among its wants, checked as [`run`] does; under `approved_only` the
+/// proposed version (manifest `digest`) counts as approved, since its approval is
+/// what is being decided. Answers whether the country could run it, with what.
+pub async fn run_with_proposed(
+    cache: &CatalogueCache,
+    db: &impl ConnectionTrait,
+    stack_text: &str,
+    package: &PackageName,
+    version: &semver::Version,
+    digest: &govstore_core::Digest,
+    source: Url,
+) -> Result<StackCheck, CheckError> {
+    let mut stack = parse_stack(stack_text.as_bytes())?;
+    let pin = semver::VersionReq::parse(&format!("={version}"))
+        .map_err(|e| CheckError::Internal(format!("pinning {package} {version}: {e}")))?;
+    stack.wants.packages.insert(package.clone(), pin);
+    run_stack(cache, db, stack, source, Some(digest.clone())).await
+}
+
+async fn run_stack(
+    cache: &CatalogueCache,
+    db: &impl ConnectionTrait,
+    stack: Stack,
+    source: Url,
+    proposed: Option<govstore_core::Digest>,
+) -> Result<StackCheck, CheckError> {
     let turn = tokio::time::timeout(CHECK_TIME, cache.turns.clone().acquire_owned())
         .await
         .map_err(|_| CheckError::Busy)?
@@ -194,9 +224,14 @@ pub async fn run(
     let catalogue = cache.get(db).await?;
     let approvals = if stack.policy.approved_only {
         let country = stack.trust.country.unwrap_or(stack.stack.country);
-        country_approvals(db, country.as_str())
+        let mut a = country_approvals(db, country.as_str())
             .await
-            .map_err(|e| CheckError::Internal(format!("reading approvals: {e}")))?
+            .map_err(|e| CheckError::Internal(format!("reading approvals: {e}")))?;
+        if let Some(d) = proposed {
+            a.notes.remove(&d);
+            a.approved.insert(d);
+        }
+        a
     } else {
         Approvals::default()
     };

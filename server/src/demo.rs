@@ -57,6 +57,26 @@ pub struct DemoReport {
     pub already_there: usize,
     /// The demo's `approved_only` stack for SL (see [`approved_stack`]).
     pub approved_stack: Option<PathBuf>,
+    /// The demo bundle (see [`demo_bundle`]).
+    pub bundle: Option<DemoBundle>,
+}
+
+/// The demo's bundle of SL: [`DEMO_BUNDLE`].
+pub const DEMO_BUNDLE: &str = "SL/national-id@2026.1";
+
+/// The demo bundle and the commands that pull it.
+#[derive(Debug, Clone)]
+pub struct DemoBundle {
+    /// `SL/national-id@2026.1`.
+    pub reference: String,
+    /// Its page.
+    pub url: String,
+    /// `govstore --registry URL pull SL/national-id@2026.1 --into DIR`.
+    pub pull: String,
+    /// `govstore trust add SL --key ... --threshold 2`: SL's unrevoked approver keys.
+    pub trust: String,
+    /// Whether this run signed it (else it was there already).
+    pub made: bool,
 }
 
 fn dirs_with(path: &Path, file: &str) -> Result<Vec<PathBuf>, DemoError> {
@@ -169,7 +189,19 @@ pub async fn run(st: &AppState, base_url: &str, catalogue: &Path) -> Result<Demo
         }
     }
     demo_country(st, base_url, &keys_dir, &report.web_password).await?;
-    report.approved_stack = Some(approved_stack(st).await?);
+    let stack = approved_stack(st).await?;
+    let bundle = demo_bundle(st, base_url, &keys_dir, &stack).await?;
+    report.approved_stack = Some(stack);
+    // Printed here, before the caller's `govstore demo on` line, which tests wait for.
+    println!(
+        "demo bundle {} ({}, signed by amara and kofi, 2 of SL's threshold 2): {}",
+        bundle.reference,
+        if bundle.made { "made now" } else { "already there" },
+        bundle.url
+    );
+    println!("  pin SL's approver keys: {}", bundle.trust);
+    println!("  pull the bundle: {}", bundle.pull);
+    report.bundle = Some(bundle);
     Ok(report)
 }
 
@@ -206,6 +238,126 @@ async fn approved_stack(st: &AppState) -> Result<PathBuf, DemoError> {
         source,
     })?;
     Ok(path)
+}
+
+/// The demo bundle [`DEMO_BUNDLE`]: the versions SL approved 2 of 3 (mosip/esignet
+/// 1.8.0 and x-road/security-server 7.8.0), signed by amara and kofi with their own keys
+/// (`DATA/demo-keys/sl-<user>.key`), as `govstore bundle create` and `bundle sign` would:
+/// the index from `core::bundle::Bundle::new`, each upload from
+/// `govstore_client::bundles::signature_upload`, recorded by `service::bundles::sign`
+/// with the approver as the principal (every check of the API applies). Skipped when the
+/// bundle is there already (a re-run on the same data directory).
+async fn demo_bundle(st: &AppState, base_url: &str, keys_dir: &Path, stack: &Path) -> Result<DemoBundle, DemoError> {
+    use base64::Engine as _;
+    use govstore_core::Digest;
+    use govstore_core::bundle::{Bundle, BundleRef, Member};
+    use govstore_core::scope::{CountryAction, Scope};
+
+    use crate::service::{Principal, bundles};
+
+    let fail = |e: &dyn std::fmt::Display| DemoError::Country(format!("demo bundle: {e}"));
+    let reference: BundleRef = DEMO_BUNDLE.parse().map_err(|e| fail(&e))?;
+    let version = reference.version.ok_or_else(|| fail(&"no version"))?;
+    let sl = reference.country;
+    let c = db::countries::by_code(&st.db.read, sl.as_str())
+        .await?
+        .ok_or_else(|| DemoError::Country("SL vanished".into()))?;
+    let keys: Vec<String> = db::keys::list(&st.db.read, c.organisation_id)
+        .await?
+        .into_iter()
+        .filter(|k| k.revoked_at.is_none())
+        .map(|k| format!("--key {}", k.key_id))
+        .collect();
+    let out = DemoBundle {
+        reference: reference.to_string(),
+        url: format!("{base_url}/countries/{sl}/bundles/{}/{version}", reference.name),
+        pull: format!("govstore --registry {base_url} pull {reference} --into DIR"),
+        trust: format!("govstore trust add {sl} {} --threshold {}", keys.join(" "), c.threshold),
+        made: false,
+    };
+    if db::bundles::find(&st.db.read, c.id, reference.name.as_str(), &version.to_string())
+        .await?
+        .is_some()
+    {
+        return Ok(out);
+    }
+
+    let mut members = Vec::new();
+    for (name, v) in [("mosip/esignet", "1.8.0"), ("x-road/security-server", "7.8.0")] {
+        let missing = || DemoError::Country(format!("{name}@{v} is not in the demo catalogue"));
+        let pkg = db::packages::find(&st.db.read, name).await?.ok_or_else(missing)?;
+        let row = db::packages::version(&st.db.read, pkg.id, v)
+            .await?
+            .ok_or_else(missing)?;
+        let package: govstore_core::package::PackageName = name.parse().map_err(|e| fail(&e))?;
+        let repo = db::repositories::find(&st.db.read, &package.repo_name())
+            .await?
+            .ok_or_else(missing)?;
+        let manifest = db::manifests::find(&st.db.read, repo.id, &row.manifest_digest)
+            .await?
+            .ok_or_else(missing)?;
+        members.push(Member {
+            name: package,
+            version: v.parse().map_err(|e| fail(&e))?,
+            digest: row.manifest_digest.parse().map_err(|e| fail(&e))?,
+            size: u64::try_from(manifest.size).map_err(|e| fail(&e))?,
+        });
+    }
+    // The demo resolves no lockfile from its stack, so the lockfile digest is the SHA-256
+    // of the demo's approved_only stack text (`DATA/demo-stack-sl-approved.toml`) and the
+    // stack digest is that stack's profile digest (`Stack::digest`, what a lockfile
+    // resolved for it would record).
+    let text = std::fs::read_to_string(stack).map_err(|source| DemoError::Catalogue {
+        path: stack.to_owned(),
+        source,
+    })?;
+    let stack_digest = govstore_core::stack::Stack::from_toml_str(&text)
+        .map(|s| s.digest())
+        .map_err(|e| fail(&e))?;
+    let bundle =
+        Bundle::new(&reference, version, members, Digest::of(text.as_bytes()), stack_digest).map_err(|e| fail(&e))?;
+    let index = bundle.to_index_json();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for user in [DEMO_WEB_USER, "kofi"] {
+        let path = keys_dir.join(format!("sl-{user}.key"));
+        let pem = std::fs::read_to_string(&path).map_err(|source| DemoError::WriteKey { path, source })?;
+        let key = KeyPair::from_encrypted_pem(&pem, DEMO_KEY_PASSWORD.as_bytes())?;
+        let now = govstore_core::time::rfc3339(crate::now_ms() / 1000);
+        let upload = govstore_client::bundles::signature_upload(&bundle, &index, &key, Some(user), &now)
+            .map_err(|e| fail(&e))?;
+        let envelope = serde_json::to_vec(&upload["envelope"]).map_err(|e| fail(&e))?;
+        let simple_signature = b64
+            .decode(upload["cosign_signature"].as_str().unwrap_or_default())
+            .map_err(|e| fail(&e))?;
+        let principal = Principal {
+            user_id: db::accounts::user(&st.db.read, user)
+                .await?
+                .map(|u| u.id)
+                .ok_or_else(|| DemoError::Country(format!("user {user} vanished")))?,
+            user: user.to_owned(),
+            admin: false,
+            scopes: vec![Scope::Country {
+                action: CountryAction::Approve,
+                country: sl,
+            }],
+            token_prefix: "demo".to_owned(),
+            expires_at: None,
+        };
+        bundles::sign(
+            st,
+            &principal,
+            sl,
+            bundles::Signing {
+                index: index.clone(),
+                envelope,
+                simple_signature,
+            },
+        )
+        .await
+        .map_err(|e| fail(&e))?;
+    }
+    tracing::info!(bundle = DEMO_BUNDLE, "demo: bundle signed by amara and kofi");
+    Ok(DemoBundle { made: true, ..out })
 }
 
 /// The namespace's demo key: read from `DATA/demo-keys/<ns>.key` if a previous run

@@ -75,3 +75,30 @@ def test_demo_catalogue_is_signed_and_searchable(registry_factory, govstore, wor
     assert govstore.json("info", "x-road/security-server")["latest"] == "7.8.1"
     xroad_key = spki_key_id((demo_keys / "x-road.pub").read_text())
     assert govstore.json("verify", "x-road/security-server@7.8.1")["key_id"] == xroad_key
+
+    # The demo bundle: SL/national-id@2026.1, signed by 2 of SL's approvers, with the
+    # commands that pin SL's keys and pull it.
+    m = re.search(r"demo bundle (SL/national-id@2026\.1) \(made now, [^)]*\): (\S+)", out)
+    assert m, out
+    assert m[2] == f"{reg.url}/countries/SL/bundles/national-id/2026.1", out
+    m = re.search(r"pin SL's approver keys: (govstore trust add SL (?:--key sha256:[0-9a-f]{64} )+--threshold 2)$", out, re.M)
+    assert m, out
+    pinned = re.findall(r"--key (sha256:[0-9a-f]{64})", m[1])
+    country = requests.get(reg.api("countries/SL"), timeout=10)
+    assert country.status_code == 200, country.text
+    unrevoked = [k["key_id"] for k in country.json()["keys"] if not k["revoked_at"]]
+    assert pinned == unrevoked, (pinned, country.json())
+    assert len(pinned) == 4, m[1]  # amara, kofi, fatmata and the server-held key
+    assert f"pull the bundle: govstore --registry {reg.url} pull SL/national-id@2026.1 --into DIR" in out, out
+    state = requests.get(reg.api("countries/SL/bundles/national-id/2026.1"), timeout=10)
+    assert state.status_code == 200, state.text
+    state = state.json()
+    assert state["threshold_met"] is True and state["threshold"] == 2, state
+    assert len(state["signatures"]) == 2 and {s["signer"] for s in state["signatures"]} == {"amara", "kofi"}, state
+    assert {(m["name"], m["version"]) for m in state["members"]} == {
+        ("mosip/esignet", "1.8.0"),
+        ("x-road/security-server", "7.8.0"),
+    }, state
+    assert all(m["approved"] for m in state["members"]), state
+    page = requests.get(f"{reg.url}/countries/SL/bundles/national-id/2026.1", timeout=10)
+    assert page.status_code == 200 and "govstore pull SL/national-id@2026.1 --into DIR" in page.text

@@ -51,6 +51,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("country.html", include_str!("../templates/country.html")),
     ("workspace.html", include_str!("../templates/workspace.html")),
     ("proposal.html", include_str!("../templates/proposal.html")),
+    ("bundle.html", include_str!("../templates/bundle.html")),
+    ("bundle_diff.html", include_str!("../templates/bundle_diff.html")),
     (
         "approvals_badge.html",
         include_str!("../templates/approvals_badge.html"),

@@ -75,6 +75,15 @@ pub enum CountryCommand {
         /// ISO 3166-1 alpha-2 code (`SL`)
         code: String,
     },
+    /// Set the country's own stack profile, against which the web workspace checks
+    /// each proposed version (country owners)
+    SetStack {
+        /// ISO 3166-1 alpha-2 code (`SL`)
+        code: String,
+        /// The stack profile (`stack.toml`) of this country
+        #[arg(value_name = "STACK_TOML")]
+        file: PathBuf,
+    },
 }
 
 fn country_code(raw: &str) -> anyhow::Result<CountryCode> {
@@ -294,7 +303,10 @@ pub fn approvals(ctx: &Ctx, args: ApprovalsArgs) -> anyhow::Result<()> {
 }
 
 pub fn country(ctx: &Ctx, cmd: CountryCommand) -> anyhow::Result<()> {
-    let CountryCommand::Show { code } = cmd;
+    let code = match cmd {
+        CountryCommand::Show { code } => code,
+        CountryCommand::SetStack { code, file } => return set_stack(ctx, &code, &file),
+    };
     let cc = country_code(&code)?;
     let client = ctx.client(false)?;
     let url = client.base_url().to_owned();
@@ -334,5 +346,28 @@ pub fn country(ctx: &Ctx, cmd: CountryCommand) -> anyhow::Result<()> {
     }
     println!("]");
     println!("threshold = {}", c["threshold"]);
+    Ok(())
+}
+
+fn set_stack(ctx: &Ctx, code: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let cc = country_code(code)?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| fail(Diagnostic::new(format!("cannot read `{}`: {e}", file.display()))))?;
+    govstore_core::stack::Stack::from_toml_str(&text).map_err(|e| {
+        fail(Diagnostic::new(format!(
+            "`{}` is not a valid stack profile: {e}",
+            file.display()
+        )))
+    })?;
+    let client = ctx.client(true)?;
+    let url = client.base_url().to_owned();
+    let c = block_on(client.set_country_stack(cc.as_str(), &text))?.map_err(|e| client_error(&e, &url))?;
+    if ctx.json {
+        return print_json(&c);
+    }
+    println!(
+        "{cc}: stack profile set from `{}`; the workspace checks each proposed version against it",
+        file.display()
+    );
     Ok(())
 }

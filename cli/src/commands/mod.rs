@@ -2,7 +2,9 @@
 
 pub mod approve;
 pub mod bundle;
+pub mod export;
 pub mod files;
+pub mod import;
 pub mod info;
 pub mod install;
 pub mod key;

@@ -31,8 +31,14 @@ use crate::progress::CliProgress;
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// The bundle, COUNTRY/NAME@VERSION (`SL/national-id@2026.1`)
-    bundle: String,
+    /// The bundle, COUNTRY/NAME@VERSION (`SL/national-id@2026.1`); with --from,
+    /// optional (the export names its bundle; if given, it must match)
+    #[arg(required_unless_present = "from")]
+    bundle: Option<String>,
+    /// Install from an export (`govstore export`), with no registry at all: a tar, or
+    /// the `.parts.json` of a split export
+    #[arg(long, value_name = "FILE")]
+    from: Option<PathBuf>,
     /// The directory to install into (packages go to DIR/<namespace>/<name>)
     #[arg(long, value_name = "DIR")]
     into: PathBuf,
@@ -45,8 +51,107 @@ pub struct PullArgs {
     jobs: u16,
 }
 
+/// A bundle verified online exactly as `govstore pull` does, with what the rest of
+/// the pull (or an export) needs.
+pub struct Online {
+    pub client: govstore_client::RegistryClient,
+    pub cache: govstore_client::cache::Cache,
+    pub verified: bundles::Verified,
+    pub index: Vec<u8>,
+    pub envelopes: Vec<serde_json::Value>,
+    pub country_trust: govstore_client::approvals::CountryTrust,
+    pub lock: govstore_core::stack::Lockfile,
+    /// Members no longer approved by the pinned keys.
+    pub problems: Vec<String>,
+}
+
 pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
-    let (r, version) = reference(&args.bundle)?;
+    if let Some(from) = args.from.clone() {
+        return super::import::pull_from(
+            ctx,
+            &from,
+            args.bundle.as_deref(),
+            &args.into,
+            args.allow_revoked,
+            args.jobs,
+        );
+    }
+    let raw = args.bundle.clone().unwrap_or_default();
+    let Online {
+        client,
+        cache,
+        verified,
+        country_trust,
+        lock,
+        problems,
+        ..
+    } = verify_online(ctx, &raw)?;
+    let b = &verified.bundle;
+    let cc = b.country;
+    if !problems.is_empty() && !args.allow_revoked {
+        return Err(not_approved(&problems, b, true));
+    }
+    let previous = install::Receipt::read(&args.into).ok().flatten();
+    let options = InstallOptions {
+        into: args.into.clone(),
+        jobs: usize::from(args.jobs),
+        limits: Default::default(),
+        bundle: Some(ReceiptBundle {
+            reference: b.reference().to_string(),
+            digest: verified.digest.clone(),
+            signers: verified.signers.clone(),
+            overrides: problems.iter().map(|p| format!("allow-revoked: {p}")).collect(),
+        }),
+    };
+    let progress = CliProgress::shared(ctx.json, "downloading");
+    let report = block_on(install::install(Some(&client), &cache, &lock, &options, &progress))?
+        .map_err(|e| fail(Diagnostic::new(e.to_string())))?;
+    if ctx.json {
+        return print_json(&report);
+    }
+    if let Some(prev) = previous.as_ref().and_then(|p| p.bundle.as_ref())
+        && prev.reference != b.reference().to_string()
+    {
+        println!("{} -> {}", prev.reference, b.reference());
+    }
+    println!(
+        "{} verified: {} of {} pinned signatures of {cc}, every member approved{}",
+        b.reference(),
+        verified.signers.len(),
+        country_trust.threshold,
+        if problems.is_empty() {
+            ""
+        } else {
+            " (revoked members allowed by --allow-revoked)"
+        }
+    );
+    print!(
+        "{}",
+        summary(&report, &args.into.display().to_string(), &b.reference().to_string())
+    );
+    Ok(())
+}
+
+/// The refusal of a bundle whose members are not all approved by the pinned keys.
+pub fn not_approved(problems: &[String], b: &govstore_core::bundle::Bundle, can_override: bool) -> anyhow::Error {
+    let d = Diagnostic::new(format!(
+        "{} of {} no longer approved in {} by the pinned keys:\n  {}",
+        plural(problems.len(), "member"),
+        b.reference(),
+        b.country.as_str(),
+        problems.join("\n  ")
+    ));
+    fail(if can_override {
+        d.hint("pull the country's next bundle version, or pass --allow-revoked to install it anyway (recorded in the receipt)")
+    } else {
+        d.hint("export the country's next bundle version")
+    })
+}
+
+/// Steps 1-3 of the module documentation, online: the bundle's signatures against
+/// the pinned keys, and each member's approvals.
+pub fn verify_online(ctx: &Ctx, raw: &str) -> anyhow::Result<Online> {
+    let (r, version) = reference(raw)?;
     let cc = r.country;
     let trust_path = TrustFile::path().map_err(|e| fail(Diagnostic::new(e.to_string())))?;
     let trust_file = TrustFile::load(&trust_path).map_err(|e| fail(Diagnostic::new(e.to_string())))?;
@@ -100,54 +205,14 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
         pinned,
     );
     let problems = approval_problems(&client, &cache, &lock)?;
-    if !problems.is_empty() && !args.allow_revoked {
-        return Err(fail(
-            Diagnostic::new(format!(
-                "{} of {} no longer approved in {cc} by the pinned keys:\n  {}",
-                plural(problems.len(), "member"),
-                b.reference(),
-                problems.join("\n  ")
-            ))
-            .hint("pull the country's next bundle version, or pass --allow-revoked to install it anyway (recorded in the receipt)"),
-        ));
-    }
-    let previous = install::Receipt::read(&args.into).ok().flatten();
-    let options = InstallOptions {
-        into: args.into.clone(),
-        jobs: usize::from(args.jobs),
-        limits: Default::default(),
-        bundle: Some(ReceiptBundle {
-            reference: b.reference().to_string(),
-            digest: verified.digest.clone(),
-            signers: verified.signers.clone(),
-            overrides: problems.iter().map(|p| format!("allow-revoked: {p}")).collect(),
-        }),
-    };
-    let progress = CliProgress::shared(ctx.json, "downloading");
-    let report = block_on(install::install(Some(&client), &cache, &lock, &options, &progress))?
-        .map_err(|e| fail(Diagnostic::new(e.to_string())))?;
-    if ctx.json {
-        return print_json(&report);
-    }
-    if let Some(prev) = previous.as_ref().and_then(|p| p.bundle.as_ref())
-        && prev.reference != b.reference().to_string()
-    {
-        println!("{} -> {}", prev.reference, b.reference());
-    }
-    println!(
-        "{} verified: {} of {} pinned signatures of {cc}, every member approved{}",
-        b.reference(),
-        verified.signers.len(),
-        country_trust.threshold,
-        if problems.is_empty() {
-            ""
-        } else {
-            " (revoked members allowed by --allow-revoked)"
-        }
-    );
-    print!(
-        "{}",
-        summary(&report, &args.into.display().to_string(), &b.reference().to_string())
-    );
-    Ok(())
+    Ok(Online {
+        client,
+        cache,
+        verified,
+        index,
+        envelopes,
+        country_trust,
+        lock,
+        problems,
+    })
 }

@@ -46,6 +46,7 @@ pub(crate) fn country_json(c: &db::countries::Country) -> Value {
         "namespace": c.code.to_ascii_lowercase(),
         "threshold": c.threshold,
         "default_validity_days": c.default_validity_days,
+        "has_stack": c.stack_toml.is_some(),
     })
 }
 
@@ -132,6 +133,37 @@ pub async fn set_policy(
     let req: PolicyBody = body::json(b, MAX_BODY).await?;
     let c = countries::set_policy(&st, &p, cc, req.threshold, req.default_validity_days).await?;
     Ok(Json(country_json(&c)))
+}
+
+/// `PUT /api/v1/countries/{cc}/stack`: the body is the stack profile's TOML text.
+pub async fn set_stack(
+    State(st): State<AppState>,
+    Path(cc): Path<String>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
+    let cc = code(&cc)?;
+    let p = require_principal(&st, &headers).await?;
+    let max = govstore_core::stack::limits::MAX_STACK_BYTES;
+    let bytes = axum::body::to_bytes(b, max)
+        .await
+        .map_err(|_| ApiError::too_large(format!("a stack profile is at most {max} bytes")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::invalid("the stack profile is not UTF-8 text"))?;
+    let c = countries::set_stack(&st, &p, cc, text).await?;
+    Ok(Json(country_json(&c)))
+}
+
+/// `GET /api/v1/countries/{cc}/stack`: the stack profile's TOML text.
+pub async fn get_stack(State(st): State<AppState>, Path(cc): Path<String>) -> ApiResult<Response> {
+    let c = country(&st, code(&cc)?).await?;
+    let text = c
+        .stack_toml
+        .ok_or_else(|| ApiError::not_found(format!("{} has no stack profile on this registry", c.code)))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

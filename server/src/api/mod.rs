@@ -33,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/countries", get(countries::list))
         .route("/api/v1/countries/{cc}", get(countries::get))
         .route("/api/v1/countries/{cc}/policy", put(countries::set_policy))
+        .route(
+            "/api/v1/countries/{cc}/stack",
+            get(countries::get_stack).put(countries::set_stack),
+        )
         .route("/api/v1/countries/{cc}/members/{user}", put(countries::set_member))
         .route(
             "/api/v1/countries/{cc}/approvals",

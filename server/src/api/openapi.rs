@@ -13,6 +13,8 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("/api/v1/countries", "get"),
     ("/api/v1/countries/{cc}", "get"),
     ("/api/v1/countries/{cc}/policy", "put"),
+    ("/api/v1/countries/{cc}/stack", "get"),
+    ("/api/v1/countries/{cc}/stack", "put"),
     ("/api/v1/countries/{cc}/members/{user}", "put"),
     ("/api/v1/countries/{cc}/approvals", "get"),
     ("/api/v1/countries/{cc}/approvals", "post"),
@@ -193,6 +195,10 @@ pub fn spec() -> Value {
             "/api/v1/countries": { "get": op("Countries set up on this registry, with their approval policy", false, vec![], None, ("200", ok("countries", None)), &[]) },
             "/api/v1/countries/{cc}": { "get": op("A country: policy (threshold of distinct approver keys, default validity), members and approver keys (with holders), revoked ones included", false, vec![cc()], None, ("200", ok("country", None)), &["400", "404"]) },
             "/api/v1/countries/{cc}/policy": { "put": op("Change the approval policy (scope country-admin:CC, owner)", true, vec![cc()], Some(body("CountryPolicy")), ("200", ok("the country", None)), &["400", "401", "403", "404"]) },
+            "/api/v1/countries/{cc}/stack": {
+                "get": op("The country's own stack profile (stack.toml, application/toml)", false, vec![cc()], None, ("200", ok("the stack profile", None)), &["400", "404"]),
+                "put": op("Set the country's stack profile, against which the workspace checks each proposed version; the body is the TOML text (at most 256 KiB), an empty body removes it (scope country-admin:CC, owner)", true, vec![cc()], Some(json!({ "required": true, "content": { "application/toml": { "schema": { "type": "string" } } } })), ("200", ok("the country", None)), &["400", "401", "403", "404", "413"]),
+            },
             "/api/v1/countries/{cc}/members/{user}": { "put": op("Give a user a role in the country: owner, approver or reviewer (scope country-admin:CC, owner)", true, vec![cc(), param("user", "account name")], Some(body("Role")), ("200", ok("the membership", None)), &["400", "401", "403", "404"]) },
             "/api/v1/countries/{cc}/approvals": {
                 "get": op("The country's newest approval and revocation statements, newest first", false, vec![cc(), query("limit", "1 to 500 (default 100)", "integer")], None, ("200", ok("statements", None)), &["400", "404"]),

@@ -84,3 +84,17 @@ pub async fn set_policy(
         .await?;
     Ok(())
 }
+
+/// Set (or with `None`, remove) the country's stack profile.
+pub async fn set_stack(db: &impl ConnectionTrait, id: i64, stack_toml: Option<&str>) -> Result<(), DbErr> {
+    Countries::update_many()
+        .col_expr(countries::Column::StackToml, stack_toml.map(str::to_owned).into())
+        .col_expr(
+            countries::Column::StackUpdatedAt,
+            stack_toml.map(|_| crate::now_ms()).into(),
+        )
+        .filter(countries::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -35,6 +35,16 @@ struct CountryPage {
     /// More statements exist than are listed.
     statements_capped: bool,
     max_statements: u64,
+    /// The country's bundles, each with its versions newest first.
+    bundles: Vec<BundleRow>,
+}
+
+/// A bundle as the country page lists it.
+#[derive(Serialize)]
+struct BundleRow {
+    name: String,
+    /// Newest first.
+    versions: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -190,7 +200,7 @@ pub(super) async fn statement_rows(
 }
 
 async fn build(st: &AppState, cc: &str) -> Result<CountryPage, PageError> {
-    let (_, c) = find(st, cc).await?;
+    let (code, c) = find(st, cc).await?;
     let db = &st.db.read;
     let mut names = Names::default();
     let all_keys = db::keys::list(db, c.organisation_id).await?;
@@ -209,6 +219,15 @@ async fn build(st: &AppState, cc: &str) -> Result<CountryPage, PageError> {
     let capped = rows.len() as u64 > MAX_STATEMENTS;
     rows.truncate(MAX_STATEMENTS as usize);
     let statements = statement_rows(st, &c, &rows, &mut names).await?;
+    let bundles = crate::service::bundles::list(st, code)
+        .await
+        .map_err(PageError::internal)?
+        .into_iter()
+        .map(|(name, mut versions)| {
+            versions.reverse();
+            BundleRow { name, versions }
+        })
+        .collect();
     Ok(CountryPage {
         country: CountryView::of(&c),
         keys,
@@ -216,6 +235,7 @@ async fn build(st: &AppState, cc: &str) -> Result<CountryPage, PageError> {
         statements,
         statements_capped: capped,
         max_statements: MAX_STATEMENTS,
+        bundles,
     })
 }
 

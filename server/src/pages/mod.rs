@@ -22,6 +22,7 @@
 //! the layout and is `no-store`; anonymous pages are unchanged.
 
 mod assets;
+mod bundle;
 mod compare;
 mod country;
 mod home;
@@ -40,7 +41,7 @@ mod workspace;
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -74,6 +75,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/compare", get(compare::page))
         .route("/countries/{cc}", get(country::page))
         .route("/countries/{cc}/workspace", get(workspace::page))
+        .route("/countries/{cc}/bundles/{name}", get(bundle::latest))
+        .route("/countries/{cc}/bundles/{name}/diff", get(bundle::diff))
+        .route("/countries/{cc}/bundles/{name}/{version}", get(bundle::page))
         .route("/countries/{cc}/proposals", axum::routing::post(workspace::propose))
         .route("/countries/{cc}/proposals/{id}", get(proposal::page))
         .route(
@@ -96,10 +100,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 /// What the router answers for a path nothing else routes: the API's JSON 404 under
 /// `/api/` and `/v2`, an HTML page elsewhere.
-pub async fn fallback(lang: Language, headers: HeaderMap, uri: Uri) -> Response {
+/// The page shows who is signed in, as every page does (the session layer does not run
+/// for unrouted paths, so the session is read here).
+pub async fn fallback(State(st): State<AppState>, mut lang: Language, headers: HeaderMap, uri: Uri) -> Response {
     let path = uri.path();
     if path.starts_with("/api/") || path == "/v2" || path.starts_with("/v2/") {
         return ApiError::not_found("no such API endpoint").into_response();
+    }
+    if let Ok(Some(s)) = session::load(&st, &headers).await {
+        lang.viewer = Some(s.viewer());
     }
     respond::<Value>(&lang, &headers, "", Err(PageError::not_found("page", "")))
 }

@@ -3,8 +3,9 @@
 //!
 //! - `GET /countries/{cc}/proposals/{id}`: the package's title and description, licence,
 //!   compliance claims, the publisher's signature key; the stack check of the country's
-//!   own stack (the registry keeps no stack profile of a country yet, and the page says
-//!   so rather than inventing one); the changes of metadata and requirements since the
+//!   own stack profile (`PUT /api/v1/countries/{cc}/stack`) with this version pinned in
+//!   it and counted as approved (when the country keeps none here, the page says so
+//!   rather than inventing one); the changes of metadata and requirements since the
 //!   previously approved version of the package in this country (title, description,
 //!   licence, implemented specs, required specs, packages and platform, conflicts); the
 //!   reviewers' recommendations; and the approval state (approvals so far against the
@@ -33,8 +34,11 @@ use govstore_core::approval::{self, Conditions, Decision, Predicate, Statement};
 use govstore_core::manifest::Manifest;
 use govstore_core::manifest::values::CountryCode;
 use govstore_core::package::PackageName;
+use govstore_core::stack::Stack;
 use govstore_core::time;
 use serde::Serialize;
+
+use crate::catalogue_check::{self, Outcome};
 
 use super::country::{CountryView, Names, StatementRow, day, find, statement_rows};
 use super::package::{Implemented, implemented, manifest_of, spec_titles};
@@ -82,6 +86,76 @@ struct ProposalView {
     server_key: Option<String>,
     /// Whether that key is registered, unrevoked, as one of the country's keys.
     server_key_registered: bool,
+    /// The country's own stack checked with this version in it, when the country keeps
+    /// a stack profile here.
+    stack_check: Option<StackCheckView>,
+}
+
+/// The stack check of the evidence: the country's stack with the proposed version.
+#[derive(Serialize)]
+struct StackCheckView {
+    /// The stack's `name`.
+    stack: String,
+    /// `fits`, `no_fit`, `too_complex` or `not_checked` (busy, timed out).
+    outcome: &'static str,
+    /// When it fits: `name@version` of every package it would run.
+    packages: Vec<String>,
+    /// When not: the resolver's explanation, paragraph by paragraph, and its hints.
+    explanation: Vec<String>,
+    hints: Vec<String>,
+    /// Why it could not be checked.
+    message: Option<String>,
+}
+
+/// Checks the country's stack (`stack_toml`) with `package@version` pinned in it.
+async fn stack_check(st: &AppState, stack_toml: &str, package: &str, version: &str, digest: &str) -> StackCheckView {
+    let mut view = StackCheckView {
+        stack: Stack::from_toml_str(stack_toml)
+            .map(|s| s.stack.name)
+            .unwrap_or_default(),
+        outcome: "not_checked",
+        packages: Vec::new(),
+        explanation: Vec::new(),
+        hints: Vec::new(),
+        message: None,
+    };
+    let (Ok(name), Ok(ver), Ok(d), Some(source)) = (
+        package.parse::<PackageName>(),
+        version.parse::<semver::Version>(),
+        digest.parse::<Digest>(),
+        super::stack_check::source_url(st, &HeaderMap::new()),
+    ) else {
+        view.message = Some("the proposal names no valid version".to_owned());
+        return view;
+    };
+    match catalogue_check::run_with_proposed(&st.catalogue, &st.db.read, stack_toml, &name, &ver, &d, source).await {
+        Ok(check) => match check.outcome {
+            Outcome::Fits(f) => {
+                view.outcome = "fits";
+                view.packages = f.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+            }
+            Outcome::NoFit { explanation, hints, .. } => {
+                view.outcome = "no_fit";
+                view.explanation = explanation;
+                view.hints = hints;
+            }
+            Outcome::TooComplex { message } => {
+                view.outcome = "too_complex";
+                view.message = Some(message);
+            }
+        },
+        Err(e) => {
+            if !e.is_client_error() {
+                tracing::error!(error = %e, package, version, "the proposal's stack check failed");
+            }
+            view.message = Some(if e.is_client_error() {
+                e.to_string()
+            } else {
+                "the check could not run; try again".to_owned()
+            });
+        }
+    }
+    view
 }
 
 #[derive(Serialize)]
@@ -254,6 +328,10 @@ async fn build(st: &AppState, session: &WebSession, cc: &str, id: i64) -> Result
             .is_some_and(|k| k.revoked_at.is_none()),
         None => false,
     };
+    let stack_check = match &c.stack_toml {
+        Some(text) => Some(stack_check(st, text, &p.package, &v.version, &v.manifest_digest).await),
+        None => None,
+    };
     let pk = &m.package;
     page.proposal = Some(ProposalView {
         id: p.id,
@@ -296,6 +374,7 @@ async fn build(st: &AppState, session: &WebSession, cc: &str, id: i64) -> Result
         can_approve: matches!(role.as_str(), "approver" | "owner"),
         server_key,
         server_key_registered,
+        stack_check,
     });
     Ok(page)
 }

@@ -341,9 +341,42 @@ async fn start(st: &AppState, headers: &HeaderMap, v: &Verified) -> Result<(Stri
     )
     .await?;
     db::web_sessions::trim_user(&txn, v.user_id, session::MAX_SESSIONS_PER_USER).await?;
+    db::audit::record(
+        &txn,
+        db::audit::Event {
+            actor: &v.user,
+            action: "web.signin",
+            target: &v.user,
+            digest: None,
+            detail: Some(match v.token_id {
+                Some(id) => format!("with API token {id}"),
+                None => "with a password".to_owned(),
+            }),
+        },
+    )
+    .await?;
     txn.commit().await?;
     let max_age = Duration::from_millis(u64::try_from(expires_at - now).unwrap_or(0));
     Ok((id, max_age))
+}
+
+/// Deletes the session `id` of `user`, audited.
+async fn end(st: &AppState, user: &str, id: &str) -> Result<(), PageError> {
+    let txn = st.db.write.begin().await?;
+    db::web_sessions::delete(&txn, &id_hash(id)).await?;
+    db::audit::record(
+        &txn,
+        db::audit::Event {
+            actor: user,
+            action: "web.signout",
+            target: user,
+            digest: None,
+            detail: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// End the session (its form's CSRF token was checked by `session::layer`) and go home.
@@ -356,8 +389,8 @@ async fn sign_out(
     if let Some(s) = &session
         && let Some(id) = secret_cookie(&headers, SESSION_COOKIE)
     {
-        if let Err(e) = db::web_sessions::delete(&st.db.write, &id_hash(&id)).await {
-            return respond_with::<()>(&lang, &headers, "", Err(e.into()), Caching::NoStore);
+        if let Err(e) = end(&st, &s.user, &id).await {
+            return respond_with::<()>(&lang, &headers, "", Err(e), Caching::NoStore);
         }
         tracing::info!(user = %s.user, "web sign-out");
     }

@@ -280,7 +280,7 @@ fn cross_site(headers: &HeaderMap) -> bool {
 /// server listens on. Those headers are the client's to choose, and the URL lands in a
 /// file that `govstore install` fetches from: production deployments behind a proxy
 /// should set `public_url`.
-fn source_url(st: &AppState, headers: &HeaderMap) -> Option<Url> {
+pub(super) fn source_url(st: &AppState, headers: &HeaderMap) -> Option<Url> {
     if let Some(public) = &st.config.public_url {
         return Some(public.url().clone());
     }

@@ -463,8 +463,29 @@ fn aliases(keys: &ListingKeys, package_keys: &[String]) -> Vec<String> {
 
 /// Open the index under `data_dir/search` and rebuild it from the database if it is new,
 /// of another schema, holds another number of documents than the database has packages
-/// and listings, or was built from other listings.
+/// and listings, or was built from other listings. The index is derived data: if it
+/// cannot be opened or caught up (a process killed mid-write can leave files a later
+/// write collides with), it is removed and built again from the database.
 pub async fn open(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<Search, SearchError> {
+    match open_and_catch_up(data_dir, conn).await {
+        Ok(search) => Ok(search),
+        // The database is the truth; without it there is nothing to rebuild from.
+        Err(e @ SearchError::Db(_)) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "the search index could not be opened or caught up; building it again from the database");
+            let dir = data_dir.join("search");
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            let (search, _) = Search::open(&dir)?;
+            let n = search.rebuild(conn).await?;
+            tracing::info!(documents = n, "built the search index from the database");
+            Ok(search)
+        }
+    }
+}
+
+async fn open_and_catch_up(data_dir: &Path, conn: &impl ConnectionTrait) -> Result<Search, SearchError> {
     let (search, mut rebuild) = Search::open(&data_dir.join("search"))?;
     if !rebuild {
         let in_db = db::packages::count(conn).await? + db::listings::count(conn).await?;

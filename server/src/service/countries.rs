@@ -186,3 +186,48 @@ pub async fn set_policy(
         .await?
         .ok_or_else(|| Error::internal("country vanished"))
 }
+
+/// Set the country's own stack profile (a country owner): a valid `stack.toml` of this
+/// country, at most `core::stack::limits::MAX_STACK_BYTES`; the workspace checks each
+/// proposed version against it. An empty text removes it.
+pub async fn set_stack(st: &AppState, p: &Principal, code: CountryCode, text: &str) -> Result<db::countries::Country> {
+    let c = policy::require_country(&st.db.read, p, CountryAction::Admin, code).await?;
+    let stored = if text.trim().is_empty() {
+        None
+    } else {
+        let stack = crate::catalogue_check::parse_stack(text.as_bytes()).map_err(|e| Error::invalid(e.to_string()))?;
+        if stack.stack.country != code {
+            return Err(Error::invalid(format!(
+                "the stack is for {}, not {code}: its [stack] country must be {code}",
+                stack.stack.country
+            )));
+        }
+        Some(text)
+    };
+    let txn = st.db.write.begin().await?;
+    db::countries::set_stack(&txn, c.id, stored).await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            actor: &p.user,
+            action: "country.stack",
+            target: code.as_str(),
+            digest: stored
+                .map(|t| govstore_core::Digest::of(t.as_bytes()).to_string())
+                .as_deref(),
+            detail: Some(
+                if stored.is_some() {
+                    "stack profile set"
+                } else {
+                    "stack profile removed"
+                }
+                .to_owned(),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    db::countries::by_id(&st.db.read, c.id)
+        .await?
+        .ok_or_else(|| Error::internal("country vanished"))
+}

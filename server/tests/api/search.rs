@@ -488,6 +488,12 @@ async fn reindex_gives_the_same_answers(b: Backend) {
         govstore_server::search::schema::VERSION
     );
     assert_same(&answers(&app).await, &before);
+
+    // An index damaged on disk (a process killed mid-write) is built again at startup,
+    // rather than keeping the server from starting.
+    std::fs::write(dir.join("meta.json"), "{ not json").unwrap();
+    app.restart().await;
+    assert_same(&answers(&app).await, &before);
 }
 
 async fn listings_are_found_and_marked(b: Backend) {

@@ -33,7 +33,8 @@ on_both_backends!(
     approver_approves_with_the_server_held_key,
     revocation_needs_a_reason,
     posts_without_the_csrf_token_change_nothing,
-    without_a_server_key_approvers_are_told_to_sign_themselves
+    without_a_server_key_approvers_are_told_to_sign_themselves,
+    the_evidence_checks_the_country_s_own_stack
 );
 
 const KEY_PASSWORD: &str = "server key password";
@@ -776,5 +777,68 @@ async fn a_server_key_that_cannot_be_decrypted_stops_the_start() {
     assert!(
         e.contains("cannot read the approver key of SL") && e.contains("missing.key"),
         "{e}"
+    );
+}
+
+/// SL's stack runs Kubernetes 1.28: acme/registry 1.1.0 (needs >= 1.29) does not fit
+/// it and 1.0.0 does; the proposal pages say so, with the resolver's reasons. Only
+/// the country's owner sets the stack, and only a stack of SL.
+async fn the_evidence_checks_the_country_s_own_stack(backend: Backend) {
+    let w = world(backend, false).await;
+    let app = &w.app;
+    let stack = "[stack]\ncountry = \"SL\"\nname = \"Civil registration\"\n\n[infrastructure]\norchestrator = \"kubernetes\"\n\n[infrastructure.platform]\nkubernetes = \"1.28.0\"\n\n[wants]\npackages = { \"acme/registry\" = \"*\" }\n";
+    let put = |token: String, body: String| async move {
+        app.req(
+            axum::http::Method::PUT,
+            "/api/v1/countries/SL/stack",
+            &[("authorization", &format!("Bearer {token}"))],
+            body,
+        )
+        .await
+    };
+    let db = &app.state.db;
+    admin::create_user(db, "fatmata", false).await.unwrap();
+    govstore_server::service::countries::add_member_as_operator(db, "SL".parse().unwrap(), "fatmata", "owner")
+        .await
+        .unwrap();
+    let owner = admin::create_token(db, "fatmata", "t", &["country-admin:SL".into()], Some(1))
+        .await
+        .unwrap();
+    let reviewer = admin::create_token(db, "musa", "t", &["country-admin:SL".into()], Some(1))
+        .await
+        .unwrap();
+    assert_eq!(put(reviewer, stack.to_owned()).await.status, StatusCode::FORBIDDEN);
+    let other = put(owner.clone(), stack.replace("\"SL\"", "\"KE\"")).await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&other.body).contains("not SL"));
+    let set = put(owner, stack.to_owned()).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", String::from_utf8_lossy(&set.body));
+    let got = app
+        .req(
+            axum::http::Method::GET,
+            "/api/v1/countries/SL/stack",
+            &[],
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(String::from_utf8_lossy(&got.body), stack);
+
+    let musa = sign_in(app, "musa").await;
+    let newer = propose(app, &musa, "1.1.0").await;
+    let p = musa.get(app, &format!("/countries/SL/proposals/{newer}")).await;
+    let section = p.part("<section id=\"stack\"", "</section>");
+    assert!(
+        section
+            .contains("Sierra Leone&#39;s stack “Civil registration” does not resolve with acme/registry 1.1.0 in it"),
+        "{section}"
+    );
+    assert!(section.contains("kubernetes"), "the resolver says why: {section}");
+    let older = propose(app, &musa, "1.0.0").await;
+    let p = musa.get(app, &format!("/countries/SL/proposals/{older}")).await;
+    let section = p.part("<section id=\"stack\"", "</section>");
+    assert!(
+        section.contains("resolves with acme/registry 1.0.0 in it: 1 packages")
+            && section.contains("<code>acme/registry@1.0.0</code>"),
+        "{section}"
     );
 }

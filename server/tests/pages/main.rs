@@ -10,6 +10,7 @@ mod common;
 #[allow(dead_code)]
 mod fixture;
 
+mod bundles;
 mod caps;
 mod catalogue;
 mod countries;

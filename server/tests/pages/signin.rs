@@ -244,6 +244,22 @@ async fn password_sign_in_and_sign_out(b: Backend) {
         browser.set_cookies
     );
     assert_eq!(sessions_stored(&app).await, 0);
+    // Both are in the audit log, without secrets.
+    let audit: Vec<(String, String, Option<String>)> = govstore_server::db::entities::audit_log::Entity::find()
+        .all(&app.state.db.read)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("web."))
+        .map(|e| (e.actor, e.action, e.detail))
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("amara".into(), "web.signin".into(), Some("with a password".into())),
+            ("amara".into(), "web.signout".into(), None),
+        ]
+    );
     // The old cookie, sent again, is nobody's.
     browser.cookies.insert(session::SESSION_COOKIE.into(), id);
     let after = browser.get(&app, "/").await;
@@ -662,4 +678,23 @@ async fn required_session_redirects_to_sign_in(b: Backend) {
         .await;
     let res = call(Some(browser.cookie_header())).await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+on_both_backends!(an_unknown_page_shows_who_is_signed_in);
+
+/// The 404 page of a path nothing routes shows the signed-in user (not "Sign in"), and
+/// is not cached publicly.
+async fn an_unknown_page_shows_who_is_signed_in(b: Backend) {
+    let app = TestApp::new(b).await;
+    user_with_password(&app, "amara").await;
+    let mut browser = Browser::new("192.0.2.12:40000");
+    browser.get(&app, "/signin").await;
+    browser
+        .sign_in(&app, &[("user", "amara"), ("password", PASSWORD), ("next", "/")])
+        .await;
+    let missing = browser.get(&app, "/no/such/page").await;
+    assert_eq!(missing.res.status, StatusCode::NOT_FOUND);
+    assert!(signed_in_as(&missing, "amara"), "{}", missing.html);
+    assert!(!missing.html.contains(">Sign in</a>"));
+    assert_eq!(missing.header("cache-control").as_deref(), Some("no-store"));
 }

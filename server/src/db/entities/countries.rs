@@ -12,6 +12,9 @@ pub struct Model {
     pub threshold: i32,
     pub default_validity_days: Option<i32>,
     pub created_at: i64,
+    /// The country's own stack profile (`stack.toml`), if its owners set one.
+    pub stack_toml: Option<String>,
+    pub stack_updated_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
