@@ -21,6 +21,8 @@ import socket
 import tarfile
 from pathlib import Path
 
+import requests
+
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -357,3 +359,159 @@ def test_import_verifies_offline_first_and_names_what_govstore_refuses(
     assert "refused manifest" in res.stderr and "publish API" in res.stderr, res.describe()
     member = json.loads(e.blob(digest))["manifests"][0]["digest"]
     assert manifest_status(second, "mosip/esignet", member) == 404
+
+
+def canonical_json(doc) -> bytes:
+    """govstore's canonical JSON (sorted keys, no spaces): how a bundle index is written."""
+    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+
+
+def test_other_country_approvals_swapped_members_and_revocations_offline(signed_registry, govstore, tmp_path):
+    """More tampering, each refused offline with a message naming what failed and nothing
+    written: a member's SL approvals replaced by valid approvals of another country (KE);
+    a member swapped for another signed, SL-approved version of the same package, in the
+    bundle index (the bundle signatures no longer hold) or in the member's manifest blob
+    (re-hashing fails); and a member revoked after signing, whose revocation travels in
+    the export: refused with its reason, installed with `--allow-revoked` and recorded."""
+    from test_approvals import Country, verify_envelope
+
+    from test_bundles import ESIGNET, RAPIDPRO, SECOND
+
+    w = make_world(signed_registry, govstore, tmp_path)
+    ref, digest = signed_bundle(w)
+
+    # KE, with approvers of its own, approves eSignet 1.8.0 on the same server.
+    ke = Country(w.reg, govstore, tmp_path, "KE", threshold=2, approvers=2)
+    for i in range(2):
+        out = ke.approve(i, f"{ESIGNET}@1.8.0")
+    assert out["state"]["approved"] is True, out
+
+    # 2026.2: RapidPro 9.0.1, published, signed by its publisher and approved by SL.
+    ref2 = f"{BUNDLE}@2026.2"
+    w.approve({RAPIDPRO: "9.0.1"})
+    w.create(0, ref2, w.lock("2026.2", SECOND))
+    digest2 = w.sign(1, ref2)["digest"]
+
+    media = tmp_path / "media"
+    media.mkdir()
+    tar, tar2 = media / "national-id-2026.1.tar", media / "national-id-2026.2.tar"
+    w.op("export", ref, "-o", tar)
+    w.op("export", ref2, "-o", tar2)
+    e, e2 = Export(tar), Export(tar2)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    target = tmp_path / "site" / "national-id"
+    target.parent.mkdir()
+
+    def member_at(trust: dict, name: str) -> dict:
+        return next(m for m in trust["members"] if m["name"] == name)
+
+    # --- (a) an approval of another country ------------------------------------------
+    # The export carries every country's statements; KE's two verify (with
+    # `cryptography`) and name KE.
+    esignet = member_at(e.trust, ESIGNET)
+    ke_pubs = {a["key_id"]: a["pub"] for a in ke.approvers}
+    ke_approvals = [a for a in esignet["approvals"] if a["country"] == "KE"]
+    assert len(ke_approvals) == 2, esignet["approvals"]
+    for a in ke_approvals:
+        [sig] = a["envelope"]["signatures"]
+        statement = verify_envelope(a["envelope"], ke_pubs[sig["keyid"]])
+        assert statement["predicate"]["country"] == "KE", statement
+        assert statement["subject"][0]["digest"]["sha256"] == esignet["digest"].removeprefix("sha256:"), statement
+
+    # eSignet's SL approvals replaced by KE's: eSignet lacks SL approvals.
+    trust = json.loads(json.dumps(e.trust))
+    member_at(trust, ESIGNET)["approvals"] = [json.loads(json.dumps(a)) for a in ke_approvals]
+    e.with_trust(bad / "ke-approvals.tar", trust)
+    refused(w, target, bad / "ke-approvals.tar", f"{ESIGNET}@1.8.0: 0 of 2 approvals needed in SL")
+
+    # ... and relabelled as SL's, with KE's approver keys slipped into SL's keys: KE's
+    # keys are not pinned for SL and the statements name KE, so still nothing counts.
+    trust = json.loads(json.dumps(e.trust))
+    member_at(trust, ESIGNET)["approvals"] = [{**json.loads(json.dumps(a)), "country": "SL"} for a in ke_approvals]
+    trust["country"]["keys"] += [{"key_id": a["key_id"], "public_key": a["pub"]} for a in ke.approvers]
+    e.with_trust(bad / "ke-as-sl.tar", trust)
+    refused(w, target, bad / "ke-as-sl.tar", f"{ESIGNET}@1.8.0: 0 of 2 approvals needed in SL")
+
+    # --- (b) a member swapped for another signed version of the same package ----------
+    index = json.loads(e.blob(digest))
+    assert canonical_json(index) == e.blob(digest), "the bundle index is not canonical JSON"
+    old = next(m for m in index["manifests"] if m["annotations"]["dev.govstore.package.version"] == "9.0.0")
+    new = next(m for m in json.loads(e2.blob(digest2))["manifests"]
+               if m["annotations"]["dev.govstore.package.version"] == "9.0.1")
+    assert old["digest"] != new["digest"] and old["annotations"]["dev.govstore.package.name"] == RAPIDPRO, (old, new)
+    swapped = json.loads(json.dumps(index))
+    swapped["manifests"] = [new if m is old or m == old else m for m in swapped["manifests"]]
+    swapped_bytes = canonical_json(swapped)
+    swapped_digest = sha256_digest(swapped_bytes)
+    # Everything 9.0.1 needs comes from the 2026.2 export (its manifest, blobs, its
+    # publisher's .sig and SL's approval .att); the trust material names 9.0.1 with
+    # its SL approvals and the new index digest. Only the bundle statements cannot be
+    # re-made.
+    trust = json.loads(json.dumps(e.trust))
+    trust["bundle"]["digest"] = swapped_digest
+    trust["members"] = [member_at(e2.trust, RAPIDPRO) if m["name"] == RAPIDPRO else m for m in trust["members"]]
+    trust_bytes = json.dumps(trust, indent=2).encode()
+    trust_digest = sha256_digest(trust_bytes)
+    new_hex = new["digest"].removeprefix("sha256:")
+    roots = []
+    for d in e.index["manifests"]:
+        d = json.loads(json.dumps(d))
+        if d["digest"] == digest:
+            d["digest"], d["size"] = swapped_digest, len(swapped_bytes)
+        elif d["digest"] == e.trust_desc["digest"]:
+            d["digest"], d["size"] = trust_digest, len(trust_bytes)
+        roots.append(d)
+    roots += [d for d in e2.index["manifests"]
+              if d.get("annotations", {}).get(REF_NAME, "").startswith(f"sha256-{new_hex}.")]
+    assert len(roots) == len(e.index["manifests"]) + 2, roots
+    entries = [(file_entry("index.json", json.dumps({**e.index, "manifests": roots}).encode())
+                if i.name == "index.json" else (i, d)) for i, d in e.entries
+               if i.name != "blobs/sha256/" + e.trust_desc["digest"].removeprefix("sha256:")]
+    entries += [(i, d) for i, d in e2.entries if d is not None and i.name not in e.files]
+    entries += [file_entry("blobs/sha256/" + swapped_digest.removeprefix("sha256:"), swapped_bytes),
+                file_entry("blobs/sha256/" + trust_digest.removeprefix("sha256:"), trust_bytes)]
+    repack(bad / "swapped-member.tar", entries)
+    refused(w, target, bad / "swapped-member.tar", "the bundle's signatures", swapped_digest,
+            "0 valid signature(s)", "2 are needed")
+
+    # The index left alone, the member's manifest blob swapped for 9.0.1's: re-hashing
+    # refuses it.
+    name = "blobs/sha256/" + old["digest"].removeprefix("sha256:")
+    repack(bad / "swapped-blob.tar", [
+        (file_entry(name, e2.blob(new["digest"])) if i.name == name else (i, d)) for i, d in e.entries
+    ])
+    refused(w, target, bad / "swapped-blob.tar", old["digest"], "does not match its digest")
+
+    # --- (c) revoked after signing, the revocation in the export ----------------------
+    reason = "CVE-2026-0003: token replay"
+    assert w.sl.revoke(0, f"{ESIGNET}@1.8.0", reason)["state"]["approved"] is False
+    # The registry no longer exports the bundle (a revoked member), and says why.
+    res = w.op_fail("export", ref, "-o", media / "after-revocation.tar")
+    assert f"{ESIGNET}@1.8.0" in res.stderr and reason in res.stderr, res.describe()
+    assert not (media / "after-revocation.tar").exists()
+    # The site gets the signed revocation with the export it already had: SL's
+    # statement, as the registry's sparse index serves it, added to the trust material.
+    r = requests.get(w.reg.api("index/packages/mosip/esignet"), timeout=30)
+    r.raise_for_status()
+    served = next(v for v in r.json()["versions"] if v["version"] == "1.8.0")["approvals"]
+    had = [a["envelope"] for a in esignet["approvals"]]
+    revocations = [a for a in served if a["country"] == "SL" and a["envelope"] not in had]
+    assert len(revocations) == 1, (served, had)
+    trust = json.loads(json.dumps(e.trust))
+    member_at(trust, ESIGNET)["approvals"] += revocations
+    revoked_tar = e.with_trust(media / "national-id-2026.1-revoked.tar", trust)
+    refused(w, target, revoked_tar, f"{ESIGNET}@1.8.0", reason, "--allow-revoked")
+
+    res = offline(w, "pull", "--from", revoked_tar, "--into", target, "--allow-revoked")
+    receipt = assert_pulled(w, target, ref, digest, FIRST, w.keys[:2])
+    overrides = receipt["bundle"]["overrides"]
+    assert len(overrides) == 1 and f"{ESIGNET}@1.8.0" in overrides[0] and reason in overrides[0], overrides
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".govstore-import-")]
+    # The receipt's override stays: a rerun without the flag is refused, DIR untouched.
+    from test_bundles import snapshot
+
+    before = snapshot(target)
+    res = offline(w, "pull", "--from", revoked_tar, "--into", target, check=False)
+    assert res.returncode == 1 and reason in res.stderr, res.describe()
+    assert snapshot(target) == before, "a refused pull changed DIR"

@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 from e2e_helpers import (
@@ -402,3 +403,122 @@ def test_a_bundle_is_an_oci_index_that_oci_tools_read(signed_registry, govstore,
         assert out.has_blob(m["digest"]), m
     for d in blobs:
         assert out.has_blob(d), d
+
+
+def test_a_bundle_copied_registry_to_registry_keeps_its_digest_and_its_signatures_verify_elsewhere(
+    signed_registry, govstore, tmp_path
+):
+    """The bundle's cosign `.sig` and its DSSE statements (the `.att`) verify with the
+    Python `cryptography` package against the approvers' public keys; and `skopeo copy
+    --all --preserve-digests` to another registry (the CNCF distribution one) keeps the
+    index digest, with every member manifest there by digest."""
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from e2e_helpers import COSIGN_SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, spki_key_id
+    from test_approvals import pae
+
+    w = make_world(signed_registry, govstore, tmp_path)
+    ref = f"{BUNDLE}@2026.1"
+    w.approve(FIRST)
+    w.create(0, ref, w.lock("2026.1", FIRST))
+    digest = w.sign(1, ref)["digest"]
+    hexd = digest.removeprefix("sha256:")
+    r = requests.get(w.reg.v2(f"{REPOSITORY}/manifests/2026.1"), headers={"Accept": OCI_INDEX}, timeout=30)
+    assert r.status_code == 200 and sha256_digest(r.content) == digest, r.text
+    index_bytes, index = r.content, r.json()
+    pubs = {a["key_id"]: serialization.load_pem_public_key(a["pub"].encode()) for a in w.sl.approvers}
+    assert all(spki_key_id(a["pub"]) == a["key_id"] for a in w.sl.approvers)
+
+    def manifest(reference: str) -> dict:
+        mr = requests.get(w.reg.v2(f"{REPOSITORY}/manifests/{reference}"), headers={"Accept": OCI_MANIFEST}, timeout=30)
+        assert mr.status_code == 200, (reference, mr.status_code, mr.text)
+        return mr.json()
+
+    def blob(d: dict) -> bytes:
+        br = requests.get(w.reg.v2(f"{REPOSITORY}/blobs/{d['digest']}"), timeout=30)
+        assert br.status_code == 200 and sha256_digest(br.content) == d["digest"] and len(br.content) == d["size"], d
+        return br.content
+
+    def verifiers(sig: bytes, message: bytes) -> set[str]:
+        ok = set()
+        for key_id, public in pubs.items():
+            try:
+                public.verify(sig, message, ec.ECDSA(hashes.SHA256()))
+                ok.add(key_id)
+            except InvalidSignature:
+                pass
+        return ok
+
+    # The cosign `.sig`: one simple-signing layer per approver who signed, naming this
+    # index digest and the bundle's repository; ECDSA P-256/SHA-256 over the payload.
+    sig_manifest = manifest(f"sha256-{hexd}.sig")
+    signed_by = []
+    for layer in sig_manifest["layers"]:
+        assert layer["mediaType"] == SIMPLE_SIGNING_MEDIA_TYPE, layer
+        payload = blob(layer)
+        simple = json.loads(payload)
+        assert simple["critical"]["type"] == "cosign container image signature", simple
+        assert simple["critical"]["image"]["docker-manifest-digest"] == digest, simple
+        named = simple["critical"]["identity"]["docker-reference"]
+        assert named == REPOSITORY or named.endswith(f"/{REPOSITORY}"), simple
+        sig = base64.b64decode(layer["annotations"][COSIGN_SIGNATURE_ANNOTATION], validate=True)
+        [key_id] = verifiers(sig, payload)
+        signed_by.append(key_id)
+        # ... and the check is real: another digest in the payload does not verify.
+        assert not verifiers(sig, payload.replace(hexd.encode(), b"0" * 64))
+    assert sorted(signed_by) == sorted(w.keys[:2]), (signed_by, w.keys)
+
+    # The DSSE bundle statements (the `.att` layers, the same as the API lists): each
+    # verifies over the PAE bytes with its approver's key and names this bundle and
+    # index digest.
+    att = manifest(f"sha256-{hexd}.att")
+    envelopes = [json.loads(blob(layer)) for layer in att["layers"]]
+    assert len(envelopes) == 2, att
+    api = w.bundle_api("2026.1").json()
+    if "envelopes" in api:
+        assert sorted(map(json.dumps, api["envelopes"])) == sorted(map(json.dumps, envelopes)), api["envelopes"]
+    stated_by = []
+    for env in envelopes:
+        [s] = env["signatures"]
+        payload = base64.b64decode(env["payload"])
+        message = pae(env["payloadType"], payload)
+        assert verifiers(base64.b64decode(s["sig"]), message) == {s["keyid"]}, env
+        assert not verifiers(base64.b64decode(s["sig"]), pae(env["payloadType"], payload + b" ")), env
+        statement = json.loads(payload)
+        assert statement["_type"] == "https://in-toto.io/Statement/v1", statement
+        assert statement["subject"] == [{"name": ref, "digest": {"sha256": hexd}}], statement
+        stated_by.append(s["keyid"])
+    assert sorted(stated_by) == sorted(w.keys[:2]), stated_by
+
+    # Registry to registry: a reference registry (docker-registry, CNCF distribution).
+    if not (shutil.which("skopeo") and shutil.which("docker-registry")):
+        pytest.skip("the registry-to-registry copy needs skopeo and docker-registry (apt-get install both)")
+    from conftest import _dispose, _start_reference, _wait_ready
+
+    workdir = tmp_path / "reference-registry"
+    workdir.mkdir()
+    other = _start_reference(workdir, allow_delete=False)
+    try:
+        _wait_ready(other)
+        skopeo = Skopeo(tmp_path / "skopeo")
+        src = f"docker://{w.reg.host}/{REPOSITORY}:2026.1"
+        dest = f"docker://{other.host}/{REPOSITORY}:2026.1"
+        skopeo.copy(src, dest, "--all", "--preserve-digests")
+        raw = skopeo.remote("inspect", dest, "--raw").stdout
+        assert raw == index_bytes and sha256_digest(raw) == digest, raw[:300]
+        got = requests.get(other.v2(f"{REPOSITORY}/manifests/2026.1"), headers={"Accept": OCI_INDEX}, timeout=30)
+        assert got.status_code == 200 and got.content == index_bytes, got.text
+        assert got.headers.get("Docker-Content-Digest") == digest, got.headers
+        for m in index["manifests"]:
+            mr = requests.get(other.v2(f"{REPOSITORY}/manifests/{m['digest']}"), headers={"Accept": OCI_MANIFEST},
+                              timeout=30)
+            assert mr.status_code == 200 and sha256_digest(mr.content) == m["digest"], (m, mr.status_code, mr.text)
+            for d in [mr.json()["config"], *mr.json()["layers"]]:
+                br = requests.head(other.v2(f"{REPOSITORY}/blobs/{d['digest']}"), timeout=30)
+                assert br.status_code == 200, (d, br.status_code)
+    finally:
+        _dispose(other, workdir)
