@@ -424,6 +424,10 @@ def test_other_country_approvals_swapped_members_and_revocations_offline(signed_
     member_at(trust, ESIGNET)["approvals"] = [json.loads(json.dumps(a)) for a in ke_approvals]
     e.with_trust(bad / "ke-approvals.tar", trust)
     refused(w, target, bad / "ke-approvals.tar", f"{ESIGNET}@1.8.0: 0 of 2 approvals needed in SL")
+    # --allow-revoked covers approvals revoked or expired, never ones that are missing.
+    res = offline(w, "pull", "--from", bad / "ke-approvals.tar", "--into", target, "--allow-revoked", check=False)
+    assert res.returncode == 1 and "never approved by the pinned keys cannot be allowed" in res.stderr, res.describe()
+    assert not target.exists(), res.describe()
 
     # ... and relabelled as SL's, with KE's approver keys slipped into SL's keys: KE's
     # keys are not pinned for SL and the statements name KE, so still nothing counts.

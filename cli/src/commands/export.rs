@@ -7,15 +7,26 @@
 //! it and the layout is written to a temporary file beside FILE, renamed into place
 //! only when complete (with `--split`, numbered parts and `FILE.parts.json`, removed
 //! again on failure). The same bundle state exports to the same bytes.
+//!
+//! `--since VERSION` writes a differential export: the base bundle (the same bundle at
+//! VERSION) is fetched and its signatures verified against the pinned keys, and the
+//! blobs of its member manifests (manifests, configs, layers) are left out; readers
+//! need the base export too (`pull --from FILE --base BASE`). `--zstd` compresses the
+//! tar (FILE gets `.zst` appended unless it ends so); `--split` then splits the
+//! compressed stream.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use govstore_client::export::gather::{BundleInput, gather};
-use govstore_client::layout::SplitWriter;
+
+use govstore_client::export::gather::{BundleInput, Plan, Since, base_closure, gather};
+use govstore_client::layout::hashing::HashingWriter;
+use govstore_client::layout::{SplitWriter, zstd_encoder};
+use govstore_core::Digest;
+use govstore_core::bundle::{BundleRef, BundleVersion};
 use serde_json::json;
 
-use super::pull::{not_approved, verify_online};
+use super::pull::{Next, not_approved, verify_online};
 use crate::context::{Ctx, block_on};
 use crate::diagnostic::{Diagnostic, client_error, fail};
 use crate::output::{bytes, print_json, short_digest};
@@ -31,6 +42,13 @@ pub struct ExportArgs {
     /// 1024) as FILE.part-0001... with their SHA-256s in FILE.parts.json
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     split: Option<u64>,
+    /// Write a differential export holding only what the export of this earlier
+    /// version of the bundle lacks (read it with `--base` that export)
+    #[arg(long, value_name = "VERSION")]
+    since: Option<String>,
+    /// Compress with zstd (FILE.zst; readers detect it)
+    #[arg(long)]
+    zstd: bool,
 }
 
 /// `123`, `100K`, `100M`, `1G`, `2T` (powers of 1024; a trailing `B` or `iB` allowed).
@@ -69,30 +87,47 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
     let online = verify_online(ctx, &args.bundle)?;
     let b = &online.verified.bundle;
     if !online.problems.is_empty() {
-        return Err(not_approved(&online.problems, b, false));
+        return Err(not_approved(&online.problems, b, Next::ExportAnother));
     }
     let url = online.client.base_url().to_owned();
     let country = block_on(online.client.country(b.country.as_str()))?.map_err(|e| client_error(&e, &url))?;
+    let since = match &args.since {
+        None => None,
+        Some(v) => Some(base_of(&online, v)?),
+    };
     let input = BundleInput {
         bundle: b.clone(),
         index: online.index.clone(),
         envelopes: online.envelopes.clone(),
         country,
+        since,
     };
     let plan = block_on(gather(&online.client, &online.cache, &input))?
         .map_err(|e| fail(Diagnostic::new(format!("cannot export {}: {e}", b.reference()))))?;
 
+    let output = if args.zstd && !args.output.to_string_lossy().ends_with(".zst") {
+        PathBuf::from(format!("{}.zst", args.output.display()))
+    } else {
+        args.output.clone()
+    };
     let written = match args.split {
-        None => write_whole(&args.output, &plan)?,
-        Some(size) => write_split(&args.output, size, &plan)?,
+        None => write_whole(&output, &plan, args.zstd)?,
+        Some(size) => write_split(&output, size, &plan, args.zstd)?,
     };
     let report = json!({
         "bundle": b.reference().to_string(),
         "digest": online.verified.digest.to_string(),
         "signers": online.verified.signers,
-        "output": args.output.display().to_string(),
+        "output": output.display().to_string(),
         "archive_digest": written.summary.archive_digest.to_string(),
         "archive_bytes": written.summary.archive_bytes,
+        "compression": if args.zstd { Some("zstd") } else { None },
+        "file_digest": written.file.0.to_string(),
+        "file_bytes": written.file.1,
+        "since": input.since.as_ref().map(|s| s.bundle.reference().to_string()),
+        "base_digest": input.since.as_ref().map(|s| s.digest.to_string()),
+        "omitted_blobs": plan.omitted,
+        "omitted_bytes": plan.omitted_bytes,
         "blobs": written.summary.blobs,
         "blob_bytes": written.summary.blob_bytes,
         "manifests": plan.manifests,
@@ -117,28 +152,75 @@ pub fn run(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<()> {
         written.summary.blobs,
         plan.manifests,
         bytes(written.summary.blob_bytes),
-        written
-            .parts_file
-            .as_deref()
-            .unwrap_or(&args.output.display().to_string()),
+        written.parts_file.as_deref().unwrap_or(&output.display().to_string()),
         short_digest(&written.summary.archive_digest)
     );
     if let Some(n) = written.parts {
         println!("{n} parts; copy them all with the .parts.json file");
     }
+    if let Some(s) = &input.since {
+        println!(
+            "differential since {}: {} blobs ({}) left out, held by its export; read it with --base that export",
+            s.bundle.reference(),
+            plan.omitted,
+            bytes(plan.omitted_bytes)
+        );
+    }
     println!(
-        "install it offline: govstore pull --from {} --into DIR   (with {}'s keys pinned: govstore trust add)",
-        written
-            .parts_file
-            .as_deref()
-            .unwrap_or(&args.output.display().to_string()),
+        "install it offline: govstore pull --from {}{} --into DIR   (with {}'s keys pinned: govstore trust add)",
+        written.parts_file.as_deref().unwrap_or(&output.display().to_string()),
+        if input.since.is_some() {
+            " --base BASE-EXPORT"
+        } else {
+            ""
+        },
         b.country.as_str()
     );
     Ok(())
 }
 
+/// The base of `--since VERSION`: the same bundle at VERSION, its signatures verified
+/// against the pinned keys, and the blobs its export holds for sure.
+fn base_of(online: &super::pull::Online, raw: &str) -> anyhow::Result<Since> {
+    let b = &online.verified.bundle;
+    let version: BundleVersion = raw.parse().map_err(|e: govstore_core::bundle::BundleError| {
+        fail(
+            Diagnostic::new(format!("--since {raw}: {e}"))
+                .hint("give an earlier version of the bundle, such as 2026.1"),
+        )
+    })?;
+    if version == b.version {
+        return Err(fail(Diagnostic::new(format!(
+            "--since {raw} is the version being exported; give an earlier version"
+        ))));
+    }
+    let r = BundleRef {
+        country: b.country,
+        name: b.name.clone(),
+        version: None,
+    };
+    let client = &online.client;
+    let url = client.base_url().to_owned();
+    let (_, index) = super::bundle::fetch(client, &r, version)?;
+    let state = block_on(client.bundle(b.country.as_str(), b.name.as_str(), &version.to_string()))?
+        .map_err(|e| client_error(&e, &url))?;
+    let envelopes = state["envelopes"].as_array().cloned().unwrap_or_default();
+    let verified = govstore_client::bundles::verify(&r.at(version), &index, &envelopes, &online.country_trust)
+        .map_err(|e| fail(Diagnostic::new(format!("the base {}: {e}", r.at(version)))))?;
+    let blobs = block_on(base_closure(client, &online.cache, &verified.bundle))?
+        .map_err(|e| fail(Diagnostic::new(format!("the base {}: {e}", r.at(version)))))?;
+    Ok(Since {
+        bundle: verified.bundle,
+        digest: verified.digest,
+        blobs,
+    })
+}
+
 struct Written {
     summary: govstore_client::layout::WriteSummary,
+    /// The file's (or the joined parts') SHA-256 and length: the compressed stream's
+    /// with --zstd.
+    file: (Digest, u64),
     parts: Option<usize>,
     parts_file: Option<String>,
 }
@@ -150,7 +232,28 @@ fn dir_of(path: &Path) -> PathBuf {
     }
 }
 
-fn write_whole(output: &Path, plan: &govstore_client::export::gather::Plan) -> anyhow::Result<Written> {
+/// Writes the plan to `out`, through zstd if asked; returns the tar's summary and the
+/// written stream's digest and length.
+fn encode(
+    plan: &Plan,
+    out: impl std::io::Write,
+    zstd: bool,
+) -> Result<(govstore_client::layout::WriteSummary, (Digest, u64)), String> {
+    let mut hashing = HashingWriter::new(out);
+    let summary = if zstd {
+        let mut encoder = zstd_encoder(&mut hashing).map_err(|e| e.to_string())?;
+        let summary = plan.write(&mut encoder).map_err(|e| e.to_string())?;
+        encoder.finish().map_err(|e| e.to_string())?;
+        summary
+    } else {
+        plan.write(&mut hashing).map_err(|e| e.to_string())?
+    };
+    let (mut out, digest, len) = hashing.finish();
+    out.flush().map_err(|e| e.to_string())?;
+    Ok((summary, (digest, len)))
+}
+
+fn write_whole(output: &Path, plan: &Plan, zstd: bool) -> anyhow::Result<Written> {
     let dir = dir_of(output);
     let cannot = |e: String| fail(Diagnostic::new(format!("cannot write `{}`: {e}", output.display())));
     let mut temp = tempfile::Builder::new()
@@ -158,28 +261,35 @@ fn write_whole(output: &Path, plan: &govstore_client::export::gather::Plan) -> a
         .tempfile_in(&dir)
         .map_err(|e| cannot(e.to_string()))?;
     // The temporary file is removed when dropped, on every error path.
-    let summary = plan
-        .write(std::io::BufWriter::with_capacity(1024 * 1024, temp.as_file_mut()))
-        .map_err(|e| cannot(e.to_string()))?;
+    let (summary, file) = encode(
+        plan,
+        std::io::BufWriter::with_capacity(1024 * 1024, temp.as_file_mut()),
+        zstd,
+    )
+    .map_err(cannot)?;
     temp.as_file().sync_all().map_err(|e| cannot(e.to_string()))?;
     temp.persist(output).map_err(|e| cannot(e.error.to_string()))?;
     Ok(Written {
         summary,
+        file,
         parts: None,
         parts_file: None,
     })
 }
 
-fn write_split(output: &Path, size: u64, plan: &govstore_client::export::gather::Plan) -> anyhow::Result<Written> {
+fn write_split(output: &Path, size: u64, plan: &Plan, zstd: bool) -> anyhow::Result<Written> {
     let cannot = |e: String| fail(Diagnostic::new(format!("cannot write `{}`: {e}", output.display())));
     let mut writer = SplitWriter::create(output, size).map_err(|e| cannot(e.to_string()))?;
-    let result = plan
-        .write(&mut writer)
-        .map_err(|e| e.to_string())
-        .and_then(|summary| writer.finish().map(|parts| (summary, parts)).map_err(|e| e.to_string()));
+    let result = encode(plan, &mut writer, zstd).and_then(|(summary, file)| {
+        writer
+            .finish()
+            .map(|parts| (summary, file, parts))
+            .map_err(|e| e.to_string())
+    });
     match result {
-        Ok((summary, parts)) => Ok(Written {
+        Ok((summary, file, parts)) => Ok(Written {
             summary,
+            file,
             parts: Some(parts.parts.len()),
             parts_file: Some(format!("{}.parts.json", output.display())),
         }),

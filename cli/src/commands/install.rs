@@ -122,6 +122,29 @@ pub fn approval_problems(
     cache: &Cache,
     lock: &govstore_core::stack::Lockfile,
 ) -> anyhow::Result<Vec<String>> {
+    Ok(approval_state(client, cache, lock)?
+        .into_iter()
+        .map(|p| p.text)
+        .collect())
+}
+
+/// A locked package that lacks the approval the lockfile's `[trust]` asks for.
+#[derive(Debug, Clone)]
+pub struct ApprovalProblem {
+    /// `name@version: why`.
+    pub text: String,
+    /// It held the threshold once, and a revocation or an expiry took it away (as
+    /// opposed to never approved, too few approvals, or an unmet condition): the only
+    /// kind an operator may knowingly override.
+    pub lapsed: bool,
+}
+
+/// [`approval_problems`], telling lapsed approvals from missing ones.
+pub fn approval_state(
+    client: &govstore_client::RegistryClient,
+    cache: &Cache,
+    lock: &govstore_core::stack::Lockfile,
+) -> anyhow::Result<Vec<ApprovalProblem>> {
     let Some(country) = lock.trust.country else {
         return Ok(Vec::new());
     };
@@ -135,15 +158,24 @@ pub fn approval_problems(
         let entry = doc
             .as_ref()
             .and_then(|(d, _)| d.versions.iter().find(|v| v.digest == p.digest));
-        let why = match entry {
-            None => Some(format!("{} is not in {url}'s index", short_digest(&p.digest))),
+        let (why, lapsed) = match entry {
+            None => (
+                Some(format!("{} is not in {url}'s index", short_digest(&p.digest))),
+                false,
+            ),
             Some(v) => match trust.approved(p.name.as_str(), v, now) {
-                Err(why) => Some(why),
-                Ok(conditions) => unmet(&conditions, lock),
+                Err(why) => {
+                    let t = trust.tally(p.name.as_str(), v, now);
+                    (Some(why), t.revoked.is_some() || !t.expired.is_empty())
+                }
+                Ok(conditions) => (unmet(&conditions, lock), false),
             },
         };
         if let Some(why) = why {
-            refused.push(format!("{}@{}: {why}", p.name, p.version));
+            refused.push(ApprovalProblem {
+                text: format!("{}@{}: {why}", p.name, p.version),
+                lapsed,
+            });
         }
     }
     Ok(refused)

@@ -23,7 +23,7 @@ use govstore_client::trust::TrustFile;
 use govstore_core::manifest::Url;
 
 use super::bundle::{fetch, reference};
-use super::install::{approval_problems, cache, summary};
+use super::install::{approval_state, cache, summary};
 use crate::context::{Ctx, block_on};
 use crate::diagnostic::{Diagnostic, client_error, fail};
 use crate::output::print_json;
@@ -39,6 +39,10 @@ pub struct PullArgs {
     /// the `.parts.json` of a split export
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
+    /// With --from a differential export (`export --since`): the export of the
+    /// version it builds on, verified in full first
+    #[arg(long, value_name = "BASE", requires = "from")]
+    base: Option<PathBuf>,
     /// The directory to install into (packages go to DIR/<namespace>/<name>)
     #[arg(long, value_name = "DIR")]
     into: PathBuf,
@@ -63,6 +67,8 @@ pub struct Online {
     pub lock: govstore_core::stack::Lockfile,
     /// Members no longer approved by the pinned keys.
     pub problems: Vec<String>,
+    /// Those of `problems` never approved (not revoked or expired): no flag overrides them.
+    pub missing: Vec<String>,
 }
 
 pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
@@ -70,6 +76,7 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
         return super::import::pull_from(
             ctx,
             &from,
+            args.base.as_deref(),
             args.bundle.as_deref(),
             &args.into,
             args.allow_revoked,
@@ -84,12 +91,13 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
         country_trust,
         lock,
         problems,
+        missing,
         ..
     } = verify_online(ctx, &raw)?;
     let b = &verified.bundle;
     let cc = b.country;
-    if !problems.is_empty() && !args.allow_revoked {
-        return Err(not_approved(&problems, b, true));
+    if !problems.is_empty() && (!args.allow_revoked || !missing.is_empty()) {
+        return Err(not_approved(&problems, b, Next::given(&missing)));
     }
     let previous = install::Receipt::read(&args.into).ok().flatten();
     let options = InstallOptions {
@@ -132,8 +140,9 @@ pub fn run(ctx: &Ctx, args: PullArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The refusal of a bundle whose members are not all approved by the pinned keys.
-pub fn not_approved(problems: &[String], b: &govstore_core::bundle::Bundle, can_override: bool) -> anyhow::Error {
+/// The refusal of a bundle whose members are not all approved by the pinned keys, with
+/// [`Next`] step.
+pub fn not_approved(problems: &[String], b: &govstore_core::bundle::Bundle, next: Next) -> anyhow::Error {
     let d = Diagnostic::new(format!(
         "{} of {} no longer approved in {} by the pinned keys:\n  {}",
         plural(problems.len(), "member"),
@@ -141,11 +150,37 @@ pub fn not_approved(problems: &[String], b: &govstore_core::bundle::Bundle, can_
         b.country.as_str(),
         problems.join("\n  ")
     ));
-    fail(if can_override {
-        d.hint("pull the country's next bundle version, or pass --allow-revoked to install it anyway (recorded in the receipt)")
-    } else {
-        d.hint("export the country's next bundle version")
-    })
+    fail(d.hint(match next {
+        Next::Override => {
+            "pull the country's next bundle version, or pass --allow-revoked to install it anyway (recorded in the receipt)"
+        }
+        Next::AskCountry => {
+            "a member never approved by the pinned keys cannot be allowed (--allow-revoked covers approvals revoked or expired); ask the country for a bundle whose members it approved"
+        }
+        Next::ExportAnother => "export the country's next bundle version",
+    }))
+}
+
+/// What a refused operator can do.
+#[derive(Debug, Clone, Copy)]
+pub enum Next {
+    /// Every problem is a lapsed approval: `--allow-revoked` may install it.
+    Override,
+    /// Some member was never approved: nothing here overrides that.
+    AskCountry,
+    /// (export) Export another bundle version.
+    ExportAnother,
+}
+
+impl Next {
+    /// `Override` when nothing is `missing`, else `AskCountry`.
+    pub fn given(missing: &[String]) -> Self {
+        if missing.is_empty() {
+            Self::Override
+        } else {
+            Self::AskCountry
+        }
+    }
 }
 
 /// Steps 1-3 of the module documentation, online: the bundle's signatures against
@@ -204,7 +239,9 @@ pub fn verify_online(ctx: &Ctx, raw: &str) -> anyhow::Result<Online> {
         |m| key_ids.get(&m.name).cloned().unwrap_or_default(),
         pinned,
     );
-    let problems = approval_problems(&client, &cache, &lock)?;
+    let state = approval_state(&client, &cache, &lock)?;
+    let missing = state.iter().filter(|p| !p.lapsed).map(|p| p.text.clone()).collect();
+    let problems = state.into_iter().map(|p| p.text).collect();
     Ok(Online {
         client,
         cache,
@@ -214,5 +251,6 @@ pub fn verify_online(ctx: &Ctx, raw: &str) -> anyhow::Result<Online> {
         country_trust,
         lock,
         problems,
+        missing,
     })
 }

@@ -9,6 +9,15 @@
 //! there) and streamed out of it again by [`write_layout`], never held whole. The
 //! trust material is built from sorted parts, and `index.json` lists its descriptors
 //! in a fixed order, so the same bundle state gives the same bytes.
+//!
+//! A differential export (`--since`, [`Since`]) is the same plan less the blobs of the
+//! base bundle's immutable closure ([`base_closure`]: its member manifests and their
+//! configs and layers, all fixed by the base index digest, so every export of the base
+//! holds them). Signatures, attestations and approvals are always written in full:
+//! their cosign tags and referrer lists can change after the base was exported, and
+//! they are small. `index.json` is unchanged but for three annotations naming the base
+//! ([`crate::layout::ANN_SINCE`] and the others), so it still names everything the
+//! bundle needs and a reader completes it from the base export.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
@@ -24,7 +33,7 @@ use super::{
 };
 use crate::cache::{BlobState, Cache};
 use crate::index::IndexClient;
-use crate::layout::{BlobEntry, BlobSource, write_layout};
+use crate::layout::{ANN_BASE, ANN_BASE_REF, ANN_SINCE, BlobEntry, BlobSource, write_layout};
 use crate::registry::{Conditional, MAX_MANIFEST_BYTES, RegistryClient};
 
 /// What [`gather`] needs about a bundle already verified online against pinned keys.
@@ -37,6 +46,55 @@ pub struct BundleInput {
     pub envelopes: Vec<Value>,
     /// `GET /api/v1/countries/{cc}` as the registry answered.
     pub country: Value,
+    /// For a differential export: the base it builds on.
+    pub since: Option<Since>,
+}
+
+/// The base of a differential export.
+#[derive(Debug, Clone)]
+pub struct Since {
+    /// The base bundle (verified by the caller against the pinned keys).
+    pub bundle: Bundle,
+    /// The base bundle's image index digest.
+    pub digest: Digest,
+    /// The blobs the export leaves out ([`base_closure`]).
+    pub blobs: BTreeSet<Digest>,
+}
+
+/// The immutable closure of a bundle: each member manifest and the blobs it
+/// references (config, layers), read from the cache or fetched from the member's
+/// repository, sizes checked.
+pub async fn base_closure(client: &RegistryClient, cache: &Cache, b: &Bundle) -> Result<BTreeSet<Digest>, ExportError> {
+    let mut out = BTreeSet::new();
+    for m in &b.members {
+        let repo = m.name.repo_name();
+        let bytes = match cache.read_blob(&m.digest, MAX_MANIFEST_BYTES).ok().flatten() {
+            Some(bytes) if Digest::of(&bytes) == m.digest => bytes,
+            _ => {
+                client
+                    .fetch_manifest(&repo, &m.digest.to_string())
+                    .await
+                    .map_err(ExportError::registry(format!(
+                        "manifest {} of {}",
+                        m.digest,
+                        repo.as_str()
+                    )))?
+                    .bytes
+            }
+        };
+        if Digest::of(&bytes) != m.digest || bytes.len() as u64 != m.size {
+            return Err(ExportError::refused(format!(
+                "manifest {} of {} does not match the base bundle's record of it",
+                m.digest,
+                repo.as_str()
+            )));
+        }
+        let info = parse_manifest(None, &bytes)
+            .map_err(|e| ExportError::refused(format!("manifest {} of {}: {e}", m.digest, repo.as_str())))?;
+        out.insert(m.digest.clone());
+        out.extend(info.blobs.into_iter().map(|d| d.digest));
+    }
+    Ok(out)
 }
 
 /// An export ready to write: `index.json`, the blobs, and where their bytes are.
@@ -50,6 +108,10 @@ pub struct Plan {
     pub trust: TrustMaterial,
     /// Manifests in the export (bundle index, members, referrers).
     pub manifests: usize,
+    /// For a differential export: blobs left out (held by the base export), and
+    /// their bytes.
+    pub omitted: usize,
+    pub omitted_bytes: u64,
 }
 
 impl BlobSource for Plan {
@@ -110,6 +172,17 @@ pub async fn gather(client: &RegistryClient, cache: &Cache, input: &BundleInput)
     trust_bytes.push(b'\n');
     let trust_digest = Digest::of(&trust_bytes);
 
+    // A differential export leaves out what the base export holds.
+    let omit = |d: &Digest| input.since.as_ref().is_some_and(|s| s.blobs.contains(d));
+    let omitted: Vec<u64> = c
+        .blobs
+        .iter()
+        .filter(|(d, _)| omit(d))
+        .map(|(_, (size, _))| *size)
+        .collect();
+    c.blobs.retain(|d, _| !omit(d));
+    c.manifests.retain(|d, _| !omit(d));
+
     // Blob bytes: into the cache, streamed and checked.
     for (digest, (size, repo)) in &c.blobs {
         if c.manifests.contains_key(digest) {
@@ -133,12 +206,19 @@ pub async fn gather(client: &RegistryClient, cache: &Cache, input: &BundleInput)
         "size": trust_bytes.len(),
         "annotations": { ANN_TRUST: TRUST_VERSION.to_string() },
     }));
-    let index_json = serde_json::to_vec(&json!({
+    let mut index_doc = json!({
         "schemaVersion": 2,
         "mediaType": media_types::OCI_INDEX,
         "manifests": descriptors,
-    }))
-    .map_err(|e| ExportError::Io(e.to_string()))?;
+    });
+    if let Some(since) = &input.since {
+        index_doc["annotations"] = json!({
+            ANN_SINCE: since.bundle.version.to_string(),
+            ANN_BASE: since.digest.to_string(),
+            ANN_BASE_REF: since.bundle.reference().to_string(),
+        });
+    }
+    let index_json = serde_json::to_vec(&index_doc).map_err(|e| ExportError::Io(e.to_string()))?;
 
     let mut blobs: Vec<BlobEntry> = c
         .blobs
@@ -168,6 +248,8 @@ pub async fn gather(client: &RegistryClient, cache: &Cache, input: &BundleInput)
         cache: cache.clone(),
         trust,
         manifests,
+        omitted: omitted.len(),
+        omitted_bytes: omitted.iter().sum(),
     })
 }
 

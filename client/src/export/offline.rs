@@ -60,6 +60,9 @@ pub struct Offline {
     pub members: Vec<CheckedMember>,
     /// Members short of the approval threshold, `name@version: why`.
     pub problems: Vec<String>,
+    /// Those of `problems` that were never approved (or too few approvals, or by keys
+    /// not pinned), as opposed to approvals revoked or expired: no flag overrides them.
+    pub missing: Vec<String>,
     pub report: VerifyReport,
     /// The descriptors of `index.json`.
     pub roots: Vec<Descriptor>,
@@ -247,6 +250,7 @@ pub fn verify(
     let mut members = Vec::new();
     let mut reports = Vec::new();
     let mut problems = Vec::new();
+    let mut missing = Vec::new();
     let mut approvals = 0usize;
     for m in &b.members {
         let checked = check_member(layout, &roots, &trust, m)?;
@@ -268,7 +272,11 @@ pub fn verify(
         approvals += tally.approving_keys.len();
         let problem = tally.why_not(cc);
         if let Some(why) = &problem {
-            problems.push(format!("{}@{}: {why}", m.name, m.version));
+            let text = format!("{}@{}: {why}", m.name, m.version);
+            if tally.revoked.is_none() && tally.expired.is_empty() {
+                missing.push(text.clone());
+            }
+            problems.push(text);
         }
         reports.push(MemberReport {
             name: m.name.to_string(),
@@ -301,6 +309,7 @@ pub fn verify(
         trust,
         members,
         problems,
+        missing,
         report,
         roots,
     })

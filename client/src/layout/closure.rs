@@ -65,6 +65,22 @@ pub fn check_closure(
     blob_dir: &Path,
     limits: &Limits,
 ) -> Result<(), LayoutError> {
+    check_closure_with(roots, blobs, blob_dir, limits, &mut |_| Ok(None))
+}
+
+/// A source of blobs the export lacks (a differential export's base): given the
+/// descriptor of a missing blob, it stores the blob under `blob_dir/<hex>`, re-hashed,
+/// and returns it, or returns `None` if it has no such blob.
+pub type Supply<'a> = dyn FnMut(&Descriptor) -> Result<Option<VerifiedBlob>, LayoutError> + 'a;
+
+/// [`check_closure`], taking each missing blob from `supply` when it has it.
+pub fn check_closure_with(
+    roots: &[Descriptor],
+    blobs: &mut BTreeMap<Digest, VerifiedBlob>,
+    blob_dir: &Path,
+    limits: &Limits,
+    supply: &mut Supply<'_>,
+) -> Result<(), LayoutError> {
     let mut stack: Vec<(Descriptor, String)> = roots
         .iter()
         .rev()
@@ -72,6 +88,11 @@ pub fn check_closure(
         .collect();
     let mut parsed: BTreeSet<Digest> = BTreeSet::new();
     while let Some((d, referenced_by)) = stack.pop() {
+        if !blobs.contains_key(&d.digest)
+            && let Some(supplied) = supply(&d)?
+        {
+            blobs.insert(d.digest.clone(), supplied);
+        }
         let Some(blob) = blobs.get_mut(&d.digest) else {
             return Err(LayoutError::MissingBlob {
                 digest: d.digest,

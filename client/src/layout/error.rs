@@ -105,6 +105,26 @@ pub enum LayoutError {
     #[error("the export is refused: manifest {digest} is {size} bytes, more than the limit of {max}")]
     ManifestTooLarge { digest: Digest, size: u64, max: u64 },
 
+    // --- differential exports ------------------------------------------------------
+    #[error(
+        "the export is differential: it holds only what the export of {reference} lacks, so it needs that export as its base (`--base FILE`, an export of {reference}, bundle index {digest}); nothing was written"
+    )]
+    NeedsBase { reference: String, digest: Digest },
+    #[error(
+        "the base export is not the one this differential export needs: it needs the export of {reference} (bundle index {digest}), but the base given holds {found}"
+    )]
+    WrongBase {
+        reference: String,
+        digest: Digest,
+        found: String,
+    },
+    #[error("a base export was given, but this export is a full export and needs none")]
+    BaseNotNeeded,
+    #[error("the base export is itself differential (since {since}); give a full export as the base")]
+    BaseIsDifferential { since: String },
+    #[error("the base export's blob {digest} does not match its digest when taken into this export")]
+    BaseBlobMismatch { digest: Digest },
+
     // --- split exports -------------------------------------------------------------
     #[error(transparent)]
     Part(#[from] PartError),
@@ -128,7 +148,7 @@ impl LayoutError {
     }
 }
 
-fn find_part_error(e: &io::Error) -> Option<PartError> {
+pub(crate) fn find_part_error(e: &io::Error) -> Option<PartError> {
     let mut next: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|inner| inner as _);
     while let Some(err) = next {
         if let Some(part) = err.downcast_ref::<PartError>() {

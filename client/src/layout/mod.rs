@@ -24,12 +24,20 @@
 //!   part even when the archive reader trips over it first);
 //! - [`read`]: [`read_layout`] streams an archive into a staging directory, refusing
 //!   anything that is not a plain OCI layout, re-hashing every blob and checking that
-//!   every referenced blob is present ([`closure`] does that last walk);
+//!   every referenced blob is present ([`closure`] does that last walk); a
+//!   differential export (`index.json` annotated [`ANN_SINCE`] and [`ANN_BASE`]) is
+//!   read only with its base export, already read and verified, given explicitly
+//!   ([`read_layout_with_base`]): the base's `index.json` must name the recorded base
+//!   bundle index, and each blob the differential export lacks is taken from the base,
+//!   re-hashed as it is copied in, so the result is a complete layout;
+//! - [`compress`]: zstd exports, detected by their magic bytes and decompressed while
+//!   streaming (split exports split the compressed stream);
 //! - [`paths`]: the entry names an export may hold, shared by writer and reader;
 //! - [`hashing`]: readers and writers that hash and count what passes through;
 //! - [`error`]: [`LayoutError`], whose messages are written for the CLI's user.
 
 pub mod closure;
+pub mod compress;
 pub mod error;
 pub mod hashing;
 pub mod paths;
@@ -40,12 +48,27 @@ pub mod write;
 #[cfg(test)]
 mod test_support;
 
+pub use compress::{Decompressing, zstd_encoder};
 pub use error::{LayoutError, PartError};
-pub use read::{LayoutReport, ReadLayout, VerifiedBlob, read_layout, read_layout_into_tempdir};
+pub use read::{
+    Differential, LayoutReport, ReadLayout, VerifiedBlob, read_layout, read_layout_into_tempdir,
+    read_layout_into_tempdir_with_base, read_layout_with_base,
+};
 pub use split::{
     PartRecord, PartsManifest, PartsReader, SplitWriter, check_parts, open_parts, read_parts_into_tempdir,
+    read_parts_into_tempdir_with_base,
 };
 pub use write::{BlobEntry, BlobSource, WriteSummary, write_layout};
+
+/// `index.json` annotation of a differential export (`govstore export --since`): the
+/// version of the bundle whose export it builds on.
+pub const ANN_SINCE: &str = "dev.govstore.export.since";
+/// `index.json` annotation of a differential export: the digest of the base bundle's
+/// image index, which the base export's `index.json` must name.
+pub const ANN_BASE: &str = "dev.govstore.export.base";
+/// `index.json` annotation of a differential export: the base bundle's reference
+/// (`SL/national-id@2026.1`), for messages.
+pub const ANN_BASE_REF: &str = "dev.govstore.export.base.reference";
 
 /// The most bytes `index.json` may have; it is read whole.
 pub const MAX_INDEX_JSON_SIZE: u64 = 4 * 1024 * 1024;

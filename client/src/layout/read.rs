@@ -17,7 +17,15 @@
 //!   `index.json` (an image index: `schemaVersion` 2 and a `manifests` array);
 //! - anything but zero bytes after the end of the archive (read to its end, so that a
 //!   [`super::PartsReader`] checks its last part);
-//! - a referenced blob that is missing or has another size ([`super::closure`]).
+//! - a referenced blob that is missing or has another size ([`super::closure`]);
+//! - a differential export (`index.json` annotated [`ANN_BASE`]) without its base, or
+//!   with a base whose `index.json` does not name the recorded base bundle index, or
+//!   whose base is itself differential; and a base given for a full export.
+//!
+//! The input may be zstd-compressed ([`Decompressing`] tells by the magic bytes).
+//! A differential export is read with its base ([`read_layout_with_base`]): every
+//! blob the closure walk finds missing is copied in from the base's staging
+//! directory, re-hashed on the way, and counted in [`Differential`].
 //!
 //! Each blob is written to a temporary file in `staging/blobs/sha256/` while hashed,
 //! and renamed to its name only once its hash matched; names in the archive are never
@@ -38,10 +46,13 @@ use serde_json::Value;
 use tar::EntryType;
 use tempfile::{NamedTempFile, TempDir};
 
-use super::closure::{check_closure, parse_index};
+use govstore_core::oci::Descriptor;
+
+use super::closure::{check_closure_with, parse_index};
+use super::compress::Decompressing;
 use super::hashing::HashingReader;
 use super::paths::{EntryName, classify, shown};
-use super::{LayoutError, Limits, MAX_INDEX_JSON_SIZE, MAX_OCI_LAYOUT_SIZE};
+use super::{ANN_BASE, ANN_BASE_REF, ANN_SINCE, LayoutError, Limits, MAX_INDEX_JSON_SIZE, MAX_OCI_LAYOUT_SIZE};
 
 /// The most bytes of zeros accepted after the end-of-archive marker (tar pads to its
 /// record size, 10 KiB by default).
@@ -66,6 +77,24 @@ pub struct ReadLayout {
     pub blobs: Vec<VerifiedBlob>,
     /// `staging/blobs/sha256`, where each blob is stored under its hex digest.
     pub blob_dir: PathBuf,
+    /// Set for a differential export: its base and what was taken from it.
+    pub differential: Option<Differential>,
+    /// Whether the file was zstd-compressed.
+    pub zstd: bool,
+}
+
+/// What a differential export builds on, and what was taken from its base.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Differential {
+    /// The base bundle's version (`2026.1`).
+    pub since: String,
+    /// The base bundle's reference (`SL/national-id@2026.1`).
+    pub reference: String,
+    /// The base bundle's image index digest.
+    pub base: Digest,
+    /// Blobs copied from the base (re-hashed), and their bytes.
+    pub from_base_blobs: u64,
+    pub from_base_bytes: u64,
 }
 
 /// A summary of a verified export, for the CLI to print or serialise.
@@ -80,6 +109,11 @@ pub struct LayoutReport {
     pub unreferenced_blobs: u64,
     /// All blobs' bytes, summed.
     pub total_bytes: u64,
+    /// Whether the file was zstd-compressed.
+    pub zstd: bool,
+    /// Set for a differential export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differential: Option<Differential>,
 }
 
 impl ReadLayout {
@@ -109,6 +143,8 @@ impl ReadLayout {
             manifests: self.blobs.iter().filter(is_manifest).count() as u64,
             unreferenced_blobs: self.blobs.iter().filter(|b| b.media_type.is_none()).count() as u64,
             total_bytes: self.blobs.iter().map(|b| b.size).sum(),
+            zstd: self.zstd,
+            differential: self.differential.clone(),
         }
     }
 }
@@ -120,6 +156,16 @@ pub fn read_layout_into_tempdir(
     parent: &Path,
     limits: &Limits,
 ) -> Result<(TempDir, ReadLayout), LayoutError> {
+    read_layout_into_tempdir_with_base(input, parent, limits, None)
+}
+
+/// [`read_layout_into_tempdir`] of an export that may be differential, with its base.
+pub fn read_layout_into_tempdir_with_base(
+    input: impl Read,
+    parent: &Path,
+    limits: &Limits,
+    base: Option<&ReadLayout>,
+) -> Result<(TempDir, ReadLayout), LayoutError> {
     let dir = tempfile::Builder::new()
         .prefix(".govstore-import-")
         .tempdir_in(parent)
@@ -127,13 +173,30 @@ pub fn read_layout_into_tempdir(
             path: parent.display().to_string(),
             source,
         })?;
-    let layout = read_layout(input, dir.path(), limits)?;
+    let layout = read_layout_with_base(input, dir.path(), limits, base)?;
     Ok((dir, layout))
 }
 
 /// Reads an export from `input` into `staging_dir` (which should be new and empty),
 /// verifying everything listed in the module documentation.
 pub fn read_layout(input: impl Read, staging_dir: &Path, limits: &Limits) -> Result<ReadLayout, LayoutError> {
+    read_layout_with_base(input, staging_dir, limits, None)
+}
+
+/// [`read_layout`] of an export that may be differential: `base` is its base export,
+/// already read (and verified by the caller); it must be given exactly when the
+/// export is differential.
+pub fn read_layout_with_base(
+    input: impl Read,
+    staging_dir: &Path,
+    limits: &Limits,
+    base: Option<&ReadLayout>,
+) -> Result<ReadLayout, LayoutError> {
+    if let Some(d) = base.and_then(|b| b.differential.as_ref()) {
+        return Err(LayoutError::BaseIsDifferential { since: d.since.clone() });
+    }
+    let input = Decompressing::new(input)?;
+    let zstd = input.is_zstd();
     let blob_dir = staging_dir.join("blobs").join("sha256");
     fs::create_dir_all(&blob_dir).map_err(|source| LayoutError::Staging {
         path: blob_dir.display().to_string(),
@@ -197,7 +260,12 @@ pub fn read_layout(input: impl Read, staging_dir: &Path, limits: &Limits) -> Res
                         max: MAX_INDEX_JSON_SIZE,
                     });
                 }
-                index_json = Some(read_small(&mut entry, size)?);
+                let body = read_small(&mut entry, size)?;
+                // Refuse a differential export without its base before reading on.
+                if let Ok(doc) = serde_json::from_slice::<Value>(&body) {
+                    check_base(differential_of(&doc)?.as_ref(), base)?;
+                }
+                index_json = Some(body);
             }
             EntryName::Blob(digest) => {
                 stage_blob(&mut entry, &digest, &path, &blob_dir)?;
@@ -217,12 +285,119 @@ pub fn read_layout(input: impl Read, staging_dir: &Path, limits: &Limits) -> Res
     check_oci_layout(oci_layout.as_deref())?;
     let index_json = index_json.ok_or(LayoutError::MissingIndex)?;
     let (index, roots) = parse_index(&index_json).map_err(|reason| LayoutError::BadIndex { reason })?;
-    check_closure(&roots, &mut blobs, &blob_dir, limits)?;
+    let mut differential = differential_of(&index)?;
+    check_base(differential.as_ref(), base)?;
+    let mut taken = (0u64, 0u64);
+    let mut supply = |d: &Descriptor| -> Result<Option<VerifiedBlob>, LayoutError> {
+        let Some(src) = base.and_then(|b| b.blob_path(&d.digest)) else {
+            return Ok(None);
+        };
+        let file = fs::File::open(&src).map_err(|source| LayoutError::Staging {
+            path: src.display().to_string(),
+            source,
+        })?;
+        let size = match stage_blob(&mut io::BufReader::new(file), &d.digest, "", &blob_dir) {
+            Ok(size) => size,
+            Err(LayoutError::BlobMismatch { digest, .. }) => return Err(LayoutError::BaseBlobMismatch { digest }),
+            Err(e) => return Err(e),
+        };
+        taken.0 += 1;
+        taken.1 += size;
+        Ok(Some(VerifiedBlob {
+            digest: d.digest.clone(),
+            size,
+            media_type: None,
+        }))
+    };
+    check_closure_with(&roots, &mut blobs, &blob_dir, limits, &mut supply)?;
+    if let Some(d) = differential.as_mut() {
+        (d.from_base_blobs, d.from_base_bytes) = taken;
+    }
     Ok(ReadLayout {
         index,
         blobs: blobs.into_values().collect(),
         blob_dir,
+        differential,
+        zstd,
     })
+}
+
+/// The differential annotations of `index.json`, if any.
+pub fn differential_of(index: &Value) -> Result<Option<Differential>, LayoutError> {
+    let ann = index.get("annotations");
+    let get = |k: &str| ann.and_then(|a| a.get(k));
+    let (since, base) = (get(ANN_SINCE), get(ANN_BASE));
+    if since.is_none() && base.is_none() {
+        return Ok(None);
+    }
+    let bad = |reason: &str| LayoutError::BadIndex {
+        reason: reason.to_owned(),
+    };
+    let since = since
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("its differential annotations lack the base version (`dev.govstore.export.since`)"))?;
+    let base: Digest = base
+        .and_then(Value::as_str)
+        .and_then(|b| b.parse().ok())
+        .ok_or_else(|| bad("its differential annotations lack a valid base digest (`dev.govstore.export.base`)"))?;
+    let reference = get(ANN_BASE_REF)
+        .and_then(Value::as_str)
+        .map_or_else(|| since.to_owned(), str::to_owned);
+    Ok(Some(Differential {
+        since: shown(since.as_bytes()),
+        reference: shown(reference.as_bytes()),
+        base,
+        from_base_blobs: 0,
+        from_base_bytes: 0,
+    }))
+}
+
+/// A differential export needs its base, whose `index.json` names the base bundle
+/// index; a full export takes no base.
+fn check_base(differential: Option<&Differential>, base: Option<&ReadLayout>) -> Result<(), LayoutError> {
+    match (differential, base) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(LayoutError::BaseNotNeeded),
+        (Some(d), None) => Err(LayoutError::NeedsBase {
+            reference: d.reference.clone(),
+            digest: d.base.clone(),
+        }),
+        (Some(d), Some(b)) => {
+            let roots = b.index.get("manifests").and_then(Value::as_array);
+            let roots = roots.map(Vec::as_slice).unwrap_or_default();
+            let named = |r: &Value| r.get("digest").and_then(Value::as_str) == Some(d.base.to_string().as_str());
+            if roots.iter().any(named) {
+                return Ok(());
+            }
+            let bundles: Vec<String> = roots
+                .iter()
+                .filter(|r| r.get("artifactType").and_then(Value::as_str) == Some(govstore_core::bundle::ARTIFACT_TYPE))
+                .map(|r| {
+                    let digest = r.get("digest").and_then(Value::as_str).unwrap_or("?");
+                    match r
+                        .pointer("/annotations/org.opencontainers.image.ref.name")
+                        .and_then(Value::as_str)
+                    {
+                        Some(v) => format!(
+                            "bundle index {} (version {})",
+                            shown(digest.as_bytes()),
+                            shown(v.as_bytes())
+                        ),
+                        None => format!("bundle index {}", shown(digest.as_bytes())),
+                    }
+                })
+                .collect();
+            Err(LayoutError::WrongBase {
+                reference: d.reference.clone(),
+                digest: d.base.clone(),
+                found: if bundles.is_empty() {
+                    "no bundle index".to_owned()
+                } else {
+                    bundles.join(", ")
+                },
+            })
+        }
+    }
 }
 
 fn check_entry_type(kind: EntryType, raw: &[u8]) -> Result<(), LayoutError> {
@@ -250,8 +425,8 @@ fn read_small(entry: &mut impl Read, size: u64) -> Result<Vec<u8>, LayoutError> 
 }
 
 /// Streams a blob entry into a temporary file beside its final place, hashing it, and
-/// renames it into place only if it hashes to `digest`.
-fn stage_blob(entry: &mut impl Read, digest: &Digest, path: &str, blob_dir: &Path) -> Result<(), LayoutError> {
+/// renames it into place only if it hashes to `digest`. Returns its size.
+fn stage_blob(entry: &mut impl Read, digest: &Digest, path: &str, blob_dir: &Path) -> Result<u64, LayoutError> {
     let staging = |source| LayoutError::Staging {
         path: blob_dir.display().to_string(),
         source,
@@ -259,7 +434,7 @@ fn stage_blob(entry: &mut impl Read, digest: &Digest, path: &str, blob_dir: &Pat
     let mut temp = NamedTempFile::with_prefix_in(".partial-", blob_dir).map_err(staging)?;
     let mut hashing = HashingReader::new(entry);
     copy_read_errors_apart(&mut hashing, temp.as_file_mut())?;
-    let (actual, _) = hashing.finish();
+    let (actual, size) = hashing.finish();
     if actual != *digest {
         return Err(LayoutError::BlobMismatch {
             digest: digest.clone(),
@@ -268,7 +443,7 @@ fn stage_blob(entry: &mut impl Read, digest: &Digest, path: &str, blob_dir: &Pat
     }
     temp.persist_noclobber(blob_dir.join(digest.hex()))
         .map_err(|e| staging(e.error))?;
-    Ok(())
+    Ok(size)
 }
 
 /// `io::copy`, telling a failure to read the archive from a failure to write staging.
@@ -562,6 +737,124 @@ mod tests {
         let bytes = tar_with(&[(&blob_name(b"four"), EntryType::Regular, b"four", None)]);
         let err = read_layout(bytes.as_slice(), dir.path(), &limits).unwrap_err();
         assert!(matches!(err, LayoutError::EntryTooLarge { .. }), "{err}");
+    }
+
+    /// A full export of the sample, read; and a differential one against it (the
+    /// sample's manifest standing for the base bundle index) lacking the config and
+    /// the large layer.
+    fn base_and_differential() -> (
+        tempfile::TempDir,
+        ReadLayout,
+        Vec<u8>,
+        crate::layout::test_support::Sample,
+    ) {
+        let s = sample(200_000);
+        let mut full = Vec::new();
+        write_layout(&mut full, &s.index_json, &s.blobs, &s.source).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let base = read_layout(full.as_slice(), dir.path(), &Limits::default()).unwrap();
+        assert!(base.differential.is_none() && !base.zstd);
+
+        let mut index: Value = serde_json::from_slice(&s.index_json).unwrap();
+        index["annotations"] = serde_json::json!({
+            crate::layout::ANN_SINCE: "2026.1",
+            crate::layout::ANN_BASE: s.manifest.digest.to_string(),
+            crate::layout::ANN_BASE_REF: "SL/national-id@2026.1",
+        });
+        let index = serde_json::to_vec(&index).unwrap();
+        let lacking = [s.blobs[0].digest.clone(), s.blobs[2].digest.clone()];
+        let blobs: Vec<BlobEntry> = s
+            .blobs
+            .iter()
+            .filter(|b| !lacking.contains(&b.digest))
+            .cloned()
+            .collect();
+        let mut diff = Vec::new();
+        write_layout(&mut diff, &index, &blobs, &s.source).unwrap();
+        assert!(diff.len() < full.len() / 2);
+        (dir, base, diff, s)
+    }
+
+    /// Reads into a staging directory inside `parent`, kept until `parent` goes.
+    fn read_with(bytes: &[u8], base: Option<&ReadLayout>, parent: &Path) -> Result<ReadLayout, LayoutError> {
+        let (dir, layout) = read_layout_into_tempdir_with_base(bytes, parent, &Limits::default(), base)?;
+        let _ = dir.keep();
+        Ok(layout)
+    }
+
+    #[test]
+    fn a_differential_export_takes_what_it_lacks_from_its_base_rehashed() {
+        let (_dir, base, diff, s) = base_and_differential();
+        let layout = read_with(&diff, Some(&base), _dir.path()).unwrap();
+        let d = layout.differential.clone().unwrap();
+        assert_eq!(
+            (d.since.as_str(), d.reference.as_str()),
+            ("2026.1", "SL/national-id@2026.1")
+        );
+        assert_eq!(d.base, s.manifest.digest);
+        assert_eq!(d.from_base_blobs, 2);
+        assert_eq!(d.from_base_bytes, s.blobs[0].size + s.blobs[2].size);
+        assert_eq!(layout.blobs.len(), 7, "the result is a complete layout");
+        for blob in &layout.blobs {
+            let path = layout.blob_path(&blob.digest).unwrap();
+            assert!(path.starts_with(&layout.blob_dir));
+            assert_eq!(Digest::of(&fs::read(path).unwrap()), blob.digest);
+        }
+        assert_eq!(layout.report().differential, Some(d));
+    }
+
+    #[test]
+    fn a_differential_export_without_its_base_names_the_base() {
+        let (_dir, _base, diff, s) = base_and_differential();
+        let err = read_with(&diff, None, _dir.path()).unwrap_err();
+        assert!(matches!(err, LayoutError::NeedsBase { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("SL/national-id@2026.1") && text.contains(&s.manifest.digest.to_string()),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_tampered_needless_or_differential_base_is_refused() {
+        let (_dir, base, diff, s) = base_and_differential();
+        // Another export as the base: its index.json does not name the base digest.
+        let other = sample(10);
+        let mut idx: Value = serde_json::from_slice(&other.index_json).unwrap();
+        idx["manifests"].as_array_mut().unwrap().remove(0);
+        let idx = serde_json::to_vec(&idx).unwrap();
+        let mut bytes = Vec::new();
+        write_layout(&mut bytes, &idx, &other.blobs, &other.source).unwrap();
+        let wrong = read_with(&bytes, None, _dir.path()).unwrap();
+        let err = read_with(&diff, Some(&wrong), _dir.path()).unwrap_err();
+        assert!(matches!(err, LayoutError::WrongBase { .. }), "{err}");
+
+        // A base whose staged blob changed after it was read: re-hashed, refused.
+        let staged = base.blob_path(&s.blobs[0].digest).unwrap();
+        let mut body = fs::read(&staged).unwrap();
+        body[0] ^= 1;
+        fs::write(&staged, body).unwrap();
+        let err = read_with(&diff, Some(&base), _dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, LayoutError::BaseBlobMismatch { digest } if *digest == s.blobs[0].digest),
+            "{err}"
+        );
+
+        // A full export takes no base; a differential one is no base.
+        let mut full = Vec::new();
+        write_layout(&mut full, &s.index_json, &s.blobs, &s.source).unwrap();
+        let err = read_with(&full, Some(&base), _dir.path()).unwrap_err();
+        assert!(matches!(err, LayoutError::BaseNotNeeded), "{err}");
+        let mut as_base = base.clone();
+        as_base.differential = Some(Differential {
+            since: "2025.9".to_owned(),
+            reference: "SL/national-id@2025.9".to_owned(),
+            base: s.manifest.digest.clone(),
+            from_base_blobs: 0,
+            from_base_bytes: 0,
+        });
+        let err = read_with(&diff, Some(&as_base), _dir.path()).unwrap_err();
+        assert!(matches!(err, LayoutError::BaseIsDifferential { .. }), "{err}");
     }
 
     #[test]

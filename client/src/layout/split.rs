@@ -32,7 +32,7 @@ use sha2::{Digest as _, Sha256};
 use tempfile::NamedTempFile;
 
 use super::hashing::{HashingReader, HashingWriter};
-use super::read::{ReadLayout, read_layout_into_tempdir};
+use super::read::{ReadLayout, read_layout_into_tempdir_with_base};
 use super::{LayoutError, Limits, PartError};
 
 /// The media type of a parts list.
@@ -318,10 +318,27 @@ pub fn read_parts_into_tempdir(
     parent: &Path,
     limits: &Limits,
 ) -> Result<(tempfile::TempDir, ReadLayout), LayoutError> {
+    read_parts_into_tempdir_with_base(parts_json, parent, limits, None)
+}
+
+/// [`read_parts_into_tempdir`] of an export that may be differential, with its base
+/// (see [`super::read_layout_with_base`]).
+pub fn read_parts_into_tempdir_with_base(
+    parts_json: &Path,
+    parent: &Path,
+    limits: &Limits,
+    base: Option<&ReadLayout>,
+) -> Result<(tempfile::TempDir, ReadLayout), LayoutError> {
     let reader = open_parts(parts_json)?;
-    match read_layout_into_tempdir(reader, parent, limits) {
+    match read_layout_into_tempdir_with_base(reader, parent, limits, base) {
         Ok(done) => Ok(done),
-        Err(e @ LayoutError::Part(_)) => Err(e),
+        Err(
+            e @ (LayoutError::Part(_)
+            | LayoutError::NeedsBase { .. }
+            | LayoutError::WrongBase { .. }
+            | LayoutError::BaseNotNeeded
+            | LayoutError::BaseIsDifferential { .. }),
+        ) => Err(e),
         Err(e) => match check_parts(parts_json) {
             Err(part @ LayoutError::Part(_)) => Err(part),
             _ => Err(e),
