@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
+use futures_util::{StreamExt, TryStreamExt};
 use govstore_core::bundle::{self, Bundle};
 use govstore_core::oci::{Descriptor, manifest_kind, media_types, parse_manifest};
 use govstore_core::{Digest, RepoName};
@@ -183,13 +184,16 @@ pub async fn gather(client: &RegistryClient, cache: &Cache, input: &BundleInput)
     c.blobs.retain(|d, _| !omit(d));
     c.manifests.retain(|d, _| !omit(d));
 
-    // Blob bytes: into the cache, streamed and checked.
-    for (digest, (size, repo)) in &c.blobs {
-        if c.manifests.contains_key(digest) {
-            continue;
-        }
-        ensure_cached(client, cache, repo, digest, *size).await?;
-    }
+    // Blob bytes: into the cache, streamed and checked, FETCH_JOBS at a time.
+    let fetches = c
+        .blobs
+        .iter()
+        .filter(|(digest, _)| !c.manifests.contains_key(*digest))
+        .map(|(digest, (size, repo))| ensure_cached(client, cache, repo, digest, *size));
+    futures_util::stream::iter(fetches)
+        .buffer_unordered(FETCH_JOBS)
+        .try_collect::<Vec<()>>()
+        .await?;
 
     // index.json: the bundle first, then the referrers by tag name or subject and
     // digest, then the trust material.
@@ -413,6 +417,10 @@ impl Collector<'_> {
         });
     }
 }
+
+/// Blobs downloaded at once: the registry answers several requests in parallel, and a
+/// blob's download waits on the network while another's bytes are hashed.
+const FETCH_JOBS: usize = 4;
 
 /// Makes sure the cache holds the blob (re-hashed if there, else downloaded while
 /// checked).
