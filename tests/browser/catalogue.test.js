@@ -23,6 +23,7 @@ import {
   pressAndWait,
   screenshot,
   tabTo,
+  withPage as sharedWithPage,
 } from './harness.js';
 
 const example = (name) => fs.readFileSync(path.join(REPO_ROOT, 'catalog-examples', name), 'utf8');
@@ -40,37 +41,13 @@ let anyFailed = false;
  * screenshot and adds the page's URL to the error. Fails if the page broke its own
  * Content-Security-Policy (an inline script or style would). */
 async function withPage(name, fn, contextOptions = {}) {
-  const context = await browser.newContext({
-    baseURL: server.url,
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    ...contextOptions,
+  return sharedWithPage(browser, server.url, name, fn, {
+    prefix: '',
+    contextOptions: { acceptDownloads: true, ...contextOptions },
+    onFail: () => {
+      anyFailed = true;
+    },
   });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const cspErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  try {
-    await fn(page, context);
-    assert.deepEqual(cspErrors, [], 'the page broke its own Content-Security-Policy');
-  } catch (e) {
-    anyFailed = true;
-    try {
-      if (page.url() !== 'about:blank') await screenshot(page, `FAILED-${name}`);
-    } catch {
-      // the page may be gone; the error matters more than its picture
-    }
-    const where = `\n    (last page: ${page.url()}; screenshot artifacts/${BACKEND}/FAILED-${name}.png)`;
-    if (e && typeof e === 'object') {
-      e.message += where;
-      if (typeof e.stack === 'string') e.stack += where;
-    }
-    throw e;
-  } finally {
-    await context.close();
-  }
 }
 
 /** The number in the results heading ("12 results"). */

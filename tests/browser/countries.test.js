@@ -22,6 +22,7 @@ import {
   pressAndWait,
   screenshot,
   tabTo,
+  withPage as sharedWithPage,
 } from './harness.js';
 
 const TEST_TIMEOUT = 120_000;
@@ -35,36 +36,13 @@ let anyFailed = false;
 /** Runs `fn(page, context)` in a fresh browser context; keeps a screenshot on failure and
  * fails if the page broke its Content-Security-Policy. */
 async function withPage(name, fn, contextOptions = {}) {
-  const context = await browser.newContext({
-    baseURL: server.url,
-    viewport: { width: 1280, height: 900 },
-    ...contextOptions,
+  return sharedWithPage(browser, server.url, name, fn, {
+    prefix: 'countries-',
+    contextOptions: { ...contextOptions },
+    onFail: () => {
+      anyFailed = true;
+    },
   });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const cspErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  try {
-    await fn(page, context);
-    assert.deepEqual(cspErrors, [], 'the page broke its own Content-Security-Policy');
-  } catch (e) {
-    anyFailed = true;
-    try {
-      if (page.url() !== 'about:blank') await screenshot(page, `FAILED-countries-${name}`);
-    } catch {
-      // the page may be gone
-    }
-    const where = `\n    (last page: ${page.url()}; screenshot artifacts/${BACKEND}/FAILED-countries-${name}.png)`;
-    if (e && typeof e === 'object') {
-      e.message += where;
-      if (typeof e.stack === 'string') e.stack += where;
-    }
-    throw e;
-  } finally {
-    await context.close();
-  }
 }
 
 /** The texts a flow looks for, per language. */

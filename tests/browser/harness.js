@@ -13,6 +13,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -368,4 +369,44 @@ export async function screenshot(page, name) {
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+/**
+ * Runs `fn(page, context)` in a fresh context of `browser` at `baseURL` (own cookies).
+ * On failure it keeps a screenshot `artifacts/<backend>/FAILED-<prefix><name>.png`, names it
+ * and the last page in the error, and calls `onFail`. Fails if the page broke its own
+ * Content-Security-Policy.
+ */
+export async function withPage(browser, baseURL, name, fn, { prefix = '', contextOptions = {}, onFail = () => {} } = {}) {
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width: 1280, height: 900 },
+    ...contextOptions,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const cspErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  try {
+    await fn(page, context);
+    assert.deepEqual(cspErrors, [], 'the page broke its own Content-Security-Policy');
+  } catch (e) {
+    onFail();
+    const shot = `FAILED-${prefix}${name}`;
+    try {
+      if (page.url() !== 'about:blank') await screenshot(page, shot);
+    } catch {
+      // the page may be gone; the error matters more than its picture
+    }
+    const where = `\n    (last page: ${page.url()}; screenshot artifacts/${BACKEND}/${shot}.png)`;
+    if (e && typeof e === 'object') {
+      e.message += where;
+      if (typeof e.stack === 'string') e.stack += where;
+    }
+    throw e;
+  } finally {
+    await context.close();
+  }
 }

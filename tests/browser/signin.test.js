@@ -20,6 +20,7 @@ import {
   pressAndWait,
   screenshot,
   tabTo,
+  withPage as sharedWithPage,
 } from './harness.js';
 
 const TEST_TIMEOUT = 120_000;
@@ -33,32 +34,13 @@ let anyFailed = false;
 /** Runs `fn(page, context)` in a fresh browser context (own cookies); on failure keeps a
  * screenshot. Fails if the page broke its own Content-Security-Policy. */
 async function withPage(name, fn, contextOptions = {}) {
-  const context = await browser.newContext({
-    baseURL: server.url,
-    viewport: { width: 1280, height: 900 },
-    ...contextOptions,
+  return sharedWithPage(browser, server.url, name, fn, {
+    prefix: '',
+    contextOptions: { ...contextOptions },
+    onFail: () => {
+      anyFailed = true;
+    },
   });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const cspErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(`${page.url()}: ${m.text()}`);
-  });
-  try {
-    await fn(page, context);
-    assert.deepEqual(cspErrors, [], 'the page broke its own Content-Security-Policy');
-  } catch (e) {
-    anyFailed = true;
-    try {
-      if (page.url() !== 'about:blank') await screenshot(page, `FAILED-${name}`);
-    } catch {
-      // the page may be gone; the error matters more than its picture
-    }
-    if (e && typeof e === 'object') e.message += `\n    (last page: ${page.url()})`;
-    throw e;
-  } finally {
-    await context.close();
-  }
 }
 
 /** The header's text naming who is signed in, or null. */
