@@ -110,25 +110,17 @@ pub async fn push(
             ),
         )
         .await?;
-        for r in referrers_of(&m.digest) {
-            upload_tree(client, layout, &repo, &r.digest, &mut report).await?;
-            let reference = r
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(ANN_REF_NAME))
-                .cloned()
-                .unwrap_or_else(|| r.digest.to_string());
-            send_put(
-                &http,
-                client,
-                token,
-                layout,
-                &mut done,
-                &mut report,
-                put(&repo, &r.digest, r.media_type.clone(), reference, layout),
-            )
-            .await?;
-        }
+        push_referrers(
+            &http,
+            client,
+            token,
+            layout,
+            &mut done,
+            &mut report,
+            &repo,
+            &referrers_of(&m.digest),
+        )
+        .await?;
         // The bundle repository holds the member too.
         upload_tree(client, layout, &bundle_repo, &m.digest, &mut report).await?;
         send_put(
@@ -167,8 +159,37 @@ pub async fn push(
         ),
     )
     .await?;
-    for r in referrers_of(index) {
-        upload_tree(client, layout, &bundle_repo, &r.digest, &mut report).await?;
+    push_referrers(
+        &http,
+        client,
+        token,
+        layout,
+        &mut done,
+        &mut report,
+        &bundle_repo,
+        &referrers_of(index),
+    )
+    .await?;
+
+    report.repositories = repos.into_iter().collect();
+    Ok(report)
+}
+
+/// Uploads each referrer's blobs into `repo` and `PUT`s it under its cosign tag name
+/// (or by digest when it has none).
+#[allow(clippy::too_many_arguments)]
+async fn push_referrers(
+    http: &reqwest::Client,
+    client: &RegistryClient,
+    token: Option<&str>,
+    layout: &ReadLayout,
+    done: &mut BTreeSet<(String, String)>,
+    report: &mut PushReport,
+    repo: &RepoName,
+    referrers: &[&Descriptor],
+) -> Result<(), ExportError> {
+    for r in referrers {
+        upload_tree(client, layout, repo, &r.digest, report).await?;
         let reference = r
             .annotations
             .as_ref()
@@ -176,19 +197,17 @@ pub async fn push(
             .cloned()
             .unwrap_or_else(|| r.digest.to_string());
         send_put(
-            &http,
+            http,
             client,
             token,
             layout,
-            &mut done,
-            &mut report,
-            put(&bundle_repo, &r.digest, r.media_type.clone(), reference, layout),
+            done,
+            report,
+            put(repo, &r.digest, r.media_type.clone(), reference, layout),
         )
         .await?;
     }
-
-    report.repositories = repos.into_iter().collect();
-    Ok(report)
+    Ok(())
 }
 
 /// `PUT`s one manifest (once per repository and reference).

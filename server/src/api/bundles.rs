@@ -61,8 +61,7 @@ pub async fn sign(
         .decode(req.cosign_signature.as_bytes())
         .map_err(|_| ApiError::invalid("`cosign_signature` is not base64"))?;
     let envelope = serde_json::to_vec(&req.envelope).map_err(|_| ApiError::invalid("`envelope` is not JSON"))?;
-    let before = bundles::state_signatures(&st, cc, &index).await;
-    let state = bundles::sign(
+    let (state, new) = bundles::sign(
         &st,
         &p,
         cc,
@@ -73,11 +72,7 @@ pub async fn sign(
         },
     )
     .await?;
-    let status = if state.signatures.len() > before {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!(state))).into_response())
 }
 

@@ -89,8 +89,9 @@ fn refused(message: impl Into<String>) -> Error {
 }
 
 /// Record one approver's signature over a bundle, making the bundle version if it is
-/// new. Returns the bundle's state after it.
-pub async fn sign(st: &AppState, p: &Principal, country: CountryCode, up: Signing) -> Result<State> {
+/// new. Returns the bundle's state after it, and whether this signature is new (false:
+/// the same envelope was recorded before).
+pub async fn sign(st: &AppState, p: &Principal, country: CountryCode, up: Signing) -> Result<(State, bool)> {
     let c = policy::require_country(&st.db.read, p, CountryAction::Approve, country).await?;
     let b = Bundle::from_index_json(&up.index).map_err(|e| Error::invalid(e.to_string()))?;
     if b.to_index_json() != up.index {
@@ -223,7 +224,7 @@ pub async fn sign(st: &AppState, p: &Principal, country: CountryCode, up: Signin
         Ok(_) => {}
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
             drop(txn);
-            return state(st, country, &b.reference()).await;
+            return Ok((state(st, country, &b.reference()).await?, false));
         }
         Err(e) => return Err(e.into()),
     }
@@ -333,18 +334,7 @@ pub async fn sign(st: &AppState, p: &Principal, country: CountryCode, up: Signin
     .await?;
     txn.commit().await?;
     tracing::info!(bundle = %target, key = key_id, "bundle signed");
-    state(st, country, &b.reference()).await
-}
-
-/// How many signatures the bundle whose index is `index` has now (0 if none, or if
-/// `index` is not a bundle): to tell a new signature from one recorded before.
-pub async fn state_signatures(st: &AppState, country: CountryCode, index: &[u8]) -> usize {
-    let Ok(b) = Bundle::from_index_json(index) else {
-        return 0;
-    };
-    state(st, country, &b.reference())
-        .await
-        .map_or(0, |s| s.signatures.len())
+    Ok((state(st, country, &b.reference()).await?, true))
 }
 
 /// The country key with this id (registered; revocation is checked in the transaction).
